@@ -1,0 +1,95 @@
+import { DynamicModule, Module, OnApplicationShutdown, Inject, Optional } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppAuthGuard, AUTH_THROTTLE_KEY, AuthModule } from '@trektribe/auth';
+import { BillingModule } from '@trektribe/billing';
+import { BookingModule } from '@trektribe/booking';
+import { AppConfig, Clock, CommonModule, REDIS_CLIENT } from '@trektribe/common';
+import { NotificationsModule } from '@trektribe/notifications';
+import type { Request } from 'express';
+import type { Redis } from 'ioredis';
+import { ClsModule } from 'nestjs-cls';
+import { LoggerModule } from 'nestjs-pino';
+import { CoreConfigModule } from './config/config.module';
+import { dataSourceOptions } from './database/data-source';
+import { HealthModule } from './health/health.module';
+import { ErrorsFilter } from './http/errors.filter';
+import { ResponseEnvelopeInterceptor } from './http/response.interceptor';
+import { AppThrottlerGuard } from './http/throttler.guard';
+import { createValidationPipe } from './http/validation';
+
+class RedisShutdown implements OnApplicationShutdown {
+  constructor(@Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis | null) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis?.quit().catch(() => undefined);
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** `databaseUrl` is the resolved one: the configured server or the embedded PGlite. */
+  static forRoot(config: AppConfig, databaseUrl: string, overrides: { clock?: Clock } = {}): DynamicModule {
+    const dev = config.nodeEnv === 'development';
+    return {
+      module: AppModule,
+      imports: [
+        CoreConfigModule.forRoot(config, overrides.clock),
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            setup: (cls, req: Request & { id?: string }) => {
+              cls.set('requestId', req.id);
+              cls.set('ip', req.ip);
+              cls.set('userAgent', req.headers['user-agent']);
+            },
+          },
+        }),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            genReqId: (req) => (req as { id?: string }).id ?? '',
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            transport: dev && process.stdout.isTTY ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+            serializers: {
+              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+            },
+          },
+        }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), migrationsRun: true }),
+        ThrottlerModule.forRootAsync({
+          inject: [REDIS_CLIENT],
+          useFactory: (redis: Redis | null) => ({
+            storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+            throttlers: [
+              { name: 'default', limit: config.throttle.limit, ttl: config.throttle.ttlSeconds * 1000 },
+              {
+                name: 'auth',
+                limit: config.throttle.authLimit,
+                ttl: 15 * 60_000,
+                getTracker: (req) => `ip:${String(req.ip)}`,
+                skipIf: (ctx) => Reflect.getMetadata(AUTH_THROTTLE_KEY, ctx.getHandler()) !== true,
+              },
+            ],
+          }),
+        }),
+        CommonModule,
+        NotificationsModule,
+        AuthModule,
+        BookingModule,
+        BillingModule,
+        HealthModule,
+      ],
+      providers: [
+        RedisShutdown,
+        { provide: APP_GUARD, useExisting: AppAuthGuard },
+        { provide: APP_GUARD, useClass: AppThrottlerGuard },
+        { provide: APP_FILTER, useClass: ErrorsFilter },
+        { provide: APP_INTERCEPTOR, useClass: ResponseEnvelopeInterceptor },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,99 @@
+import { INestApplication, VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig, Clock } from '@trektribe/common';
+import cookieParser from 'cookie-parser';
+import express, { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
+import { ErrorsFilter } from './http/errors.filter';
+import { requestIdFor } from './http/request-id';
+
+export const BODY_LIMIT = '1mb';
+
+/**
+ * Transport-level setup shared by `main.ts` and the e2e tests, so tests exercise the real stack:
+ * request ids, body limits, envelopes for parser errors, helmet, CORS, versioning and Swagger.
+ */
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  const filter = new ErrorsFilter();
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
+    req.id = requestIdFor(req, res);
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'img-src': ["'self'", 'data:', 'https:'], 'script-src': ["'self'", "'unsafe-inline'"] },
+      },
+    }),
+  );
+  app.enableCors({ origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: true });
+  app.use(cookieParser());
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      // The Razorpay signature is over the exact bytes received, so webhooks keep them.
+      verify: (req: Request & { rawBody?: Buffer }, _res, buf) => {
+        if (req.url.startsWith('/api/v1/webhooks/')) req.rawBody = Buffer.from(buf);
+      },
+    }),
+  );
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+  // Parser errors (malformed JSON, too large) happen before Nest's router: envelope them here.
+  app.use((err: unknown, req: Request & { id?: string }, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const { status, body } = filter.toEnvelope(err, req);
+    res.status(status).json(body);
+  });
+  app.setGlobalPrefix('api');
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+
+  const doc = new DocumentBuilder()
+    .setTitle('TrekTribe API')
+    .setDescription(
+      'Marketplace for trekking and adventure travel. Every answer is `{ success, data, meta? }` or `{ success: false, error }`. Money is integer paise.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .addCookieAuth('access_token')
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
+    jsonDocumentUrl: 'api/docs-json',
+  });
+}
+
+export interface RunningApp {
+  app: INestApplication;
+  embedded?: EmbeddedPostgres;
+  close(): Promise<void>;
+}
+
+/** Builds the app; starts embedded PostgreSQL first when no DATABASE_URL is configured. */
+export async function createApp(config: AppConfig, overrides: { clock?: Clock } = {}): Promise<RunningApp> {
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
+  try {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, overrides), {
+      bodyParser: false,
+      bufferLogs: true,
+    });
+    app.useLogger(app.get(Logger));
+    configureApp(app, config);
+    return {
+      app,
+      embedded,
+      async close() {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+}

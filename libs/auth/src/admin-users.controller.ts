@@ -1,0 +1,41 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Roles } from '@trektribe/common';
+import { Actor, CurrentUser } from './actor';
+import { AdminUsersService } from './admin-users.service';
+import { AdminAuditQuery, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller({ path: 'admin', version: '1' })
+export class AdminUsersController {
+  constructor(private readonly users: AdminUsersService) {}
+
+  @Get('users')
+  list(@Query() q: AdminUsersQuery) {
+    return this.users.list(q);
+  }
+
+  @Get('users/:id')
+  get(@Param('id', ParseUUIDPipe) id: string) {
+    return this.users.get(id);
+  }
+
+  @Patch('users/:id')
+  update(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: AdminUpdateUserDto) {
+    return this.users.update(actor, id, dto);
+  }
+
+  /** Deactivates: bookings and payments must keep pointing at a real user. */
+  @Delete('users/:id')
+  @HttpCode(204)
+  async remove(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+    await this.users.deactivate(actor, id);
+  }
+
+  @Get('audit-logs')
+  auditLogs(@Query() q: AdminAuditQuery) {
+    return this.users.auditLogs(q);
+  }
+}

@@ -1,0 +1,135 @@
+import { Body, Controller, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, AppConfig, Authenticated, Public } from '@trektribe/common';
+import { Inject } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Actor, CurrentUser } from './actor';
+import {
+  ChangePasswordDto,
+  ForgotPasswordDto,
+  LoginDto,
+  RefreshDto,
+  RegisterDto,
+  ResetPasswordDto,
+  UpdateMeDto,
+  VerifyEmailDto,
+} from './auth.dto';
+import { AuthThrottle } from './auth-throttle';
+import { AuthResult, AuthService } from './auth.service';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from './guards/jwt.strategy';
+
+@ApiTags('auth')
+@Controller({ path: 'auth', version: '1' })
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('register')
+  @Public()
+  @AuthThrottle()
+  @ApiOperation({ summary: 'Create a traveler or organizer account' })
+  async register(@Body() dto: RegisterDto, @Res({ passthrough: true }) res: Response) {
+    return this.withCookies(res, await this.auth.register(dto));
+  }
+
+  @Post('login')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(200)
+  async login(@Body() dto: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.withCookies(res, await this.auth.login(dto, req.ip ?? 'unknown'));
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Rotate a refresh token (body or cookie); re-use of a rotated token revokes its family' })
+  async refresh(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.withCookies(res, await this.auth.refresh(dto.refreshToken ?? cookie(req, REFRESH_COOKIE)));
+  }
+
+  @Post('logout')
+  @Authenticated()
+  @ApiBearerAuth()
+  @HttpCode(204)
+  async logout(@CurrentUser() actor: Actor, @Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    await this.auth.logout(actor, dto.refreshToken ?? cookie(req, REFRESH_COOKIE));
+    res.clearCookie(ACCESS_COOKIE, { path: '/' });
+    res.clearCookie(REFRESH_COOKIE, { path: '/api/v1/auth' });
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiBearerAuth()
+  me(@CurrentUser() actor: Actor) {
+    return this.auth.me(actor);
+  }
+
+  @Patch('me')
+  @Authenticated()
+  @ApiBearerAuth()
+  updateMe(@CurrentUser() actor: Actor, @Body() dto: UpdateMeDto) {
+    return this.auth.updateMe(actor, dto);
+  }
+
+  @Post('change-password')
+  @Authenticated()
+  @ApiBearerAuth()
+  @HttpCode(200)
+  async changePassword(@CurrentUser() actor: Actor, @Body() dto: ChangePasswordDto, @Res({ passthrough: true }) res: Response) {
+    return this.withCookies(res, await this.auth.changePassword(actor, dto));
+  }
+
+  @Post('forgot-password')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Mail a reset code if the account exists; the answer is the same either way' })
+  async forgotPassword(@Body() dto: ForgotPasswordDto) {
+    await this.auth.forgotPassword(dto);
+    return { message: 'If an account exists for this email, a reset code is on its way.' };
+  }
+
+  @Post('reset-password')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(200)
+  async resetPassword(@Body() dto: ResetPasswordDto) {
+    await this.auth.resetPassword(dto);
+    return { message: 'Password updated; sign in again.' };
+  }
+
+  @Post('verify-email')
+  @Public()
+  @HttpCode(200)
+  async verifyEmail(@Body() dto: VerifyEmailDto) {
+    await this.auth.verifyEmail(dto);
+    return { message: 'Email verified.' };
+  }
+
+  /** Browser clients get the same tokens as HTTP-only cookies; API clients use the body. */
+  private withCookies(res: Response, result: AuthResult): AuthResult {
+    const secure = this.config.nodeEnv === 'production';
+    res.cookie(ACCESS_COOKIE, result.accessToken, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure,
+      path: '/',
+      maxAge: result.expiresIn * 1000,
+    });
+    res.cookie(REFRESH_COOKIE, result.refreshToken, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure,
+      path: '/api/v1/auth',
+      maxAge: result.refreshExpiresIn * 1000,
+    });
+    return result;
+  }
+}
+
+function cookie(req: Request, name: string): string | undefined {
+  return (req.cookies as Record<string, string> | undefined)?.[name];
+}

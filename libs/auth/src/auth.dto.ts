@@ -1,0 +1,184 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { PageQuery } from '@trektribe/common';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+export const PASSWORD_RULE = /^(?=.*[a-z])(?=.*[A-Z])(?=.*\d).{8,128}$/;
+const PASSWORD_MESSAGE = 'password must be 8 to 128 characters with an upper-case letter, a lower-case letter and a digit';
+export const PHONE_RULE = /^\+?[0-9]{10,15}$/;
+
+export class RegisterDto {
+  @ApiProperty({ example: 'Asha Rao' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 120)
+  name: string;
+
+  @ApiProperty({ example: 'asha@example.com' })
+  @Transform(lower)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ example: 'Trek2026!', description: '8+ characters with upper, lower and a digit' })
+  @IsString()
+  @Matches(PASSWORD_RULE, { message: PASSWORD_MESSAGE })
+  password: string;
+
+  @ApiProperty({ example: '+919812345678' })
+  @Transform(trim)
+  @IsString()
+  @Matches(PHONE_RULE, { message: 'phone must be 10 to 15 digits, optionally starting with +' })
+  phone: string;
+
+  @ApiPropertyOptional({ enum: ['traveler', 'organizer'], default: 'traveler' })
+  @IsOptional()
+  @IsIn(['traveler', 'organizer'], { message: 'role must be traveler or organizer' })
+  role?: 'traveler' | 'organizer';
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'asha@example.com' })
+  @Transform(lower)
+  @IsString()
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ example: 'Trek2026!' })
+  @IsString()
+  @MaxLength(256)
+  password: string;
+}
+
+export class RefreshDto {
+  @ApiPropertyOptional({ description: 'Omit to use the refresh_token cookie' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  refreshToken?: string;
+}
+
+export class UpdateMeDto {
+  @ApiPropertyOptional({ example: 'Asha R.' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 120)
+  name?: string;
+
+  @ApiPropertyOptional({ example: '+919812345678' })
+  @IsOptional()
+  @Transform(trim)
+  @Matches(PHONE_RULE, { message: 'phone must be 10 to 15 digits, optionally starting with +' })
+  phone?: string;
+
+  @ApiPropertyOptional({ example: 'Weekend trekker from Pune' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  bio?: string;
+
+  @ApiPropertyOptional({ example: 'Pune' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @MaxLength(120)
+  location?: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(256)
+  currentPassword: string;
+
+  @ApiProperty({ example: 'NewTrek2026!' })
+  @IsString()
+  @Matches(PASSWORD_RULE, { message: PASSWORD_MESSAGE })
+  newPassword: string;
+}
+
+export class ForgotPasswordDto {
+  @ApiProperty({ example: 'asha@example.com' })
+  @Transform(lower)
+  @IsString()
+  @MaxLength(254)
+  email: string;
+}
+
+export class ResetPasswordDto {
+  @ApiProperty()
+  @IsString()
+  @Length(10, 200)
+  token: string;
+
+  @ApiProperty({ example: 'NewTrek2026!' })
+  @IsString()
+  @Matches(PASSWORD_RULE, { message: PASSWORD_MESSAGE })
+  password: string;
+}
+
+export class VerifyEmailDto {
+  @ApiProperty()
+  @IsString()
+  @Length(10, 200)
+  token: string;
+}
+
+export class AdminUpdateUserDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  isActive?: boolean;
+
+  @ApiPropertyOptional({ enum: ['traveler', 'organizer', 'agent', 'admin'] })
+  @IsOptional()
+  @IsIn(['traveler', 'organizer', 'agent', 'admin'])
+  role?: 'traveler' | 'organizer' | 'agent' | 'admin';
+}
+
+export class AdminUsersQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'Search email, name or phone' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+
+  @ApiPropertyOptional({ enum: ['traveler', 'organizer', 'agent', 'admin'] })
+  @IsOptional()
+  @IsIn(['traveler', 'organizer', 'agent', 'admin'])
+  role?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  isActive?: 'true' | 'false';
+}
+
+export class AdminAuditQuery extends PageQuery {
+  @ApiPropertyOptional({ example: 'booking' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  entityType?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(80)
+  entityId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUUID()
+  actorId?: string;
+
+  @ApiPropertyOptional({ example: 'booking.cancelled' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(80)
+  action?: string;
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersService } from './admin-users.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { AppAuthGuard } from './guards/auth.guard';
+import { JwtStrategy } from './guards/jwt.strategy';
+import { LoginAttemptsService } from './login-attempts.service';
+import { TokenService } from './tokens/token.service';
+import { PasswordService } from './users/password.service';
+
+@Module({
+  imports: [PassportModule, JwtModule.register({})],
+  controllers: [AuthController, AdminUsersController],
+  providers: [AdminUsersService, AuthService, TokenService, PasswordService, LoginAttemptsService, JwtStrategy, AppAuthGuard],
+  exports: [AuthService, TokenService, AppAuthGuard],
+})
+export class AuthModule {}

@@ -1,0 +1,250 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolation, returnedRows } from '@trektribe/common';
+import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Actor } from './actor';
+import {
+  ChangePasswordDto,
+  ForgotPasswordDto,
+  LoginDto,
+  RegisterDto,
+  ResetPasswordDto,
+  UpdateMeDto,
+  VerifyEmailDto,
+} from './auth.dto';
+import { LoginAttemptsService } from './login-attempts.service';
+import { hashToken, newOpaqueToken } from './tokens/secrets';
+import { AccessClaims, TokenPair, TokenService } from './tokens/token.service';
+import { UserToken, UserTokenPurpose } from './tokens/user-token.entity';
+import { PasswordService } from './users/password.service';
+import { toUserView, User, UserView } from './users/user.entity';
+
+const TOKEN_TTL_MS: Record<UserTokenPurpose, number> = {
+  verify_email: 48 * 3600_000,
+  reset_password: 30 * 60_000,
+};
+
+export interface AuthResult extends TokenPair {
+  user: UserView;
+}
+
+@Injectable()
+export class AuthService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly passwords: PasswordService,
+    private readonly tokens: TokenService,
+    private readonly attempts: LoginAttemptsService,
+    private readonly audit: AuditService,
+    private readonly outbox: OutboxService,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** The first admin comes from ADMIN_EMAIL/ADMIN_PASSWORD, created once; safe with several instances. */
+  async onApplicationBootstrap(): Promise<void> {
+    const { email, password } = this.config.admin;
+    if (!email || !password) return;
+    const normalized = email.toLowerCase();
+    const hash = await this.passwords.hash(password);
+    const inserted = returnedRows<{ id: string }>(
+      await this.dataSource.query(
+        `INSERT INTO users (name, email, password_hash, role, email_verified_at)
+         VALUES ('Administrator', $1, $2, 'admin', now()) ON CONFLICT (email) DO NOTHING RETURNING id`,
+        [normalized, hash],
+      ),
+    );
+    if (inserted.length) this.logger.log({ email: normalized }, 'bootstrap admin created');
+  }
+
+  async register(dto: RegisterDto): Promise<AuthResult> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    try {
+      const result = await this.dataSource.transaction(async (m) => {
+        const user = m.create(User, {
+          name: dto.name,
+          email: dto.email,
+          phone: dto.phone,
+          passwordHash,
+          role: dto.role ?? 'traveler',
+        });
+        await m.save(user);
+        await this.audit.record(m, {
+          actor: { id: user.id, role: user.role },
+          action: 'user.registered',
+          entityType: 'user',
+          entityId: user.id,
+          after: toUserView(user),
+        });
+        await this.sendOneTimeToken(m, user, 'verify_email');
+        const pair = await this.tokens.issue(m, user);
+        return { user: toUserView(user), ...pair };
+      });
+      this.dispatcher.kick();
+      return result;
+    } catch (err) {
+      if (isUniqueViolation(err, 'uq_users_email')) {
+        throw new DomainError('EMAIL_TAKEN', 'An account with this email already exists', [
+          { field: 'email', message: 'email is already registered' },
+        ]);
+      }
+      throw err;
+    }
+  }
+
+  async login(dto: LoginDto, ip: string): Promise<AuthResult> {
+    await this.attempts.assertAllowed(ip, dto.email);
+    const user = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.email = :email', { email: dto.email })
+      .getOne();
+    const ok = await this.passwords.verify(user?.passwordHash, dto.password);
+    if (!user || !ok) {
+      await this.attempts.recordFailure(ip, dto.email);
+      throw new DomainError('INVALID_CREDENTIALS', 'Email or password is incorrect');
+    }
+    if (!user.isActive) throw new DomainError('ACCOUNT_DISABLED', 'This account has been deactivated');
+    await this.attempts.reset(ip, dto.email);
+    return this.dataSource.transaction(async (m) => {
+      await m.update(User, { id: user.id }, { lastLoginAt: this.clock.now() });
+      const pair = await this.tokens.issue(m, user);
+      return { user: toUserView(user), ...pair };
+    });
+  }
+
+  async refresh(refreshToken: string | undefined): Promise<AuthResult> {
+    if (!refreshToken) throw new DomainError('INVALID_REFRESH_TOKEN', 'A refresh token is required');
+    // Rotation and the family revocation on replay must commit even though we then answer 401.
+    const rotated = await this.dataSource.transaction((m) => this.tokens.rotate(m, refreshToken).catch((e: unknown) => e));
+    if (rotated instanceof Error) throw rotated;
+    const { userId, familyId } = rotated as { userId: string; familyId: string };
+    return this.dataSource.transaction(async (m) => {
+      const user = await m.findOne(User, { where: { id: userId } });
+      if (!user || !user.isActive) {
+        await this.tokens.revokeFamily(m, familyId);
+        throw new DomainError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid, expired or revoked');
+      }
+      const pair = await this.tokens.issue(m, user, familyId);
+      return { user: toUserView(user), ...pair };
+    });
+  }
+
+  async logout(actor: Actor, refreshToken: string | undefined): Promise<void> {
+    if (!refreshToken) return;
+    await this.dataSource.transaction((m) => this.tokens.revokeByToken(m, refreshToken, actor.id));
+  }
+
+  /** Used by the auth guard on every request: a deactivated user or a stale token stops at once. */
+  async authenticate(claims: AccessClaims): Promise<Actor> {
+    const user = await this.dataSource.getRepository(User).findOne({ where: { id: claims.sub } });
+    if (!user || !user.isActive || user.tokenVersion !== claims.tv) {
+      throw new DomainError('UNAUTHORIZED', 'Authentication required');
+    }
+    return { id: user.id, role: user.role, email: user.email, name: user.name };
+  }
+
+  async me(actor: Actor): Promise<UserView> {
+    const user = await this.dataSource.getRepository(User).findOneOrFail({ where: { id: actor.id } });
+    return toUserView(user);
+  }
+
+  async updateMe(actor: Actor, dto: UpdateMeDto): Promise<UserView> {
+    return this.dataSource.transaction(async (m) => {
+      const user = await m.findOneOrFail(User, { where: { id: actor.id }, lock: { mode: 'pessimistic_write' } });
+      const before = toUserView(user);
+      Object.assign(user, dto);
+      await m.save(user);
+      await this.audit.record(m, { actor, action: 'user.updated', entityType: 'user', entityId: user.id, before, after: toUserView(user) });
+      return toUserView(user);
+    });
+  }
+
+  /** Signs out every other session: the token version moves and all refresh families are revoked. */
+  async changePassword(actor: Actor, dto: ChangePasswordDto): Promise<AuthResult> {
+    const user = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id: actor.id })
+      .getOneOrFail();
+    if (!(await this.passwords.verify(user.passwordHash, dto.currentPassword))) {
+      throw new DomainError('INVALID_CREDENTIALS', 'Current password is incorrect', [
+        { field: 'currentPassword', message: 'current password is incorrect' },
+      ]);
+    }
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    return this.dataSource.transaction(async (m) => {
+      await this.setPassword(m, user.id, passwordHash);
+      await this.audit.record(m, { actor, action: 'user.password_changed', entityType: 'user', entityId: user.id });
+      const fresh = await m.findOneOrFail(User, { where: { id: user.id } });
+      const pair = await this.tokens.issue(m, fresh);
+      return { user: toUserView(fresh), ...pair };
+    });
+  }
+
+  /** Always succeeds, whatever the email: no account enumeration. */
+  async forgotPassword(dto: ForgotPasswordDto): Promise<void> {
+    const user = await this.dataSource.getRepository(User).findOne({ where: { email: dto.email } });
+    if (!user || !user.isActive) return;
+    await this.dataSource.transaction((m) => this.sendOneTimeToken(m, user, 'reset_password'));
+    this.dispatcher.kick();
+  }
+
+  async resetPassword(dto: ResetPasswordDto): Promise<void> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    await this.dataSource.transaction(async (m) => {
+      const userId = await this.consumeOneTimeToken(m, dto.token, 'reset_password');
+      await this.setPassword(m, userId, passwordHash);
+      await this.audit.record(m, { actor: null, action: 'user.password_reset', entityType: 'user', entityId: userId });
+    });
+  }
+
+  async verifyEmail(dto: VerifyEmailDto): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const userId = await this.consumeOneTimeToken(m, dto.token, 'verify_email');
+      await m.update(User, { id: userId }, { emailVerifiedAt: this.clock.now() });
+      await this.audit.record(m, { actor: null, action: 'user.email_verified', entityType: 'user', entityId: userId });
+    });
+  }
+
+  private async setPassword(m: EntityManager, userId: string, passwordHash: string): Promise<void> {
+    await m.query(`UPDATE users SET password_hash = $2, token_version = token_version + 1, updated_at = now() WHERE id = $1`, [
+      userId,
+      passwordHash,
+    ]);
+    await this.tokens.revokeAllForUser(m, userId);
+  }
+
+  private async sendOneTimeToken(m: EntityManager, user: User, purpose: UserTokenPurpose): Promise<void> {
+    const token = newOpaqueToken();
+    await m.insert(UserToken, {
+      userId: user.id,
+      purpose,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(this.clock.now().getTime() + TOKEN_TTL_MS[purpose]),
+    });
+    const mail =
+      purpose === 'verify_email'
+        ? { subject: 'Verify your TrekTribe email', body: `Hi ${user.name},\n\nConfirm your email with this code:\n\n${token}\n\nIt expires in 48 hours.` }
+        : { subject: 'Reset your TrekTribe password', body: `Hi ${user.name},\n\nReset your password with this code:\n\n${token}\n\nIt expires in 30 minutes. If you did not ask for this, ignore this email.` };
+    await this.outbox.enqueueEmail(m, { to: user.email, topic: `auth.${purpose}`, ...mail });
+  }
+
+  /** Single use by a conditional update: two concurrent uses cannot both win. */
+  private async consumeOneTimeToken(m: EntityManager, token: string, purpose: UserTokenPurpose): Promise<string> {
+    const rows = returnedRows<{ user_id: string }>(
+      await m.query(
+        `UPDATE user_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+         RETURNING user_id`,
+        [hashToken(token), purpose, this.clock.now()],
+      ),
+    );
+    if (rows.length !== 1) throw new DomainError('INVALID_TOKEN', 'This code is invalid, expired or already used');
+    return rows[0].user_id;
+  }
+}

@@ -1,0 +1,13 @@
+export { AuthModule } from './auth.module';
+export { AuthService } from './auth.service';
+export { AppAuthGuard } from './guards/auth.guard';
+export { Actor, CurrentUser } from './actor';
+export { AUTH_THROTTLE_KEY } from './auth-throttle';
+export { User, toUserView, UserView } from './users/user.entity';
+export { TokenService, AccessClaims } from './tokens/token.service';
+export { escapeLike } from './admin-users.service';
+
+import { RefreshToken } from './tokens/refresh-token.entity';
+import { UserToken } from './tokens/user-token.entity';
+import { User } from './users/user.entity';
+export const AUTH_ENTITIES = [User, RefreshToken, UserToken];

@@ -1,0 +1,70 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Role } from '@trektribe/common';
+
+@Entity('users')
+@Check('chk_users_role', `"role" IN ('traveler', 'organizer', 'agent', 'admin')`)
+@Check('chk_users_email_lower', `"email" = lower("email")`)
+@Index('uq_users_email', ['email'], { unique: true })
+@Index('idx_users_role_created', ['role', 'createdAt'])
+export class User {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 120 })
+  name: string;
+
+  /** Stored lower-cased; the unique index makes the case-insensitive rule a database fact. */
+  @Column({ type: 'varchar', length: 254 })
+  email: string;
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  phone: string | null;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true, select: false })
+  passwordHash: string | null;
+
+  @Column({ type: 'varchar', length: 20 })
+  role: Role;
+
+  @Column({ name: 'is_active', type: 'boolean', default: true })
+  isActive: boolean;
+
+  /** Bumped on password change, reset and deactivation: every access token issued before stops working. */
+  @Column({ name: 'token_version', type: 'int', default: 0 })
+  tokenVersion: number;
+
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  bio: string | null;
+
+  @Column({ type: 'varchar', length: 120, nullable: true })
+  location: string | null;
+
+  @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
+  lastLoginAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
+
+/** What a user may see of their own account. */
+export function toUserView(u: User) {
+  return {
+    id: u.id,
+    name: u.name,
+    email: u.email,
+    phone: u.phone,
+    role: u.role,
+    isActive: u.isActive,
+    emailVerified: u.emailVerifiedAt !== null,
+    bio: u.bio,
+    location: u.location,
+    createdAt: u.createdAt,
+  };
+}
+export type UserView = ReturnType<typeof toUserView>;

@@ -1,0 +1,3 @@
+export { BillingModule } from './billing.module';
+
+export const BILLING_ENTITIES: (new () => object)[] = [];

@@ -1,0 +1,3 @@
+export { BookingModule } from './booking.module';
+
+export const BOOKING_ENTITIES: (new () => object)[] = [];

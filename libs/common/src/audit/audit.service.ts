@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { EntityManager } from 'typeorm';
+import { RequestContext } from '../http/request-context';
+import { AuditLog } from './audit-log.entity';
+
+export interface AuditActor {
+  id: string;
+  role: string;
+}
+
+export interface AuditEntry {
+  actor: AuditActor | null;
+  action: string;
+  entityType: string;
+  entityId?: string | null;
+  before?: object | null;
+  after?: object | null;
+}
+
+const SECRET_KEYS = /password|secret|token|hash/i;
+
+/** Drops credentials so an audit row can be shown to an admin without leaking them. */
+function scrub(value: object | null | undefined): Record<string, unknown> | null {
+  if (!value) return null;
+  return JSON.parse(
+    JSON.stringify(value, (key, v: unknown) => (key && SECRET_KEYS.test(key) ? undefined : v)),
+  ) as Record<string, unknown>;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(private readonly cls: ClsService<RequestContext>) {}
+
+  /** Writes through the caller's manager so the row commits or rolls back with the change it records. */
+  async record(manager: EntityManager, entry: AuditEntry): Promise<void> {
+    const ctx = this.cls.isActive() ? this.cls.get() : undefined;
+    await manager.insert(AuditLog, manager.create(AuditLog, {
+      actorId: entry.actor?.id ?? null,
+      actorRole: entry.actor?.role ?? null,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId ?? null,
+      before: scrub(entry.before),
+      after: scrub(entry.after),
+      ip: ctx?.ip?.slice(0, 64) ?? null,
+      userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
+      requestId: ctx?.requestId ?? null,
+    }));
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration } from './app-config';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'tt-config-'));
+const SECRETS = { JWT_ACCESS_SECRET: 'a'.repeat(40), JWT_REFRESH_SECRET: 'b'.repeat(40) };
+
+describe('loadConfig', () => {
+  it('has the defaults of API.md', () => {
+    const c = loadConfig({ DATA_DIR: dataDir() });
+    expect(c).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      jwt: { accessTtlSeconds: 900, refreshTtlSeconds: 30 * 86400 },
+      razorpay: { apiUrl: 'https://api.razorpay.com', keyId: undefined },
+      throttle: { limit: 300, ttlSeconds: 60, authLimit: 50 },
+      holds: { onlineMinutes: 15, screenshotHours: 48 },
+      corsOrigins: [],
+    });
+  });
+
+  it('generates dev JWT secrets once per data dir and keeps them', () => {
+    const dir = dataDir();
+    const a = loadConfig({ DATA_DIR: dir });
+    const b = loadConfig({ DATA_DIR: dir });
+    expect(a.jwt.accessSecret).toBe(b.jwt.accessSecret);
+    expect(a.jwt.accessSecret).not.toBe(a.jwt.refreshSecret);
+    expect(a.jwt.accessSecret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('refuses to start in production without JWT secrets', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir() })).toThrow(/JWT_ACCESS_SECRET is required/);
+    expect(loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), ...SECRETS }).nodeEnv).toBe('production');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT must be a whole number/],
+    [{ PORT: '70000' }, /PORT must be between/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with postgres/],
+    [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],
+    [{ ACCESS_TOKEN_TTL: '15 minutes' }, /ACCESS_TOKEN_TTL must be a duration/],
+    [{ RAZORPAY_KEY_ID: 'rzp_test_x' }, /must be set together/],
+    [{ ADMIN_EMAIL: 'a@b.c' }, /must be set together/],
+    [{ CORS_ORIGINS: 'https://ok.test, *' }, /CORS_ORIGINS entry/],
+    [{ NODE_ENV: 'staging' }, /NODE_ENV must be/],
+    [{ JWT_ACCESS_SECRET: 'short', JWT_REFRESH_SECRET: 'b'.repeat(40) }, /at least 32 characters/],
+    [{ THROTTLE_LIMIT: '0' }, /THROTTLE_LIMIT must be between/],
+  ])('rejects %o with a clear message', (env, message) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('X', '15m')).toBe(900);
+    expect(parseDuration('X', '30d')).toBe(2_592_000);
+    expect(parseDuration('X', '45')).toBe(45);
+  });
+
+  it('splits CORS origins', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), CORS_ORIGINS: 'https://a.test, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://a.test',
+      'http://localhost:5173',
+    ]);
+  });
+});

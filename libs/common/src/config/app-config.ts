@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Every setting of API.md, read from the environment exactly once at boot.
+ * Nothing else in the code base reads process.env: it asks for AppConfig.
+ */
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  redisUrl: string | undefined;
+  /** Namespaces every Redis key, so several apps (or test runs) can share one server. */
+  redisKeyPrefix: string;
+  jwt: { accessSecret: string; refreshSecret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  razorpay: { keyId?: string; keySecret?: string; webhookSecret?: string; apiUrl: string; timeoutMs: number };
+  mail: { smtpUrl?: string; from: string };
+  admin: { email?: string; password?: string };
+  throttle: { limit: number; ttlSeconds: number; authLimit: number };
+  holds: { onlineMinutes: number; screenshotHours: number; waitlistOfferHours: number };
+  corsOrigins: string[];
+  logLevel: string;
+  /** True when the API runs cron jobs in this process (off in tests, which drive jobs directly). */
+  schedulerEnabled: boolean;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+export function parseDuration(name: string, raw: string): number {
+  const m = DURATION.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a duration like 15m, 30d or 900 (seconds); got "${raw}"`);
+  const seconds = Number(m[1]) * UNIT_SECONDS[m[2] ?? 's'];
+  if (seconds <= 0) throw new ConfigError(`${name} must be positive; got "${raw}"`);
+  return seconds;
+}
+
+function int(env: Env, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number; got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}; got ${n}`);
+  return n;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => p + '//').join(' or ')}`);
+  }
+  return raw;
+}
+
+/** Dev-only secrets: generated once per data dir so tokens survive a restart. */
+function devSecret(dataDir: string, name: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, `.${name}`);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnvRaw = env.NODE_ENV ?? 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
+    throw new ConfigError(`NODE_ENV must be development, production or test; got "${nodeEnvRaw}"`);
+  }
+  const nodeEnv = nodeEnvRaw as AppConfig['nodeEnv'];
+  const dataDir = resolve(env.DATA_DIR?.trim() || './.data');
+
+  const secret = (name: string, file: string): string => {
+    const v = env[name]?.trim();
+    if (v) {
+      if (v.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
+      return v;
+    }
+    if (nodeEnv === 'production') throw new ConfigError(`${name} is required when NODE_ENV=production`);
+    return devSecret(dataDir, file);
+  };
+  const accessSecret = secret('JWT_ACCESS_SECRET', 'jwt-access-secret');
+  const refreshSecret = secret('JWT_REFRESH_SECRET', 'jwt-refresh-secret');
+  if (accessSecret === refreshSecret) throw new ConfigError('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
+
+  const keyId = env.RAZORPAY_KEY_ID?.trim() || undefined;
+  const keySecret = env.RAZORPAY_KEY_SECRET?.trim() || undefined;
+  if (Boolean(keyId) !== Boolean(keySecret)) {
+    throw new ConfigError('RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET must be set together');
+  }
+
+  const adminEmail = env.ADMIN_EMAIL?.trim() || undefined;
+  const adminPassword = env.ADMIN_PASSWORD || undefined;
+  if (Boolean(adminEmail) !== Boolean(adminPassword)) {
+    throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+
+  const corsOrigins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS entry "${origin}" must be an origin like https://app.example.com`);
+    }
+  }
+
+  return {
+    nodeEnv,
+    port: int(env, 'PORT', 3000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir,
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'tt:',
+    jwt: {
+      accessSecret,
+      refreshSecret,
+      accessTtlSeconds: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL || '15m'),
+      refreshTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL || '30d'),
+    },
+    razorpay: {
+      keyId,
+      keySecret,
+      webhookSecret: env.RAZORPAY_WEBHOOK_SECRET?.trim() || undefined,
+      apiUrl: url(env, 'RAZORPAY_API_URL', ['http:', 'https:']) ?? 'https://api.razorpay.com',
+      timeoutMs: int(env, 'RAZORPAY_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+    mail: {
+      smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+      from: env.MAIL_FROM?.trim() || 'TrekTribe <no-reply@trektribe.local>',
+    },
+    admin: { email: adminEmail, password: adminPassword },
+    throttle: {
+      limit: int(env, 'THROTTLE_LIMIT', 300),
+      ttlSeconds: int(env, 'THROTTLE_TTL', 60),
+      authLimit: int(env, 'AUTH_THROTTLE_LIMIT', 50),
+    },
+    holds: {
+      onlineMinutes: int(env, 'ONLINE_HOLD_MINUTES', 15, 1, 24 * 60),
+      screenshotHours: int(env, 'SCREENSHOT_HOLD_HOURS', 48, 1, 24 * 14),
+      waitlistOfferHours: int(env, 'WAITLIST_OFFER_HOURS', 12, 1, 24 * 7),
+    },
+    corsOrigins,
+    logLevel: env.LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info'),
+    schedulerEnabled: (env.SCHEDULER_ENABLED ?? (nodeEnv === 'test' ? 'false' : 'true')) !== 'false',
+  };
+}

@@ -1,0 +1,40 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export const MAX_PAGE_LIMIT = 100;
+
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1, example: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page: number = 1;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: 20, example: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_LIMIT)
+  limit: number = 20;
+}
+
+/** A page of results; the response interceptor moves paging into `meta`. */
+export class Page<T> {
+  constructor(
+    readonly items: T[],
+    readonly total: number,
+    readonly page: number,
+    readonly limit: number,
+  ) {}
+
+  static of<T>(items: T[], total: number, q: { page: number; limit: number }): Page<T> {
+    return new Page(items, total, q.page, q.limit);
+  }
+}
+
+export function offsetOf(q: { page: number; limit: number }): number {
+  return (q.page - 1) * q.limit;
+}

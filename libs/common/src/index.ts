@@ -1,0 +1,17 @@
+export * from './config/app-config';
+export * from './errors/domain-error';
+export * from './clock';
+export * from './http/pagination';
+export * from './http/request-context';
+export * from './http/decorators';
+export * from './audit/audit-log.entity';
+export * from './audit/audit.service';
+export * from './common.module';
+export * from './money';
+
+import { AuditLog } from './audit/audit-log.entity';
+export const COMMON_ENTITIES = [AuditLog];
+
+/** The shared ioredis client, or null when REDIS_URL is unset; provided by the app. */
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+export * from './db';

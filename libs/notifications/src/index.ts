@@ -1,0 +1,8 @@
+export { NotificationsModule } from './notifications.module';
+export { OutboxService, EmailMessage, RealtimeMessage } from './outbox/outbox.service';
+export { OutboxDispatcher, DispatchResult } from './outbox/outbox-dispatcher';
+export { RealtimePublisher } from './outbox/realtime-publisher';
+export { OutboxMessage } from './outbox/outbox-message.entity';
+
+import { OutboxMessage } from './outbox/outbox-message.entity';
+export const NOTIFICATIONS_ENTITIES = [OutboxMessage];

@@ -1,0 +1,32 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@trektribe/common';
+import { createTransport, Transporter } from 'nodemailer';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** SMTP when SMTP_URL is set; otherwise the mail is logged and counts as sent (development). */
+@Injectable()
+export class MailTransport implements OnModuleDestroy {
+  private readonly logger = new Logger(MailTransport.name);
+  private readonly transporter: Transporter | undefined;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    if (config.mail.smtpUrl) this.transporter = createTransport(config.mail.smtpUrl);
+  }
+
+  async send(mail: Mail): Promise<void> {
+    if (!this.transporter) {
+      this.logger.log({ to: mail.to, subject: mail.subject }, 'mail not sent (no SMTP_URL): recorded in the outbox');
+      return;
+    }
+    await this.transporter.sendMail({ from: this.config.mail.from, to: mail.to, subject: mail.subject, text: mail.text });
+  }
+
+  onModuleDestroy(): void {
+    this.transporter?.close();
+  }
+}

@@ -1,0 +1,62 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- jsonb columns hold arbitrary JSON */
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type OutboxChannel = 'email' | 'realtime';
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+/**
+ * Side effects recorded in the same transaction as the change that causes them, delivered after commit.
+ * `next_attempt_at` doubles as a lease: a claimed row is pushed into the future, so a crashed
+ * dispatcher's rows come back on their own.
+ */
+@Entity('notification_outbox')
+@Check('chk_outbox_channel', `"channel" IN ('email', 'realtime')`)
+@Check('chk_outbox_status', `"status" IN ('pending', 'sent', 'failed')`)
+@Index('idx_outbox_due', ['status', 'nextAttemptAt'])
+@Index('uq_outbox_dedupe_key', ['dedupeKey'], { unique: true, where: '"dedupe_key" IS NOT NULL' })
+export class OutboxMessage {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  channel: OutboxChannel;
+
+  /** What it is about, e.g. `auth.verify-email`, `booking.updated`. */
+  @Column({ type: 'varchar', length: 80 })
+  topic: string;
+
+  /** Email address, or a comma-separated list of socket rooms. */
+  @Column({ type: 'varchar', length: 500 })
+  recipient: string;
+
+  @Column({ type: 'varchar', length: 300, nullable: true })
+  subject: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  body: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  payload: Record<string, any> | null;
+
+  /** Makes "send this once" a database fact, e.g. one confirmation email per booking. */
+  @Column({ name: 'dedupe_key', type: 'varchar', length: 200, nullable: true })
+  dedupeKey: string | null;
+
+  @Column({ type: 'varchar', length: 20, default: 'pending' })
+  status: OutboxStatus;
+
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
+  nextAttemptAt: Date;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
+  lastError: string | null;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

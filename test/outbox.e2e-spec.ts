@@ -1,0 +1,90 @@
+import { OutboxDispatcher } from '@trektribe/notifications';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { register, startTestApp, TestApp } from './support/app';
+
+interface Received {
+  to: string[];
+  raw: string;
+}
+
+function startSmtp(): Promise<{ server: SMTPServer; port: number; received: Received[]; failNext: { n: number } }> {
+  const received: Received[] = [];
+  const failNext = { n: 0 };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (c: Buffer) => (raw += c.toString()));
+      stream.on('end', () => {
+        if (failNext.n > 0) {
+          failNext.n--;
+          const err = Object.assign(new Error('mailbox busy'), { responseCode: 451 });
+          return callback(err);
+        }
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        callback();
+      });
+    },
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.server.address() as AddressInfo).port, received, failNext }));
+  });
+}
+
+describe('notification outbox over real SMTP', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let dispatcher: OutboxDispatcher;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    t = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}?ignoreTLS=true`, MAIL_FROM: 'TrekTribe <hello@trektribe.test>' });
+    dispatcher = t.app.get(OutboxDispatcher);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await new Promise<void>((r) => smtp.server.close(() => r()));
+  });
+
+  it('delivers the verification email queued with the registration, once', async () => {
+    const user = await register(t);
+    await dispatcher.dispatchPending();
+    await dispatcher.dispatchPending(); // a second pass finds nothing to resend
+    const mails = smtp.received.filter((m) => m.to.includes(user.email));
+    expect(mails).toHaveLength(1);
+    expect(mails[0].raw).toMatch(/Subject: Verify your TrekTribe email/);
+    expect(mails[0].raw).toMatch(/From: TrekTribe <hello@trektribe.test>/);
+    const [row] = await t.db.query(`SELECT status, attempts, sent_at FROM notification_outbox WHERE recipient = $1`, [user.email]);
+    expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(row.sent_at).toBeTruthy();
+  });
+
+  it('keeps a failed delivery pending with a backoff, then delivers it when due', async () => {
+    await dispatcher.dispatchPending();
+    smtp.failNext.n = 1;
+    const user = await register(t);
+    await dispatcher.dispatchPending();
+    const [row] = await t.db.query(`SELECT status, attempts, last_error, next_attempt_at FROM notification_outbox WHERE recipient = $1`, [user.email]);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row.last_error).toMatch(/busy/);
+    expect(new Date(row.next_attempt_at).getTime()).toBeGreaterThan(Date.now());
+    t.clock.advance(5 * 60_000);
+    try {
+      await dispatcher.dispatchPending();
+      const [after] = await t.db.query(`SELECT status, attempts FROM notification_outbox WHERE recipient = $1`, [user.email]);
+      expect(after).toMatchObject({ status: 'sent', attempts: 2 });
+    } finally {
+      t.clock.reset();
+    }
+    expect(smtp.received.filter((m) => m.to.includes(user.email))).toHaveLength(1);
+  });
+
+  it('never sends one message twice when two dispatchers race', async () => {
+    const users = await Promise.all([register(t), register(t), register(t)]);
+    await Promise.all([dispatcher.dispatchPending(), dispatcher.dispatchPending(), dispatcher.dispatchPending()]);
+    for (const u of users) expect(smtp.received.filter((m) => m.to.includes(u.email))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { AdjustableClock, AppConfig, loadConfig } from '@trektribe/common';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../apps/api/src/bootstrap';
+import { createTestDatabase } from './database';
+
+export interface TestApp {
+  app: INestApplication;
+  http: TestAgent;
+  baseUrl: string;
+  clock: AdjustableClock;
+  config: AppConfig;
+  db: DataSource;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the real app (same bootstrap as main.ts) on its own fresh database and a real port.
+ * `env` overrides settings the way an operator would, through environment names.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: database.dataDir,
+    DATABASE_URL: database.databaseUrl,
+    REDIS_URL: process.env.REDIS_URL,
+    REDIS_KEY_PREFIX: `tt-test:${randomBytes(6).toString('hex')}:`,
+    THROTTLE_LIMIT: '100000',
+    AUTH_THROTTLE_LIMIT: '100000',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const clock = new AdjustableClock();
+  const running = await createApp(config, { clock });
+  await running.app.listen(0, '127.0.0.1');
+  const { port } = running.app.getHttpServer().address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    app: running.app,
+    http: request(baseUrl),
+    baseUrl,
+    clock,
+    config,
+    db: running.app.get(DataSource),
+    async close() {
+      await running.close();
+      await database.drop();
+      rmSync(database.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let seq = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}.${Date.now().toString(36)}.${(seq++).toString(36)}.${randomBytes(3).toString('hex')}@example.com`;
+}
+
+export const PASSWORD = 'Trek2026!ok';
+
+export interface SignedIn {
+  id: string;
+  email: string;
+  role: string;
+  accessToken: string;
+  refreshToken: string;
+  auth: { Authorization: string };
+}
+
+export async function register(
+  t: TestApp,
+  role: 'traveler' | 'organizer' = 'traveler',
+  extra: Record<string, unknown> = {},
+): Promise<SignedIn> {
+  const email = uniqueEmail(role);
+  const res = await t.http
+    .post('/api/v1/auth/register')
+    .send({ name: `Test ${role}`, email, password: PASSWORD, phone: '+919812345678', role, ...extra })
+    .expect(201);
+  const d = res.body.data;
+  return { id: d.user.id, email, role, accessToken: d.accessToken, refreshToken: d.refreshToken, auth: { Authorization: `Bearer ${d.accessToken}` } };
+}
+
+/** Agents and admins cannot self-register: tests create them the way an admin would, in the database. */
+export async function createStaff(t: TestApp, role: 'agent' | 'admin'): Promise<SignedIn> {
+  const user = await register(t, 'traveler');
+  await t.db.query(`UPDATE users SET role = $2 WHERE id = $1`, [user.id, role]);
+  const res = await t.http.post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD }).expect(200);
+  const d = res.body.data;
+  return { ...user, role, accessToken: d.accessToken, refreshToken: d.refreshToken, auth: { Authorization: `Bearer ${d.accessToken}` } };
+}
