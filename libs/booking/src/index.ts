@@ -1,3 +1,11 @@
 export { BookingModule } from './booking.module';
+export { Trip, TripStatus, DifficultyLevel } from './trips/trip.entity';
+export { Booking, BookingStatus, PaymentStatus, PaymentMethod } from './bookings/booking.entity';
+export { BookingParticipant } from './bookings/booking-participant.entity';
 
-export const BOOKING_ENTITIES: (new () => object)[] = [];
+import { BookingParticipant } from './bookings/booking-participant.entity';
+import { Booking } from './bookings/booking.entity';
+import { Review } from './reviews/review.entity';
+import { Trip } from './trips/trip.entity';
+import { WaitlistEntry } from './waitlist/waitlist-entry.entity';
+export const BOOKING_ENTITIES = [Trip, Booking, BookingParticipant, WaitlistEntry, Review];

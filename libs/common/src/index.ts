@@ -9,8 +9,11 @@ export * from './audit/audit.service';
 export * from './common.module';
 export * from './money';
 
+export * from './idempotency/idempotency-key.entity';
+
 import { AuditLog } from './audit/audit-log.entity';
-export const COMMON_ENTITIES = [AuditLog];
+import { IdempotencyKey } from './idempotency/idempotency-key.entity';
+export const COMMON_ENTITIES = [AuditLog, IdempotencyKey];
 
 /** The shared ioredis client, or null when REDIS_URL is unset; provided by the app. */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
