@@ -19,6 +19,7 @@ import { ErrorsFilter } from './http/errors.filter';
 import { ResponseEnvelopeInterceptor } from './http/response.interceptor';
 import { AppThrottlerGuard } from './http/throttler.guard';
 import { createValidationPipe } from './http/validation';
+import { RealtimeModule } from './realtime/realtime.module';
 
 class RedisShutdown implements OnApplicationShutdown {
   constructor(@Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis | null) {}
@@ -30,7 +31,7 @@ class RedisShutdown implements OnApplicationShutdown {
 @Module({})
 export class AppModule {
   /** `databaseUrl` is the resolved one: the configured server or the embedded PGlite. */
-  static forRoot(config: AppConfig, databaseUrl: string, overrides: { clock?: Clock } = {}): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, overrides: { clock?: Clock; embedded?: boolean } = {}): DynamicModule {
     const dev = config.nodeEnv === 'development';
     return {
       module: AppModule,
@@ -58,7 +59,10 @@ export class AppModule {
             },
           },
         }),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), migrationsRun: true }),
+        // PGlite has a single backend session: several pooled connections would interleave their
+        // extended-protocol messages (one connection's Parse replacing another's). One connection there;
+        // real parallel connections on a PostgreSQL server.
+        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, { poolSize: overrides.embedded ? 1 : 10 }), migrationsRun: true }),
         ThrottlerModule.forRootAsync({
           inject: [REDIS_CLIENT],
           useFactory: (redis: Redis | null) => ({
@@ -81,6 +85,7 @@ export class AppModule {
         BookingModule,
         BillingModule,
         HealthModule,
+        RealtimeModule,
       ],
       providers: [
         RedisShutdown,

@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { ErrorsFilter } from './http/errors.filter';
 import { requestIdFor } from './http/request-id';
+import { RedisIoAdapter } from './realtime/redis-io.adapter';
 
 export const BODY_LIMIT = '1mb';
 
@@ -53,6 +54,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   });
   app.setGlobalPrefix('api');
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  app.useWebSocketAdapter(new RedisIoAdapter(app, config));
 
   const doc = new DocumentBuilder()
     .setTitle('TrekTribe API')
@@ -78,7 +80,7 @@ export interface RunningApp {
 export async function createApp(config: AppConfig, overrides: { clock?: Clock } = {}): Promise<RunningApp> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   try {
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, overrides), {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, { ...overrides, embedded: Boolean(embedded) }), {
       bodyParser: false,
       bufferLogs: true,
     });

@@ -1,0 +1,144 @@
+import { Inject, Logger, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import { SkipThrottle } from '@nestjs/throttler';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import { AccessClaims, Actor, AuthService } from '@trektribe/auth';
+import { APP_CONFIG, AppConfig, DomainError, ErrorCode } from '@trektribe/common';
+import { RealtimePublisher } from '@trektribe/notifications';
+import type { DefaultEventsMap, Server, Socket } from 'socket.io';
+
+export const MAX_WATCHED_TRIPS = 50;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UNAUTHORIZED_MESSAGE = 'Authentication required: the token is missing, invalid or expired';
+// jsonwebtoken's own errors: an expected refusal, not worth a log line.
+const JWT_ERRORS = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError']);
+
+interface SocketData {
+  actor?: Actor;
+}
+type Client = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
+
+export type Ack = { ok: true } | { ok: false; error: { code: ErrorCode; message: string } };
+
+function tokenOf(client: Client): string | undefined {
+  const auth = client.handshake.auth as Record<string, unknown> | undefined;
+  if (typeof auth?.token === 'string' && auth.token) return auth.token;
+  const header = client.handshake.headers.authorization;
+  return typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+}
+
+function tripIdOf(body: unknown): string | undefined {
+  const tripId = (body as { tripId?: unknown } | null | undefined)?.tripId;
+  // Lower-cased so a client's spelling matches the ids Postgres hands the publishers.
+  return typeof tripId === 'string' && UUID.test(tripId) ? tripId.toLowerCase() : undefined;
+}
+
+const fail = (code: ErrorCode, message: string): Ack => ({ ok: false, error: { code, message } });
+
+/**
+ * socket.io on the HTTP port. The CORS origins are applied by RedisIoAdapter from CORS_ORIGINS
+ * (decorator options are fixed at import time); the default here refuses cross-origin polling.
+ */
+// The app throttler keys on req.user/req.ip, which a socket lacks: every socket would share one bucket.
+@SkipThrottle()
+@WebSocketGateway({
+  path: '/socket.io',
+  cors: { origin: false },
+  // Clients only send `{ tripId }`; no reason to buffer socket.io's default 1 MB per message.
+  maxHttpBufferSize: 16 * 1024,
+})
+export class RealtimeGateway implements RealtimePublisher, OnGatewayConnection, OnModuleInit {
+  @WebSocketServer() server: Server;
+
+  private readonly logger = new Logger(RealtimeGateway.name);
+  /** Settles once the handshake check is over; messages wait for it so they never race the auth. */
+  private readonly sessions = new WeakMap<Client, Promise<Actor | undefined>>();
+  private auth: AuthService;
+
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly moduleRef: ModuleRef,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  // Resolved late: AuthService → OutboxDispatcher → RealtimePublisher (this) is a constructor cycle.
+  onModuleInit(): void {
+    this.auth = this.moduleRef.get(AuthService, { strict: false });
+  }
+
+  async handleConnection(client: Client): Promise<void> {
+    const session = this.authenticate(client);
+    this.sessions.set(client, session);
+    await session;
+  }
+
+  private async authenticate(client: Client): Promise<Actor | undefined> {
+    try {
+      const token = tokenOf(client);
+      if (!token) throw new DomainError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+      const claims = await this.jwt.verifyAsync<AccessClaims>(token, {
+        secret: this.config.jwt.accessSecret,
+        algorithms: ['HS256'],
+      });
+      const actor = await this.auth.authenticate(claims);
+      // Joining after a disconnect would leave the rooms pointing at a dead socket id.
+      if (client.disconnected) return undefined;
+      client.data.actor = actor;
+      await client.join([`user:${actor.id}`, `role:${actor.role}`]);
+      return actor;
+    } catch (err: unknown) {
+      const name = err instanceof Error ? err.name : '';
+      if (!(err instanceof DomainError) && !JWT_ERRORS.has(name)) {
+        this.logger.warn({ err, socketId: client.id }, 'socket handshake check failed');
+      }
+      client.emit('error', { code: 'UNAUTHORIZED', message: UNAUTHORIZED_MESSAGE });
+      client.disconnect(true);
+      return undefined;
+    }
+  }
+
+  @SubscribeMessage('trip.watch')
+  async watchTrip(@ConnectedSocket() client: Client, @MessageBody() body: unknown): Promise<Ack> {
+    if (!(await this.sessions.get(client))) return fail('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    const tripId = tripIdOf(body);
+    if (!tripId) return fail('VALIDATION_ERROR', 'tripId must be a UUID');
+    const room = `trip:${tripId}`;
+    if (client.rooms.has(room)) return { ok: true };
+    const watched = [...client.rooms].filter((r) => r.startsWith('trip:')).length;
+    if (watched >= MAX_WATCHED_TRIPS) {
+      return fail(
+        'BUSINESS_RULE',
+        `A connection can watch at most ${MAX_WATCHED_TRIPS} trips; unwatch one first`,
+      );
+    }
+    await client.join(room);
+    return { ok: true };
+  }
+
+  @SubscribeMessage('trip.unwatch')
+  async unwatchTrip(@ConnectedSocket() client: Client, @MessageBody() body: unknown): Promise<Ack> {
+    if (!(await this.sessions.get(client))) return fail('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    const tripId = tripIdOf(body);
+    if (!tripId) return fail('VALIDATION_ERROR', 'tripId must be a UUID');
+    await client.leave(`trip:${tripId}`);
+    return { ok: true };
+  }
+
+  publish(rooms: string[], event: string, payload: Record<string, unknown>): void {
+    const targets = rooms.filter(Boolean);
+    // socket.io reads an empty room list as "everyone": never broadcast by accident.
+    if (!targets.length) return;
+    // Throwing leaves an outbox row pending, to be retried once the server is up.
+    if (!this.server) throw new Error('socket.io server is not started yet');
+    this.server.to(targets).emit(event, payload);
+  }
+}

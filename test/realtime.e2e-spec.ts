@@ -1,0 +1,226 @@
+import { OutboxDispatcher, OutboxService, RealtimePublisher } from '@trektribe/notifications';
+import { randomUUID } from 'node:crypto';
+import { io, Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_WATCHED_TRIPS } from '../apps/api/src/realtime/realtime.gateway';
+import { forgeJwt } from './support/jwt';
+import { register, startTestApp, TestApp } from './support/app';
+
+const WAIT_MS = 3_000;
+/** How long "nothing arrives" is watched for: past a local emit and a Redis round trip. */
+const QUIET_MS = 300;
+
+interface Ack {
+  ok: boolean;
+  error?: { code: string; message: string };
+}
+
+describe('real time over socket.io', () => {
+  let t: TestApp;
+  let publisher: RealtimePublisher;
+  const open: Socket[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    publisher = t.app.get(RealtimePublisher);
+  });
+  afterEach(() => {
+    for (const s of open.splice(0)) s.disconnect();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  function connect(
+    opts: { token?: string; headers?: Record<string, string>; baseUrl?: string } = {},
+  ): Socket {
+    const socket = io(opts.baseUrl ?? t.baseUrl, {
+      path: '/socket.io',
+      auth: opts.token === undefined ? {} : { token: opts.token },
+      extraHeaders: opts.headers,
+      transports: ['websocket'],
+      reconnection: false,
+      timeout: WAIT_MS,
+    });
+    open.push(socket);
+    return socket;
+  }
+
+  function nextEvent<T = unknown>(socket: Socket, event: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${event} within ${WAIT_MS} ms`)), WAIT_MS);
+      socket.once(event, (payload: T) => {
+        clearTimeout(timer);
+        resolve(payload);
+      });
+    });
+  }
+
+  /** Resolves with what arrived for `event` during QUIET_MS; the tests expect none. */
+  async function collect(socket: Socket, event: string): Promise<unknown[]> {
+    const got: unknown[] = [];
+    const listener = (p: unknown) => got.push(p);
+    socket.on(event, listener);
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+    socket.off(event, listener);
+    return got;
+  }
+
+  function ack(socket: Socket, event: string, body: unknown): Promise<Ack> {
+    return socket.timeout(WAIT_MS).emitWithAck(event, body) as Promise<Ack>;
+  }
+
+  /**
+   * A connected socket whose handshake check is over. `connect` fires before the server has checked
+   * the token, and acks wait for that check, so one ack round trip means the rooms are joined.
+   */
+  async function connectReady(token: string, baseUrl?: string): Promise<Socket> {
+    const socket = connect({ token, baseUrl });
+    await expect(ack(socket, 'trip.unwatch', { tripId: randomUUID() })).resolves.toEqual({ ok: true });
+    return socket;
+  }
+
+  async function expectRefused(socket: Socket): Promise<void> {
+    const errors: unknown[] = [];
+    socket.on('error', (e: unknown) => errors.push(e));
+    const reason = await nextEvent<string>(socket, 'disconnect');
+    expect(reason).toBe('io server disconnect');
+    expect(errors).toEqual([{ code: 'UNAUTHORIZED', message: expect.any(String) }]);
+  }
+
+  describe('handshake', () => {
+    it('refuses a connection without a token', async () => {
+      await expectRefused(connect());
+    });
+
+    it('refuses a garbage token, and a token signed with another secret', async () => {
+      await expectRefused(connect({ token: 'not-a-jwt' }));
+      const user = await register(t);
+      const forged = forgeJwt({
+        sub: user.id,
+        role: 'admin',
+        tv: 0,
+        exp: Math.floor(Date.now() / 1000) + 600,
+      });
+      await expectRefused(connect({ token: forged }));
+    });
+
+    it('refuses a deactivated user', async () => {
+      const user = await register(t);
+      await t.db.query(`UPDATE users SET is_active = false WHERE id = $1`, [user.id]);
+      await expectRefused(connect({ token: user.accessToken }));
+    });
+
+    it('accepts the token from an Authorization header', async () => {
+      const user = await register(t);
+      const socket = connect({ headers: user.auth });
+      await expect(ack(socket, 'trip.unwatch', { tripId: randomUUID() })).resolves.toEqual({ ok: true });
+      expect(socket.connected).toBe(true);
+    });
+  });
+
+  describe('rooms', () => {
+    it('delivers a user-room event to that user only, and role rooms by role', async () => {
+      const [traveler, organizer] = await Promise.all([register(t, 'traveler'), register(t, 'organizer')]);
+      const a = await connectReady(traveler.accessToken);
+      const b = await connectReady(organizer.accessToken);
+
+      const payload = {
+        id: randomUUID(),
+        type: 'booking.confirmed',
+        title: 'Booked',
+        body: 'See you there',
+        createdAt: new Date().toISOString(),
+      };
+      const received = nextEvent(a, 'notification');
+      const elsewhere = collect(b, 'notification');
+      publisher.publish([`user:${traveler.id}`], 'notification', payload);
+      await expect(received).resolves.toEqual(payload);
+      await expect(elsewhere).resolves.toEqual([]);
+
+      const toOrganizers = nextEvent(b, 'subscription.updated');
+      const notTraveler = collect(a, 'subscription.updated');
+      publisher.publish(['role:organizer'], 'subscription.updated', { status: 'active' });
+      await expect(toOrganizers).resolves.toEqual({ status: 'active' });
+      await expect(notTraveler).resolves.toEqual([]);
+    });
+
+    it('never broadcasts to everyone on an empty room list', async () => {
+      const user = await register(t);
+      const socket = await connectReady(user.accessToken);
+      const got = collect(socket, 'notification');
+      publisher.publish([], 'notification', { id: 'x' });
+      publisher.publish([''], 'notification', { id: 'y' });
+      await expect(got).resolves.toEqual([]);
+    });
+  });
+
+  describe('trip watching', () => {
+    it('rejects a trip id that is not a UUID', async () => {
+      const user = await register(t);
+      const socket = await connectReady(user.accessToken);
+      for (const body of [{ tripId: 'nope' }, { tripId: 42 }, {}, null, 'x']) {
+        const res = await ack(socket, 'trip.watch', body);
+        expect(res).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+      }
+    });
+
+    it('receives trip.seats while watching, and nothing after unwatching', async () => {
+      const user = await register(t);
+      const socket = await connectReady(user.accessToken);
+      const tripId = randomUUID();
+
+      await expect(ack(socket, 'trip.watch', { tripId: tripId.toUpperCase() })).resolves.toEqual({
+        ok: true,
+      });
+      const seats = nextEvent(socket, 'trip.seats');
+      publisher.publish([`trip:${tripId}`], 'trip.seats', { tripId, seatsLeft: 7 });
+      await expect(seats).resolves.toEqual({ tripId, seatsLeft: 7 });
+
+      await expect(ack(socket, 'trip.unwatch', { tripId })).resolves.toEqual({ ok: true });
+      const after = collect(socket, 'trip.seats');
+      publisher.publish([`trip:${tripId}`], 'trip.seats', { tripId, seatsLeft: 6 });
+      await expect(after).resolves.toEqual([]);
+    });
+
+    it(`caps a connection at ${MAX_WATCHED_TRIPS} watched trips`, async () => {
+      const user = await register(t);
+      const socket = await connectReady(user.accessToken);
+      const ids = Array.from({ length: MAX_WATCHED_TRIPS }, () => randomUUID());
+      const acks = await Promise.all(ids.map((tripId) => ack(socket, 'trip.watch', { tripId })));
+      expect(acks.every((a) => a.ok)).toBe(true);
+
+      await expect(ack(socket, 'trip.watch', { tripId: randomUUID() })).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'BUSINESS_RULE' },
+      });
+      await expect(ack(socket, 'trip.watch', { tripId: ids[0] })).resolves.toEqual({ ok: true }); // already watched
+      await expect(ack(socket, 'trip.unwatch', { tripId: ids[0] })).resolves.toEqual({ ok: true });
+      await expect(ack(socket, 'trip.watch', { tripId: randomUUID() })).resolves.toEqual({ ok: true });
+    });
+  });
+
+  it('delivers a realtime outbox row once its transaction has committed', async () => {
+    const user = await register(t);
+    const socket = await connectReady(user.accessToken);
+    const payload = {
+      bookingId: randomUUID(),
+      tripId: randomUUID(),
+      status: 'confirmed',
+      paymentStatus: 'paid',
+    };
+    const outbox = t.app.get(OutboxService);
+    await t.db.transaction((m) =>
+      outbox.enqueueRealtime(m, { rooms: [`user:${user.id}`], event: 'booking.updated', payload }),
+    );
+
+    const received = nextEvent(socket, 'booking.updated');
+    await t.app.get(OutboxDispatcher).dispatchPending();
+    await expect(received).resolves.toEqual(payload);
+    const [row] = await t.db.query(
+      `SELECT status FROM notification_outbox WHERE channel = 'realtime' AND topic = 'booking.updated' AND recipient = $1`,
+      [`user:${user.id}`],
+    );
+    expect(row).toMatchObject({ status: 'sent' });
+  });
+});
