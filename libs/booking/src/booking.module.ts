@@ -1,4 +1,18 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyInterceptor } from '@trektribe/common';
+import { BookingEvents } from './booking-events';
+import { BookingsController } from './bookings/bookings.controller';
+import { BookingsService } from './bookings/bookings.service';
+import { OrganizerController } from './organizer.controller';
+import { ReviewsService } from './reviews/reviews.service';
+import { SeatInventory } from './trips/seat-inventory';
+import { TripsController } from './trips/trips.controller';
+import { TripsService } from './trips/trips.service';
+import { WaitlistService } from './waitlist/waitlist.service';
 
-@Module({})
+@Module({
+  controllers: [TripsController, BookingsController, OrganizerController],
+  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor],
+  exports: [BookingsService, TripsService],
+})
 export class BookingModule {}

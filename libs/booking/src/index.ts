@@ -2,6 +2,10 @@ export { BookingModule } from './booking.module';
 export { Trip, TripStatus, DifficultyLevel } from './trips/trip.entity';
 export { Booking, BookingStatus, PaymentStatus, PaymentMethod } from './bookings/booking.entity';
 export { BookingParticipant } from './bookings/booking-participant.entity';
+export { BookingsService, BookingView, ConfirmOutcome, toBookingView } from './bookings/bookings.service';
+export { TripsService, TripView } from './trips/trips.service';
+export { RefundRequester, RefundRequest, ListingPolicy } from './ports';
+export { startOfLocalDate, localDate } from './trips/trip-time';
 
 import { BookingParticipant } from './bookings/booking-participant.entity';
 import { Booking } from './bookings/booking.entity';

@@ -10,6 +10,7 @@ export * from './common.module';
 export * from './money';
 
 export * from './idempotency/idempotency-key.entity';
+export * from './idempotency/idempotency.interceptor';
 
 import { AuditLog } from './audit/audit-log.entity';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';

@@ -4,7 +4,8 @@ import { Logger } from '@nestjs/common';
 import { loadConfig } from '@trektribe/common';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDataSource } from './data-source';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 const log = new Logger('migrations');
@@ -31,7 +32,7 @@ async function main(): Promise<number> {
   const [command, name] = process.argv.slice(2);
   const config = loadConfig();
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, 5);
-  const ds = createDataSource(config.databaseUrl ?? embedded!.url);
+  const ds = new DataSource(dataSourceOptions(config.databaseUrl ?? embedded!.url, { poolSize: embedded ? 1 : 2 }));
   await ds.initialize();
   try {
     switch (command) {

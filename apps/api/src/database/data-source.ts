@@ -3,7 +3,7 @@ import { BILLING_ENTITIES } from '@trektribe/billing';
 import { BOOKING_ENTITIES } from '@trektribe/booking';
 import { COMMON_ENTITIES } from '@trektribe/common';
 import { NOTIFICATIONS_ENTITIES } from '@trektribe/notifications';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 
 export const ENTITIES = [...COMMON_ENTITIES, ...AUTH_ENTITIES, ...NOTIFICATIONS_ENTITIES, ...BOOKING_ENTITIES, ...BILLING_ENTITIES];
@@ -23,8 +23,4 @@ export function dataSourceOptions(url: string, opts: { poolSize?: number } = {})
     poolSize: opts.poolSize ?? 10,
     extra: { connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, application_name: 'trektribe' },
   };
-}
-
-export function createDataSource(url: string): DataSource {
-  return new DataSource(dataSourceOptions(url));
 }

@@ -49,7 +49,7 @@ END $$`);
         await queryRunner.query(`CREATE TRIGGER trg_trips_search_vector BEFORE INSERT OR UPDATE OF title, description, destination ON "trips" FOR EACH ROW EXECUTE FUNCTION trips_search_vector_update()`);
         await queryRunner.query(`CREATE INDEX "idx_trips_search" ON "trips" USING GIN ("search_vector")`);
         await queryRunner.query(`CREATE INDEX "idx_trips_categories" ON "trips" USING GIN ("categories")`);
-        await queryRunner.query(`CREATE INDEX "idx_trips_destination_lower" ON "trips" (lower("destination"))`);
+        await queryRunner.query(`CREATE INDEX "idx_trips_destination_lower" ON "trips" (lower("destination") text_pattern_ops)`);
     }
 
     public async down(queryRunner: QueryRunner): Promise<void> {

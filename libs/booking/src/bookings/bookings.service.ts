@@ -1,0 +1,415 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Actor } from '@trektribe/auth';
+import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page, returnedRows } from '@trektribe/common';
+import { OutboxDispatcher } from '@trektribe/notifications';
+import { DataSource, EntityManager } from 'typeorm';
+import { BookingEvents } from '../booking-events';
+import { RefundRequester } from '../ports';
+import { Trip } from '../trips/trip.entity';
+import { startOfLocalDate } from '../trips/trip-time';
+import { SeatInventory } from '../trips/seat-inventory';
+import { WaitlistService } from '../waitlist/waitlist.service';
+import { BookingParticipant } from './booking-participant.entity';
+import { Booking, BookingStatus, PaymentStatus } from './booking.entity';
+import { CancelBookingDto, CreateBookingDto, ListBookingsQuery } from './booking.dto';
+import { CancelledBy, refundDue, STANDARD_POLICY } from './cancellation-policy';
+
+/** No hoarding: how many unpaid holds one traveler may keep on one trip at a time. */
+export const MAX_PENDING_HOLDS_PER_TRIP = 2;
+const EXPIRY_BATCH = 100;
+
+export function toBookingView(b: Booking, trip?: Pick<Trip, 'title' | 'startDate' | 'endDate' | 'destination'>) {
+  return {
+    id: b.id,
+    tripId: b.tripId,
+    travelerId: b.travelerId,
+    organizerId: b.organizerId,
+    seats: b.seats,
+    unitPrice: b.unitPrice,
+    totalAmount: b.totalAmount,
+    currency: b.currency,
+    status: b.status,
+    paymentStatus: b.paymentStatus,
+    paymentMethod: b.paymentMethod,
+    holdExpiresAt: b.holdExpiresAt,
+    specialRequests: b.specialRequests,
+    cancellationPolicy: b.cancellationPolicy,
+    refundAmount: b.refundAmount,
+    cancelledAt: b.cancelledAt,
+    cancelReason: b.cancelReason,
+    cancelledByRole: b.cancelledByRole,
+    confirmedAt: b.confirmedAt,
+    completedAt: b.completedAt,
+    createdAt: b.createdAt,
+    updatedAt: b.updatedAt,
+    ...(b.participants
+      ? { participants: b.participants.map((p) => ({ name: p.name, phone: p.phone, age: p.age, dietaryRestrictions: p.dietaryRestrictions })) }
+      : {}),
+    ...(trip ? { trip: { title: trip.title, destination: trip.destination, startDate: trip.startDate, endDate: trip.endDate } } : {}),
+  };
+}
+export type BookingView = ReturnType<typeof toBookingView>;
+
+/** What happened when a payment arrived for a booking (see confirmPaid). */
+export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'seats_gone' | 'booking_cancelled';
+
+@Injectable()
+export class BookingsService {
+  private readonly logger = new Logger(BookingsService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly events: BookingEvents,
+    private readonly waitlist: WaitlistService,
+    private readonly seats: SeatInventory,
+    private readonly dispatcher: OutboxDispatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(RefundRequester) private readonly refunds?: RefundRequester,
+  ) {}
+
+  /**
+   * Takes the seats and creates a pending booking that holds them until `holdExpiresAt`. The seat
+   * count moves only through the conditional UPDATE (which also row-locks the trip until commit),
+   * and the CHECK on trips backs it: two travelers can never get the last seat.
+   */
+  async create(actor: Actor, dto: CreateBookingDto): Promise<BookingView> {
+    if (dto.participants.length !== dto.seats) {
+      throw new DomainError('VALIDATION_ERROR', 'One participant per seat', [
+        { field: 'participants', message: `expected ${dto.seats} participants, got ${dto.participants.length}` },
+      ]);
+    }
+    const now = this.clock.now();
+    const result = await this.dataSource.transaction(async (m) => {
+      const trip = await this.seats.take(m, dto.tripId, dto.seats, now);
+      const [{ holds }] = (await m.query(
+        `SELECT count(*)::int AS holds FROM bookings WHERE trip_id = $1 AND traveler_id = $2 AND status = 'pending'`,
+        [trip.id, actor.id],
+      )) as { holds: number }[];
+      if (holds >= MAX_PENDING_HOLDS_PER_TRIP) {
+        throw new DomainError('HOLD_LIMIT_REACHED', `You already hold ${holds} unpaid bookings on this trip; pay or cancel one first`);
+      }
+      const holdMs =
+        dto.paymentMethod === 'online' ? this.config.holds.onlineMinutes * 60_000 : this.config.holds.screenshotHours * 3_600_000;
+      const booking = m.create(Booking, {
+        tripId: trip.id,
+        travelerId: actor.id,
+        organizerId: trip.organizerId,
+        seats: dto.seats,
+        unitPrice: trip.price,
+        totalAmount: trip.price * dto.seats,
+        currency: trip.currency,
+        status: 'pending',
+        paymentStatus: 'unpaid',
+        paymentMethod: dto.paymentMethod,
+        holdExpiresAt: new Date(now.getTime() + holdMs),
+        specialRequests: dto.specialRequests ?? null,
+        cancellationPolicy: STANDARD_POLICY,
+      });
+      await m.save(booking);
+      booking.participants = dto.participants.map((p) =>
+        m.create(BookingParticipant, {
+          bookingId: booking.id,
+          name: p.name,
+          phone: p.phone ?? null,
+          age: p.age ?? null,
+          dietaryRestrictions: p.dietaryRestrictions ?? null,
+        }),
+      );
+      await m.save(booking.participants);
+      await this.audit.record(m, { actor, action: 'booking.created', entityType: 'booking', entityId: booking.id, after: toBookingView(booking) });
+      await this.events.bookingChanged(m, 'booking.created', booking);
+      await this.events.tripSeats(m, trip.id);
+      return toBookingView(booking, trip);
+    });
+    this.dispatcher.kick();
+    return result;
+  }
+
+  async list(actor: Actor, q: ListBookingsQuery): Promise<Page<BookingView>> {
+    const qb = this.dataSource.getRepository(Booking).createQueryBuilder('b').leftJoinAndSelect('b.trip', 't');
+    this.scopeTo(qb, actor);
+    if (q.status) qb.andWhere('b.status = :status', { status: q.status });
+    if (q.paymentStatus) qb.andWhere('b.payment_status = :ps', { ps: q.paymentStatus });
+    if (q.tripId) qb.andWhere('b.trip_id = :tripId', { tripId: q.tripId });
+    qb.orderBy('b.created_at', 'DESC').addOrderBy('b.id', 'ASC').skip(offsetOf(q)).take(q.limit);
+    const [rows, total] = await qb.getManyAndCount();
+    return Page.of(rows.map((b) => toBookingView(b, b.trip)), total, q);
+  }
+
+  async get(actor: Actor, id: string): Promise<BookingView> {
+    const b = await this.findVisible(this.dataSource.manager, actor, id);
+    b.participants = await this.dataSource.getRepository(BookingParticipant).find({ where: { bookingId: id }, order: { name: 'ASC' } });
+    const trip = await this.dataSource.getRepository(Trip).findOne({ where: { id: b.tripId } });
+    return toBookingView(b, trip ?? undefined);
+  }
+
+  /**
+   * A booking the actor may see: a traveler's own, an organizer's on own trips, any for agents and
+   * admins. Anything else is "not found", never "forbidden", so ids leak nothing.
+   */
+  async findVisible(m: EntityManager, actor: Actor, id: string, lock = false): Promise<Booking> {
+    const qb = m.getRepository(Booking).createQueryBuilder('b').where('b.id = :id', { id });
+    this.scopeTo(qb, actor);
+    if (lock) qb.setLock('pessimistic_write');
+    const b = await qb.getOne();
+    if (!b) throw DomainError.notFound('Booking');
+    return b;
+  }
+
+  private scopeTo(qb: { andWhere(sql: string, p?: object): unknown }, actor: Actor): void {
+    if (actor.role === 'traveler') qb.andWhere('b.traveler_id = :actorId', { actorId: actor.id });
+    else if (actor.role === 'organizer') qb.andWhere('b.organizer_id = :actorId', { actorId: actor.id });
+  }
+
+  async cancel(actor: Actor, id: string, dto: CancelBookingDto): Promise<BookingView> {
+    if (actor.role === 'agent') throw new DomainError('FORBIDDEN', 'Agents cannot cancel bookings; escalate to an admin');
+    const by: CancelledBy = actor.role === 'traveler' ? 'traveler' : actor.role === 'organizer' ? 'organizer' : 'admin';
+    const result = await this.dataSource.transaction(async (m) => {
+      const booking = await this.findVisible(m, actor, id, true);
+      const trip = await m.findOneOrFail(Trip, { where: { id: booking.tripId } });
+      const view = await this.cancelLocked(m, actor, booking, trip, by, dto.reason ?? null);
+      await this.waitlist.offerFreedSeats(m, trip.id);
+      await this.events.tripSeats(m, trip.id);
+      return view;
+    });
+    this.dispatcher.kick();
+    return result;
+  }
+
+  /** Used when a whole trip is cancelled: every live booking, full refund, travelers told. */
+  async cancelAllForTrip(m: EntityManager, actor: Actor, trip: Trip, reason: string): Promise<number> {
+    const live = await m
+      .getRepository(Booking)
+      .createQueryBuilder('b')
+      .where('b.trip_id = :id AND b.status IN (:...s)', { id: trip.id, s: ['pending', 'confirmed'] })
+      .orderBy('b.id')
+      .setLock('pessimistic_write')
+      .getMany();
+    for (const b of live) await this.cancelLocked(m, actor, b, trip, 'trip_cancelled', reason);
+    return live.length;
+  }
+
+  private async cancelLocked(m: EntityManager, actor: Actor, b: Booking, trip: Trip, by: CancelledBy, reason: string | null): Promise<BookingView> {
+    if (b.status !== 'pending' && b.status !== 'confirmed') {
+      throw new DomainError('INVALID_STATE', `A ${b.status} booking cannot be cancelled`);
+    }
+    const now = this.clock.now();
+    const paid = b.paymentStatus === 'paid' ? b.totalAmount : 0;
+    const refund = refundDue({ policy: b.cancellationPolicy, paidAmount: paid, tripStartsAt: startOfLocalDate(trip.startDate, trip.timezone), now, by });
+    const before = toBookingView(b);
+    const releaseNow = b.seatsReleasedAt === null;
+    b.status = 'cancelled';
+    b.cancelledAt = now;
+    b.cancelledBy = actor.id;
+    b.cancelledByRole = by === 'trip_cancelled' ? actor.role : by;
+    b.cancelReason = reason;
+    b.refundAmount = refund;
+    b.holdExpiresAt = null;
+    if (releaseNow) b.seatsReleasedAt = now;
+    if (refund > 0) b.paymentStatus = 'refund_pending';
+    await m.save(b);
+    if (releaseNow) await this.seats.release(m, b.tripId, b.seats);
+    if (b.waitlistEntryId) await this.waitlist.markOfferClosed(m, b.waitlistEntryId, 'cancelled');
+    if (refund > 0) {
+      await this.refunds?.requestRefund(m, {
+        bookingId: b.id,
+        amount: refund,
+        reason: reason ?? `cancelled by ${by}`,
+        idempotencyKey: `cancel_${b.id}`,
+        actor,
+      });
+    }
+    await this.audit.record(m, { actor, action: 'booking.cancelled', entityType: 'booking', entityId: b.id, before, after: { ...toBookingView(b), cancelledBy: by } });
+    await this.events.bookingChanged(m, 'booking.updated', b);
+    const traveler = await this.contact(m, b.travelerId);
+    if (traveler) {
+      await this.events.email(
+        m,
+        traveler.email,
+        'booking.cancelled',
+        `Booking cancelled: ${trip.title}`,
+        `Hi ${traveler.name},\n\nYour booking for ${trip.title} (${trip.startDate}) was cancelled${reason ? `: ${reason}` : ''}.\n` +
+          (refund > 0 ? `A refund of ${formatInr(refund)} is on its way.\n` : ''),
+        `booking-cancelled:${b.id}`,
+      );
+    }
+    return toBookingView(b, trip);
+  }
+
+  /**
+   * Releases the seats of unpaid holds past their expiry, in batches. Each booking is expired by a
+   * conditional UPDATE, so overlapping runs (two instances, or a slow run and the next minute's)
+   * release every hold exactly once.
+   */
+  async expireHolds(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const now = this.clock.now();
+      const due = (await this.dataSource.query(
+        `SELECT id FROM bookings WHERE status = 'pending' AND seats_released_at IS NULL AND hold_expires_at <= $1
+          ORDER BY hold_expires_at, id LIMIT $2`,
+        [now, EXPIRY_BATCH],
+      )) as { id: string }[];
+      for (const { id } of due) {
+        const done = await this.dataSource.transaction((m) => this.expireOne(m, id, now));
+        if (done) expired++;
+      }
+      if (due.length < EXPIRY_BATCH) break;
+    }
+    if (expired) this.dispatcher.kick();
+    return expired;
+  }
+
+  private async expireOne(m: EntityManager, id: string, now: Date): Promise<boolean> {
+    const rows = returnedRows<{ trip_id: string }>(
+      await m.query(
+        `UPDATE bookings SET status = 'expired', seats_released_at = $2, updated_at = now()
+          WHERE id = $1 AND status = 'pending' AND seats_released_at IS NULL AND hold_expires_at <= $2
+          RETURNING trip_id`,
+        [id, now],
+      ),
+    );
+    if (rows.length === 0) return false; // another run, a payment or a cancellation got there first
+    const b = await m.findOneOrFail(Booking, { where: { id } });
+    await this.seats.release(m, b.tripId, b.seats);
+    if (b.waitlistEntryId) await this.waitlist.markOfferClosed(m, b.waitlistEntryId, 'expired');
+    await this.audit.record(m, { actor: null, action: 'booking.expired', entityType: 'booking', entityId: id, after: toBookingView(b) });
+    await this.events.bookingChanged(m, 'booking.updated', b);
+    await this.waitlist.offerFreedSeats(m, b.tripId);
+    await this.events.tripSeats(m, b.tripId);
+    return true;
+  }
+
+  /**
+   * A payment arrived for this booking (checkout verify, webhook, late settlement or an approved
+   * screenshot). Pending: confirm. Expired: take the seats again if they are still free, else
+   * report `seats_gone` so billing refunds in full. Cancelled: `booking_cancelled` (refund).
+   * Confirmed already: nothing changes, so verify and webhook racing confirm once.
+   */
+  async confirmPaid(m: EntityManager, bookingId: string, actor: Actor | null): Promise<ConfirmOutcome> {
+    const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
+    if (!b) throw DomainError.notFound('Booking');
+    if (b.paymentStatus === 'paid' || b.status === 'confirmed' || b.status === 'completed') return 'already_confirmed';
+    if (b.status === 'cancelled') return 'booking_cancelled';
+    const now = this.clock.now();
+    if (b.seatsReleasedAt !== null) {
+      try {
+        await this.seats.take(m, b.tripId, b.seats, now);
+      } catch (err) {
+        if (err instanceof DomainError) return 'seats_gone';
+        throw err;
+      }
+      b.seatsReleasedAt = null;
+    }
+    const before = toBookingView(b);
+    b.status = 'confirmed';
+    b.paymentStatus = 'paid';
+    b.holdExpiresAt = null;
+    b.confirmedAt = now;
+    await m.save(b);
+    if (b.waitlistEntryId) await this.waitlist.markOfferClosed(m, b.waitlistEntryId, 'accepted');
+    await this.audit.record(m, { actor, action: 'booking.confirmed', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.events.bookingChanged(m, 'booking.updated', b);
+    await this.events.tripSeats(m, b.tripId);
+    const trip = await m.findOneOrFail(Trip, { where: { id: b.tripId } });
+    const traveler = await this.contact(m, b.travelerId);
+    if (traveler) {
+      await this.events.email(
+        m,
+        traveler.email,
+        'booking.confirmed',
+        `Booking confirmed: ${trip.title}`,
+        `Hi ${traveler.name},\n\nYour ${b.seats} seat(s) on ${trip.title} from ${trip.startDate} are confirmed. We received ${formatInr(b.totalAmount)}.\n`,
+        `booking-confirmed:${b.id}`,
+      );
+    }
+    return 'confirmed';
+  }
+
+  /** A screenshot proof was uploaded: the hold pauses while the organizer verifies it. */
+  async pauseHoldForVerification(m: EntityManager, bookingId: string, actor: Actor): Promise<Booking> {
+    const b = await this.findVisible(m, actor, bookingId, true);
+    if (b.status !== 'pending' || b.seatsReleasedAt !== null) {
+      throw new DomainError('INVALID_STATE', `A ${b.status} booking takes no payment proof`);
+    }
+    if (b.paymentMethod !== 'screenshot') throw new DomainError('INVALID_STATE', 'This booking is paid online');
+    const before = toBookingView(b);
+    b.paymentStatus = 'awaiting_verification';
+    b.holdExpiresAt = null;
+    await m.save(b);
+    await this.audit.record(m, { actor, action: 'booking.proof_submitted', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.events.bookingChanged(m, 'booking.updated', b);
+    return b;
+  }
+
+  /** The organizer rejected a proof: the hold resumes for `hours` so the traveler can try again. */
+  async resumeHoldAfterRejection(m: EntityManager, bookingId: string, actor: Actor, hours = 24): Promise<Booking> {
+    const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
+    if (!b) throw DomainError.notFound('Booking');
+    if (b.status !== 'pending' || b.paymentStatus !== 'awaiting_verification') {
+      throw new DomainError('INVALID_STATE', 'This booking has no proof awaiting verification');
+    }
+    const before = toBookingView(b);
+    b.paymentStatus = 'unpaid';
+    b.holdExpiresAt = new Date(this.clock.now().getTime() + hours * 3_600_000);
+    await m.save(b);
+    await this.audit.record(m, { actor, action: 'booking.proof_rejected', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.events.bookingChanged(m, 'booking.updated', b);
+    return b;
+  }
+
+  /** Billing moves refund and payment state; booking keeps the record and tells the clients. */
+  async setPaymentStatus(m: EntityManager, bookingId: string, status: PaymentStatus, actor: Actor | null, action: string): Promise<void> {
+    const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
+    if (!b || b.paymentStatus === status) return;
+    const before = toBookingView(b);
+    b.paymentStatus = status;
+    await m.save(b);
+    await this.audit.record(m, { actor, action, entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.events.bookingChanged(m, 'booking.updated', b);
+  }
+
+  /** 00:30 IST: trips whose end date has passed are completed, with their confirmed bookings. */
+  async completeFinishedTrips(): Promise<{ trips: number; bookings: number }> {
+    const now = this.clock.now();
+    return this.dataSource.transaction(async (m) => {
+      const trips = returnedRows<{ id: string }>(
+        await m.query(
+          `UPDATE trips SET status = 'completed', updated_at = now()
+            WHERE status IN ('active', 'inactive') AND end_date < (($1::timestamptz) AT TIME ZONE timezone)::date
+            RETURNING id`,
+          [now],
+        ),
+      );
+      if (!trips.length) return { trips: 0, bookings: 0 };
+      const ids = trips.map((t) => t.id);
+      const done = returnedRows<{ id: string }>(
+        await m.query(
+          `UPDATE bookings SET status = 'completed', completed_at = $2, updated_at = now()
+            WHERE trip_id = ANY($1::uuid[]) AND status = 'confirmed' RETURNING id`,
+          [ids, now],
+        ),
+      );
+      for (const id of ids) await this.audit.record(m, { actor: null, action: 'trip.completed', entityType: 'trip', entityId: id });
+      return { trips: ids.length, bookings: done.length };
+    });
+  }
+
+  private async contact(m: EntityManager, userId: string): Promise<{ name: string; email: string } | undefined> {
+    const [u] = (await m.query(`SELECT name, email FROM users WHERE id = $1`, [userId])) as { name: string; email: string }[];
+    return u;
+  }
+
+  /** For dashboards: counts by status on an organizer's trips. */
+  async statusCounts(organizerId: string): Promise<Record<BookingStatus, number>> {
+    const rows = (await this.dataSource.query(
+      `SELECT status, count(*)::int AS n FROM bookings WHERE organizer_id = $1 GROUP BY status`,
+      [organizerId],
+    )) as { status: BookingStatus; n: number }[];
+    const out = { pending: 0, confirmed: 0, completed: 0, cancelled: 0, expired: 0 };
+    for (const r of rows) out[r.status] = r.n;
+    return out;
+  }
+}

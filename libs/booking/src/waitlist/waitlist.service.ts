@@ -1,0 +1,197 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Actor } from '@trektribe/auth';
+import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolation } from '@trektribe/common';
+import { OutboxDispatcher } from '@trektribe/notifications';
+import { DataSource, EntityManager } from 'typeorm';
+import { BookingEvents } from '../booking-events';
+import { BookingParticipant } from '../bookings/booking-participant.entity';
+import { Booking } from '../bookings/booking.entity';
+import { STANDARD_POLICY } from '../bookings/cancellation-policy';
+import { SeatInventory } from '../trips/seat-inventory';
+import { Trip } from '../trips/trip.entity';
+import { WaitlistEntry, WaitlistStatus } from './waitlist-entry.entity';
+
+export interface WaitlistView {
+  id: string;
+  tripId: string;
+  seats: number;
+  status: WaitlistStatus;
+  /** 1 = next in line; null once offered or closed. */
+  position: number | null;
+  offerBookingId: string | null;
+  offerExpiresAt: Date | null;
+  createdAt: Date;
+}
+
+@Injectable()
+export class WaitlistService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly seats: SeatInventory,
+    private readonly events: BookingEvents,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly dispatcher: OutboxDispatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Only a full trip has a line: with seats free, the traveler should simply book. */
+  async join(actor: Actor, tripId: string, seats: number): Promise<WaitlistView> {
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        const trip = await m.findOne(Trip, { where: { id: tripId }, lock: { mode: 'pessimistic_write' } });
+        if (!trip || trip.status === 'inactive') throw DomainError.notFound('Trip');
+        if (trip.status !== 'active') throw new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status}`);
+        const available = trip.capacity - trip.seatsBooked;
+        const waiting = await m.count(WaitlistEntry, { where: { tripId, status: 'waiting' } });
+        if (available >= seats && waiting === 0) {
+          throw new DomainError('BUSINESS_RULE', `${available} seat(s) are available: book them directly`);
+        }
+        const entry = m.create(WaitlistEntry, { tripId, travelerId: actor.id, seats, status: 'waiting' });
+        await m.save(entry);
+        await this.audit.record(m, { actor, action: 'waitlist.joined', entityType: 'waitlist', entityId: entry.id, after: { tripId, seats } });
+        return this.view(m, entry);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'uq_waitlist_active')) {
+        throw new DomainError('ALREADY_WAITLISTED', 'You are already on the waitlist for this trip');
+      }
+      throw err;
+    }
+  }
+
+  /** Leaving gives up an open offer too: its hold is expired now, so the expiry job frees the seats. */
+  async leave(actor: Actor, tripId: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const entry = await m.findOne(WaitlistEntry, {
+        where: [
+          { tripId, travelerId: actor.id, status: 'waiting' },
+          { tripId, travelerId: actor.id, status: 'offered' },
+        ],
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!entry) throw DomainError.notFound('Waitlist entry');
+      if (entry.status === 'offered' && entry.offerBookingId) {
+        await m.query(`UPDATE bookings SET hold_expires_at = $2 WHERE id = $1 AND status = 'pending' AND payment_status = 'unpaid'`, [
+          entry.offerBookingId,
+          this.clock.now(),
+        ]);
+      }
+      entry.status = 'cancelled';
+      await m.save(entry);
+      await this.audit.record(m, { actor, action: 'waitlist.left', entityType: 'waitlist', entityId: entry.id });
+    });
+  }
+
+  async mine(actor: Actor, tripId: string): Promise<WaitlistView> {
+    const entry = await this.dataSource.getRepository(WaitlistEntry).findOne({
+      where: [
+        { tripId, travelerId: actor.id, status: 'waiting' },
+        { tripId, travelerId: actor.id, status: 'offered' },
+      ],
+    });
+    if (!entry) throw DomainError.notFound('Waitlist entry');
+    return this.view(this.dataSource.manager, entry);
+  }
+
+  /**
+   * Called in the same transaction that freed seats. Strictly first come, first served: the head of
+   * the line gets a hold for its seats (a pending booking that expires after WAITLIST_OFFER_HOURS);
+   * if the head needs more seats than are free, nobody behind it jumps ahead.
+   */
+  async offerFreedSeats(m: EntityManager, tripId: string): Promise<number> {
+    let offered = 0;
+    for (;;) {
+      const [entry] = await m
+        .getRepository(WaitlistEntry)
+        .createQueryBuilder('w')
+        .where('w.trip_id = :tripId AND w.status = :s', { tripId, s: 'waiting' })
+        .orderBy('w.created_at', 'ASC')
+        .addOrderBy('w.id', 'ASC')
+        .limit(1)
+        .setLock('pessimistic_write')
+        .getMany();
+      if (!entry) return offered;
+      if ((await this.seats.available(m, tripId)) < entry.seats) return offered;
+      const now = this.clock.now();
+      let trip: Trip;
+      try {
+        trip = await this.seats.take(m, tripId, entry.seats, now);
+      } catch (err) {
+        if (err instanceof DomainError) return offered; // trip started or closed meanwhile
+        throw err;
+      }
+      const expiresAt = new Date(now.getTime() + this.config.holds.waitlistOfferHours * 3_600_000);
+      const [traveler] = (await m.query(`SELECT name, email FROM users WHERE id = $1`, [entry.travelerId])) as { name: string; email: string }[];
+      const booking = m.create(Booking, {
+        tripId,
+        travelerId: entry.travelerId,
+        organizerId: trip.organizerId,
+        seats: entry.seats,
+        unitPrice: trip.price,
+        totalAmount: trip.price * entry.seats,
+        currency: trip.currency,
+        status: 'pending',
+        paymentStatus: 'unpaid',
+        paymentMethod: 'online',
+        holdExpiresAt: expiresAt,
+        cancellationPolicy: STANDARD_POLICY,
+        waitlistEntryId: entry.id,
+      });
+      await m.save(booking);
+      await m.save(
+        Array.from({ length: entry.seats }, (_, i) =>
+          m.create(BookingParticipant, { bookingId: booking.id, name: i === 0 ? traveler.name : `${traveler.name} (guest ${i})` }),
+        ),
+      );
+      entry.status = 'offered';
+      entry.offerBookingId = booking.id;
+      entry.offeredAt = now;
+      entry.offerExpiresAt = expiresAt;
+      await m.save(entry);
+      await this.audit.record(m, { actor: null, action: 'waitlist.offered', entityType: 'waitlist', entityId: entry.id, after: { bookingId: booking.id, expiresAt } });
+      await this.events.bookingChanged(m, 'booking.created', booking);
+      await this.events.email(
+        m,
+        traveler.email,
+        'waitlist.offered',
+        `Seats opened up: ${trip.title}`,
+        `Hi ${traveler.name},\n\n${entry.seats} seat(s) on ${trip.title} (${trip.startDate}) are held for you until ${expiresAt.toISOString()}. Pay for booking ${booking.id} before then to keep them.\n`,
+        `waitlist-offer:${entry.id}`,
+      );
+      offered++;
+      this.dispatcher.kick();
+    }
+  }
+
+  async markOfferClosed(m: EntityManager, entryId: string, status: 'accepted' | 'expired' | 'cancelled'): Promise<void> {
+    await m.query(`UPDATE waitlist_entries SET status = $2, updated_at = now() WHERE id = $1 AND status = 'offered'`, [entryId, status]);
+  }
+
+  async closeForTrip(m: EntityManager, tripId: string): Promise<void> {
+    await m.query(`UPDATE waitlist_entries SET status = 'cancelled', updated_at = now() WHERE trip_id = $1 AND status IN ('waiting', 'offered')`, [
+      tripId,
+    ]);
+  }
+
+  private async view(m: EntityManager, e: WaitlistEntry): Promise<WaitlistView> {
+    let position: number | null = null;
+    if (e.status === 'waiting') {
+      const [row] = (await m.query(
+        `SELECT count(*)::int AS n FROM waitlist_entries WHERE trip_id = $1 AND status = 'waiting' AND (created_at, id) <= ($2, $3)`,
+        [e.tripId, e.createdAt, e.id],
+      )) as { n: number }[];
+      position = row.n;
+    }
+    return {
+      id: e.id,
+      tripId: e.tripId,
+      seats: e.seats,
+      status: e.status,
+      position,
+      offerBookingId: e.offerBookingId,
+      offerExpiresAt: e.offerExpiresAt,
+      createdAt: e.createdAt,
+    };
+  }
+}
