@@ -1,3 +1,3 @@
 export { BillingModule } from './billing.module';
-
-export const BILLING_ENTITIES: (new () => object)[] = [];
+export { BILLING_ENTITIES } from './entities';
+export { RazorpayGateway } from './gateway/razorpay.gateway';
