@@ -18,8 +18,12 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.e2e-spec.ts', 'libs/**/*.spec.ts', 'apps/**/*.spec.ts'],
-    // Specs that need a Redis server by nature join the run only when one is configured.
-    exclude: ['**/node_modules/**', ...(process.env.REDIS_URL ? [] : ['test/**/*.redis.e2e-spec.ts'])],
+    // Specs that need a Redis or PostgreSQL server by nature join the run only when one is configured.
+    exclude: [
+      '**/node_modules/**',
+      ...(process.env.REDIS_URL ? [] : ['test/**/*.redis.e2e-spec.ts']),
+      ...(process.env.DATABASE_URL ? [] : ['test/**/*.server.e2e-spec.ts']),
+    ],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,

@@ -20,6 +20,7 @@ import { ResponseEnvelopeInterceptor } from './http/response.interceptor';
 import { AppThrottlerGuard } from './http/throttler.guard';
 import { createValidationPipe } from './http/validation';
 import { RealtimeModule } from './realtime/realtime.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 
 class RedisShutdown implements OnApplicationShutdown {
   constructor(@Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis | null) {}
@@ -86,6 +87,7 @@ export class AppModule {
         BillingModule,
         HealthModule,
         RealtimeModule,
+        SchedulerModule.forRoot(config),
       ],
       providers: [
         RedisShutdown,

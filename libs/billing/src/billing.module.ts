@@ -1,14 +1,18 @@
 import { Global, Module } from '@nestjs/common';
 import { BookingModule } from '@trektribe/booking';
 import { RazorpayGateway } from './gateway/razorpay.gateway';
+import { PaymentsModule } from './payments/payments.module';
+import { ProofsModule } from './proofs/proofs.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 
 /**
  * Payments, refunds, webhooks, screenshot proofs and organizer auto-pay. Global so booking can reach
- * the ports billing implements (RefundRequester, ListingPolicy) without importing billing.
+ * the ports billing implements (RefundRequester, ListingPolicy) and the sub-modules can reach each
+ * other's ports (SubscriptionPaymentHandler) without import cycles.
  */
 @Global()
 @Module({
-  imports: [BookingModule],
+  imports: [BookingModule, PaymentsModule, ProofsModule, SubscriptionsModule],
   providers: [RazorpayGateway],
   exports: [RazorpayGateway],
 })

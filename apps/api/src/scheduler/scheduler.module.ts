@@ -1,0 +1,23 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { BookingModule } from '@trektribe/booking';
+import type { AppConfig } from '@trektribe/common';
+import { BookingJobs } from './booking.jobs';
+import { JobLock } from './job-lock';
+
+/**
+ * Cron jobs in Asia/Kolkata. Off when SCHEDULER_ENABLED=false (and in tests, which call the same
+ * service methods directly with an injected clock).
+ */
+@Module({})
+export class SchedulerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    if (!config.schedulerEnabled) return { module: SchedulerModule, providers: [JobLock], exports: [JobLock] };
+    return {
+      module: SchedulerModule,
+      imports: [ScheduleModule.forRoot(), BookingModule],
+      providers: [JobLock, BookingJobs],
+      exports: [JobLock],
+    };
+  }
+}
