@@ -1,60 +1,34 @@
 import { OutboxDispatcher, OutboxService, RealtimePublisher } from '@trektribe/notifications';
 import { randomUUID } from 'node:crypto';
-import { io, Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_WATCHED_TRIPS } from '../apps/api/src/realtime/realtime.gateway';
 import { forgeJwt } from './support/jwt';
 import { register, startTestApp, TestApp } from './support/app';
+import { ack, nextEvent, SocketPool } from './support/sockets';
 
-const WAIT_MS = 3_000;
 /** How long "nothing arrives" is watched for: past a local emit and a Redis round trip. */
 const QUIET_MS = 300;
 
-interface Ack {
-  ok: boolean;
-  error?: { code: string; message: string };
-}
 
 describe('real time over socket.io', () => {
   let t: TestApp;
   let publisher: RealtimePublisher;
-  const open: Socket[] = [];
 
   beforeAll(async () => {
     t = await startTestApp();
     publisher = t.app.get(RealtimePublisher);
   });
   afterEach(() => {
-    for (const s of open.splice(0)) s.disconnect();
+    sockets.closeAll();
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  function connect(
-    opts: { token?: string; headers?: Record<string, string>; baseUrl?: string } = {},
-  ): Socket {
-    const socket = io(opts.baseUrl ?? t.baseUrl, {
-      path: '/socket.io',
-      auth: opts.token === undefined ? {} : { token: opts.token },
-      extraHeaders: opts.headers,
-      transports: ['websocket'],
-      reconnection: false,
-      timeout: WAIT_MS,
-    });
-    open.push(socket);
-    return socket;
-  }
-
-  function nextEvent<T = unknown>(socket: Socket, event: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${event} within ${WAIT_MS} ms`)), WAIT_MS);
-      socket.once(event, (payload: T) => {
-        clearTimeout(timer);
-        resolve(payload);
-      });
-    });
-  }
+  const sockets = new SocketPool();
+  const connect = (opts: { token?: string; headers?: Record<string, string> } = {}): Socket => sockets.connect(t.baseUrl, opts);
+  const connectReady = (token: string): Promise<Socket> => sockets.connectReady(t.baseUrl, token);
 
   /** Resolves with what arrived for `event` during QUIET_MS; the tests expect none. */
   async function collect(socket: Socket, event: string): Promise<unknown[]> {
@@ -64,20 +38,6 @@ describe('real time over socket.io', () => {
     await new Promise((r) => setTimeout(r, QUIET_MS));
     socket.off(event, listener);
     return got;
-  }
-
-  function ack(socket: Socket, event: string, body: unknown): Promise<Ack> {
-    return socket.timeout(WAIT_MS).emitWithAck(event, body) as Promise<Ack>;
-  }
-
-  /**
-   * A connected socket whose handshake check is over. `connect` fires before the server has checked
-   * the token, and acks wait for that check, so one ack round trip means the rooms are joined.
-   */
-  async function connectReady(token: string, baseUrl?: string): Promise<Socket> {
-    const socket = connect({ token, baseUrl });
-    await expect(ack(socket, 'trip.unwatch', { tripId: randomUUID() })).resolves.toEqual({ ok: true });
-    return socket;
   }
 
   async function expectRefused(socket: Socket): Promise<void> {
