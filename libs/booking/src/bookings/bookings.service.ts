@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { RefundRequester } from '../ports';
 import { Trip } from '../trips/trip.entity';
@@ -167,8 +167,11 @@ export class BookingsService {
     if (actor.role === 'agent') throw new DomainError('FORBIDDEN', 'Agents cannot cancel bookings; escalate to an admin');
     const by: CancelledBy = actor.role === 'traveler' ? 'traveler' : actor.role === 'organizer' ? 'organizer' : 'admin';
     const result = await this.dataSource.transaction(async (m) => {
+      // Lock order: the trip row, then the booking, as a trip cancellation does (TripsService.cancel).
+      // Booking first, then the trip (for the seat release) deadlocked against it on PostgreSQL: 500s.
+      const { tripId } = await this.findVisible(m, actor, id);
+      const trip = await m.findOneOrFail(Trip, { where: { id: tripId }, lock: { mode: 'pessimistic_write' } });
       const booking = await this.findVisible(m, actor, id, true);
-      const trip = await m.findOneOrFail(Trip, { where: { id: booking.tripId } });
       const view = await this.cancelLocked(m, actor, booking, trip, by, dto.reason ?? null);
       await this.waitlist.offerFreedSeats(m, trip.id);
       await this.events.tripSeats(m, trip.id);
@@ -263,6 +266,10 @@ export class BookingsService {
   }
 
   private async expireOne(m: EntityManager, id: string, now: Date): Promise<boolean> {
+    // Trip row first, then the booking: the lock order of trip and booking cancellation (no deadlock).
+    const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [id])) as { trip_id: string }[];
+    if (!ref) return false;
+    await m.query(`SELECT id FROM trips WHERE id = $1 FOR UPDATE`, [ref.trip_id]);
     const rows = returnedRows<{ trip_id: string }>(
       await m.query(
         `UPDATE bookings SET status = 'expired', seats_released_at = $2, updated_at = now()
@@ -393,6 +400,19 @@ export class BookingsService {
         ),
       );
       for (const id of ids) await this.audit.record(m, { actor: null, action: 'trip.completed', entityType: 'trip', entityId: id });
+      // Every booking state change is audited and told to its traveler and organizer, completion included.
+      const completed = done.length ? await m.findBy(Booking, { id: In(done.map((d) => d.id)) }) : [];
+      for (const b of completed) {
+        await this.audit.record(m, {
+          actor: null,
+          action: 'booking.completed',
+          entityType: 'booking',
+          entityId: b.id,
+          before: { ...toBookingView(b), status: 'confirmed', completedAt: null },
+          after: toBookingView(b),
+        });
+        await this.events.bookingChanged(m, 'booking.updated', b);
+      }
       return { trips: ids.length, bookings: done.length };
     });
   }

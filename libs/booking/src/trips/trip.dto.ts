@@ -4,7 +4,6 @@ import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
-  IsBooleanString,
   IsIn,
   IsInt,
   IsISO8601,
@@ -199,7 +198,8 @@ export class SearchTripsQuery extends PageQuery {
   @IsOptional() @IsUUID() organizerId?: string;
 
   @ApiPropertyOptional({ enum: ['true', 'false'] })
-  @IsOptional() @IsBooleanString() hasSeats?: string;
+  // IsBooleanString also passed '1'/'0', which the service then ignored: the filter silently vanished.
+  @IsOptional() @IsIn(['true', 'false']) hasSeats?: 'true' | 'false';
 
   @ApiPropertyOptional({ enum: TRIP_SORTS, default: 'startDate' })
   @IsOptional() @IsIn(TRIP_SORTS) sort?: (typeof TRIP_SORTS)[number];

@@ -55,7 +55,9 @@ const SORTS: Record<string, [string, 'ASC' | 'DESC']> = {
   '-startDate': ['t.start_date', 'DESC'],
   price: ['t.price', 'ASC'],
   '-price': ['t.price', 'DESC'],
-  rating: ['t.rating_avg', 'ASC'],
+  // API.md offers `rating` as the one rating sort: travelers mean "top rated", so best first
+  // (like `-createdAt`, the listed direction is the useful one); `-rating` stays as a synonym.
+  rating: ['t.rating_avg', 'DESC'],
   '-rating': ['t.rating_avg', 'DESC'],
   '-createdAt': ['t.created_at', 'DESC'],
 };
@@ -123,14 +125,20 @@ export class TripsService {
         ]);
       }
       if (dto.status === 'active' && trip.status !== 'active') await this.listingPolicy?.assertMayList(m, trip.organizerId);
-      const next = { ...trip, ...dto };
-      if (dto.startDate || dto.endDate || dto.timezone) this.assertDates(next.startDate, next.endDate, next.timezone);
-      Object.assign(trip, dto);
+      // Only the fields the client sent: the validated DTO instance carries every declared property,
+      // absent ones as `undefined`, which would blank the merged dates (skipping the end-before-start
+      // check, so the CHECK constraint answered 500) and the fields of the response and audit row.
+      const changes = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)) as UpdateTripDto;
+      const next = { ...trip, ...changes };
+      if (changes.startDate || changes.endDate || changes.timezone) this.assertDates(next.startDate, next.endDate, next.timezone);
+      Object.assign(trip, changes);
       await m.save(trip);
       await this.audit.record(m, { actor, action: 'trip.updated', entityType: 'trip', entityId: trip.id, before, after: toTripView(trip) });
-      if (dto.capacity !== undefined && dto.capacity !== before.capacity) {
+      if (changes.capacity !== undefined && changes.capacity !== before.capacity) {
         await this.waitlist.offerFreedSeats(m, trip.id);
         await this.events.tripSeats(m, trip.id);
+        // Waitlist offers took seats by SQL after `trip` was read: answer with the row as it is now.
+        return toTripView(await m.findOneOrFail(Trip, { where: { id: trip.id } }));
       }
       return toTripView(trip);
     });
@@ -153,19 +161,26 @@ export class TripsService {
       await this.bookings.cancelAllForTrip(m, actor, trip, reason ?? 'The organizer cancelled the trip');
       await this.waitlist.closeForTrip(m, trip.id);
       await this.events.tripSeats(m, trip.id);
-      return toTripView(trip);
+      // The bookings gave their seats back by SQL after `trip` was read: answer with the row as it is now.
+      return toTripView(await m.findOneOrFail(Trip, { where: { id: trip.id } }));
     });
     this.dispatcher.kick();
     return result;
   }
 
   async search(q: SearchTripsQuery): Promise<Page<TripView>> {
-    const today = localDate(this.clock.now(), 'Asia/Kolkata');
+    const now = this.clock.now();
+    // "Upcoming" is the booking rule of SeatInventory.take: the start date has not begun in the trip's
+    // own timezone. (`>= today in IST` listed trips already under way, which answer 422 on booking.)
+    // The coarse floor is implied by the exact test (no timezone is 2 days behind IST) and lets the
+    // (status, start_date) index bound the scan.
+    const floor = localDate(new Date(now.getTime() - 2 * 86_400_000), 'Asia/Kolkata');
     const qb = this.dataSource
       .getRepository(Trip)
       .createQueryBuilder('t')
       .where(`t.status = 'active'`)
-      .andWhere('t.start_date >= :today', { today });
+      .andWhere('t.start_date > :floor', { floor })
+      .andWhere('t.start_date > (CAST(:now AS timestamptz) AT TIME ZONE t.timezone)::date', { now });
     if (q.q) {
       qb.andWhere(`(t.search_vector @@ websearch_to_tsquery('english', :q) OR t.search_vector @@ websearch_to_tsquery('simple', :q))`, { q: q.q });
     }

@@ -9,6 +9,7 @@ import { Booking } from '../bookings/booking.entity';
 import { STANDARD_POLICY } from '../bookings/cancellation-policy';
 import { SeatInventory } from '../trips/seat-inventory';
 import { Trip } from '../trips/trip.entity';
+import { startOfLocalDate } from '../trips/trip-time';
 import { WaitlistEntry, WaitlistStatus } from './waitlist-entry.entity';
 
 export interface WaitlistView {
@@ -42,6 +43,10 @@ export class WaitlistService {
         const trip = await m.findOne(Trip, { where: { id: tripId }, lock: { mode: 'pessimistic_write' } });
         if (!trip || trip.status === 'inactive') throw DomainError.notFound('Trip');
         if (trip.status !== 'active') throw new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status}`);
+        // A trip under way takes no bookings (SeatInventory.take), so a place in its line could never turn into an offer.
+        if (startOfLocalDate(trip.startDate, trip.timezone) <= this.clock.now()) {
+          throw new DomainError('TRIP_NOT_BOOKABLE', 'This trip is already under way and takes no bookings');
+        }
         const available = trip.capacity - trip.seatsBooked;
         const waiting = await m.count(WaitlistEntry, { where: { tripId, status: 'waiting' } });
         if (available >= seats && waiting === 0) {
@@ -63,6 +68,9 @@ export class WaitlistService {
   /** Leaving gives up an open offer too: its hold is expired now, so the expiry job frees the seats. */
   async leave(actor: Actor, tripId: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
+      // Trip row first (then entry, then the offer's booking): the lock order of a trip cancellation,
+      // which locks trip → bookings → entries; entry → booking here could deadlock against it.
+      await m.query(`SELECT id FROM trips WHERE id = $1 FOR UPDATE`, [tripId]);
       const entry = await m.findOne(WaitlistEntry, {
         where: [
           { tripId, travelerId: actor.id, status: 'waiting' },
@@ -150,6 +158,24 @@ export class WaitlistService {
       entry.offerExpiresAt = expiresAt;
       await m.save(entry);
       await this.audit.record(m, { actor: null, action: 'waitlist.offered', entityType: 'waitlist', entityId: entry.id, after: { bookingId: booking.id, expiresAt } });
+      // The offer is a booking like any other: its creation is audited on the booking too, so the booking's
+      // history (created → expired/confirmed/cancelled) is complete.
+      await this.audit.record(m, {
+        actor: null,
+        action: 'booking.created',
+        entityType: 'booking',
+        entityId: booking.id,
+        after: {
+          tripId,
+          travelerId: booking.travelerId,
+          seats: booking.seats,
+          totalAmount: booking.totalAmount,
+          status: booking.status,
+          paymentStatus: booking.paymentStatus,
+          holdExpiresAt: expiresAt,
+          waitlistEntryId: entry.id,
+        },
+      });
       await this.events.bookingChanged(m, 'booking.created', booking);
       await this.events.email(
         m,
@@ -177,9 +203,12 @@ export class WaitlistService {
   private async view(m: EntityManager, e: WaitlistEntry): Promise<WaitlistView> {
     let position: number | null = null;
     if (e.status === 'waiting') {
+      // Compare with the row's own created_at, not e.createdAt: a JS Date keeps milliseconds while
+      // PostgreSQL keeps microseconds, so the entry would rank behind itself (position 0, 1 for the 2nd…).
       const [row] = (await m.query(
-        `SELECT count(*)::int AS n FROM waitlist_entries WHERE trip_id = $1 AND status = 'waiting' AND (created_at, id) <= ($2, $3)`,
-        [e.tripId, e.createdAt, e.id],
+        `SELECT count(*)::int AS n FROM waitlist_entries w, waitlist_entries me
+          WHERE me.id = $2 AND w.trip_id = $1 AND w.status = 'waiting' AND (w.created_at, w.id) <= (me.created_at, me.id)`,
+        [e.tripId, e.id],
       )) as { n: number }[];
       position = row.n;
     }
