@@ -1,4 +1,15 @@
 import { Module } from '@nestjs/common';
+import { BookingModule } from '@trektribe/booking';
+import { IdempotencyInterceptor } from '@trektribe/common';
+import { PaymentProofsController, PendingVerificationsController } from './proofs.controller';
+import { ProofStorage } from './proof-storage';
+import { ProofsService } from './proofs.service';
 
-@Module({})
+/** Screenshot payments: upload, verification by the organizer, escalation to agents (ProofsService.escalateStaleProofs). */
+@Module({
+  imports: [BookingModule],
+  controllers: [PaymentProofsController, PendingVerificationsController],
+  providers: [ProofsService, ProofStorage, IdempotencyInterceptor],
+  exports: [ProofsService],
+})
 export class ProofsModule {}
