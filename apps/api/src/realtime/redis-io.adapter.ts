@@ -15,6 +15,7 @@ type ServerOptions = NonNullable<Parameters<IoAdapter['createIOServer']>[1]>;
 export class RedisIoAdapter extends IoAdapter {
   private readonly redisLogger = new Logger(RedisIoAdapter.name);
   private readonly redisClients = new Map<Server, Redis[]>();
+  private readonly closed = new WeakSet<Server>();
 
   constructor(
     app: INestApplicationContext,
@@ -44,7 +45,14 @@ export class RedisIoAdapter extends IoAdapter {
     return server;
   }
 
+  /**
+   * Closing the server makes the Redis adapter send its unsubscribes (without awaiting them), so the
+   * clients may only quit after that, and only once: a second server.close() would send them again
+   * on a closed connection ("Connection is closed", unhandled).
+   */
   override async close(server: Server): Promise<void> {
+    if (this.closed.has(server)) return;
+    this.closed.add(server);
     try {
       await super.close(server);
     } finally {
@@ -53,7 +61,7 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   override async dispose(): Promise<void> {
-    await Promise.all([...this.redisClients.keys()].map((server) => this.quitRedis(server)));
+    await Promise.all([...this.redisClients.keys()].map((server) => this.close(server)));
   }
 
   private async quitRedis(server: Server): Promise<void> {

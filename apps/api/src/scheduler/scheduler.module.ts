@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { BookingModule } from '@trektribe/booking';
 import type { AppConfig } from '@trektribe/common';
+import { BillingJobs } from './billing.jobs';
 import { BookingJobs } from './booking.jobs';
 import { JobLock } from './job-lock';
 
@@ -16,7 +17,7 @@ export class SchedulerModule {
     return {
       module: SchedulerModule,
       imports: [ScheduleModule.forRoot(), BookingModule],
-      providers: [JobLock, BookingJobs],
+      providers: [JobLock, BookingJobs, BillingJobs],
       exports: [JobLock],
     };
   }

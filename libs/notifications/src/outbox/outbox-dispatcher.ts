@@ -1,4 +1,4 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock, returnedRows } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { MailTransport } from '../mail/mail-transport';
@@ -15,10 +15,11 @@ export interface DispatchResult {
 }
 
 @Injectable()
-export class OutboxDispatcher {
+export class OutboxDispatcher implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxDispatcher.name);
   private running: Promise<DispatchResult> | undefined;
   private kicked = false;
+  private stopped = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -29,7 +30,7 @@ export class OutboxDispatcher {
 
   /** Deliver soon, after the caller's commit; kicks that arrive while one is waiting collapse into it. */
   kick(): void {
-    if (this.kicked) return;
+    if (this.kicked || this.stopped) return;
     this.kicked = true;
     setImmediate(() => {
       this.kicked = false;
@@ -40,12 +41,22 @@ export class OutboxDispatcher {
   /** Resolves once everything that was due when it was called has been handled (one pass at a time). */
   async dispatchPending(batchSize = 100): Promise<DispatchResult> {
     while (this.running) await this.running.catch(() => undefined);
+    if (this.stopped) return { sent: 0, retried: 0, failed: 0 };
     this.running = this.drain(batchSize);
     try {
       return await this.running;
     } finally {
       this.running = undefined;
     }
+  }
+
+  /**
+   * Shutdown closes the socket server and the pool after this hook: finish the pass under way and
+   * start no other, so nothing is sent through a closing connection (what is left stays pending).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await this.running.catch(() => undefined);
   }
 
   private async drain(batchSize: number): Promise<DispatchResult> {
