@@ -14,6 +14,7 @@ import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 @Module({
   imports: [BookingModule, PaymentsModule, ProofsModule, SubscriptionsModule],
   providers: [RazorpayGateway],
-  exports: [RazorpayGateway],
+  // Re-exporting the sub-modules makes their exported services and port bindings global.
+  exports: [RazorpayGateway, PaymentsModule, ProofsModule, SubscriptionsModule],
 })
 export class BillingModule {}
