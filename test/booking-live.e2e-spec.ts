@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { register, SignedIn, startTestApp, TestApp } from './support/app';
-import { book, createTrip } from './support/fixtures';
+import { BookingsService } from '@trektribe/booking';
+import { book, createTrip, markPaid } from './support/fixtures';
 import { ack, nextEvent, SocketPool } from './support/sockets';
 
 describe('live booking events', () => {
@@ -61,5 +62,36 @@ describe('live booking events', () => {
       [trip.id],
     );
     expect(n).toBe(1);
+  });
+});
+
+describe('trip reminders', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('mails confirmed travelers the evening before the start, once, and nobody else', async () => {
+    const organizer = await register(t, 'organizer');
+    const [confirmed, pending] = [await register(t, 'traveler'), await register(t, 'traveler')];
+    const trip = await createTrip(t, organizer, { capacity: 5 });
+    const paid = await book(t, confirmed, trip.id, 2);
+    await markPaid(t, paid.id);
+    await book(t, pending, trip.id, 1);
+    const bookings = t.app.get(BookingsService);
+    expect(await bookings.remindTripsStartingTomorrow()).toBe(0); // a month away
+    // 18:00 IST on the day before the start
+    const [y, m, d] = trip.startDate.split('-').map(Number);
+    t.clock.set(new Date(Date.UTC(y, m - 1, d - 1, 12, 30)));
+    try {
+      expect(await bookings.remindTripsStartingTomorrow()).toBe(1);
+      await bookings.remindTripsStartingTomorrow();
+    } finally {
+      t.clock.reset();
+    }
+    const mails = await t.db.query(`SELECT recipient, body FROM notification_outbox WHERE topic = 'trip.reminder'`);
+    expect(mails.map((r: { recipient: string }) => r.recipient)).toEqual([confirmed.email]);
+    expect(mails[0].body).toContain(`starts tomorrow, ${trip.startDate}.`);
   });
 });

@@ -25,6 +25,11 @@ export class BookingJobs {
     return this.lock.runExclusive('deliver-outbox', () => this.outbox.dispatchPending());
   }
 
+  @Cron('0 0 18 * * *', { name: 'trip-reminders', timeZone: IST })
+  tripReminders() {
+    return this.lock.runExclusive('trip-reminders', () => this.bookings.remindTripsStartingTomorrow());
+  }
+
   @Cron('0 30 0 * * *', { name: 'complete-trips', timeZone: IST })
   completeTrips() {
     return this.lock.runExclusive('complete-trips', () => this.bookings.completeFinishedTrips());

@@ -417,6 +417,37 @@ export class BookingsService {
     });
   }
 
+  /**
+   * 18:00 IST: "your trip starts tomorrow" to every traveler with a confirmed booking on a trip that
+   * starts the next calendar day in its timezone. The outbox dedupe key makes a rerun send nothing new.
+   */
+  async remindTripsStartingTomorrow(): Promise<number> {
+    const now = this.clock.now();
+    const rows = (await this.dataSource.query(
+      `SELECT b.id, b.seats, u.name, u.email, t.title, to_char(t.start_date, 'YYYY-MM-DD') AS start_date, t.destination
+         FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users u ON u.id = b.traveler_id
+        WHERE b.status = 'confirmed' AND t.status = 'active'
+          AND t.start_date = ((($1::timestamptz) AT TIME ZONE t.timezone)::date + 1)
+        ORDER BY b.id`,
+      [now],
+    )) as { id: string; seats: number; name: string; email: string; title: string; start_date: string; destination: string }[];
+    for (const r of rows) {
+      await this.dataSource.transaction((m) =>
+        this.events.email(
+          m,
+          r.email,
+          'trip.reminder',
+          `Tomorrow: ${r.title}`,
+          `Hi ${r.name},\n\nYour trip ${r.title} (${r.destination}) starts tomorrow, ${r.start_date}. ` +
+            `You have ${r.seats} seat(s). Pack warm and carry your ID.\n`,
+          `trip-reminder:${r.id}`,
+        ),
+      );
+    }
+    if (rows.length) this.dispatcher.kick();
+    return rows.length;
+  }
+
   private async contact(m: EntityManager, userId: string): Promise<{ name: string; email: string } | undefined> {
     const [u] = (await m.query(`SELECT name, email FROM users WHERE id = $1`, [userId])) as { name: string; email: string }[];
     return u;
