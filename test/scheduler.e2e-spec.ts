@@ -12,7 +12,7 @@ describe('scheduler', () => {
 
   it('registers the jobs in Asia/Kolkata', () => {
     const jobs = t.app.get(SchedulerRegistry).getCronJobs();
-    expect([...jobs.keys()]).toEqual(expect.arrayContaining(['expire-holds', 'deliver-outbox', 'complete-trips', 'trip-reminders', 'escalate-stale-proofs']));
+    expect([...jobs.keys()]).toEqual(expect.arrayContaining(['expire-holds', 'deliver-outbox', 'complete-trips', 'trip-reminders', 'escalate-stale-proofs', 'reconcile-payments', 'retry-refunds']));
     // 00:30 IST is 19:00 UTC the day before
     const next = jobs.get('complete-trips')!.nextDate().toJSDate();
     expect(next.getUTCHours()).toBe(19);

@@ -3,3 +3,8 @@ export { BILLING_ENTITIES } from './entities';
 export { RazorpayGateway } from './gateway/razorpay.gateway';
 export { ProofsModule } from './proofs/proofs.module';
 export { ProofsService } from './proofs/proofs.service';
+export { PaymentsModule } from './payments/payments.module';
+export { RefundsService } from './refunds/refunds.service';
+export { MAX_REFUND_ATTEMPTS } from './refunds/refund-policy';
+export { ReconciliationService } from './payments/reconciliation.service';
+export { PaymentLedger } from './payments/payment-ledger.service';

@@ -1,0 +1,213 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Actor } from '@trektribe/auth';
+import { Booking, BookingsService } from '@trektribe/booking';
+import { AuditService, Clock, formatInr } from '@trektribe/common';
+import { OutboxService } from '@trektribe/notifications';
+import { EntityManager } from 'typeorm';
+import type { GatewayPayment } from '../gateway/razorpay.gateway';
+import { SubscriptionPaymentHandler } from '../ports';
+import { RefundsService } from '../refunds/refunds.service';
+import { PaymentOrder } from './payment-order.entity';
+import { Payment, PaymentRowStatus } from './payment.entity';
+import { toPaymentView } from './payment-views';
+
+/** The states a gateway payment can be seen in, lowest first: a payment only ever moves up. */
+export type ObservedStatus = 'failed' | 'authorized' | 'captured';
+const RANK: Record<PaymentRowStatus, number> = { failed: 0, authorized: 1, captured: 2, partially_refunded: 3, refunded: 3 };
+
+export function isCaptured(p: Pick<GatewayPayment, 'captured'>): boolean {
+  // Razorpay's samples are not consistently typed: true, 1, "1", "true".
+  return p.captured === true || p.captured === 1 || p.captured === '1' || p.captured === 'true';
+}
+
+/** What a payment entity says about itself; null for `created` or a released (never captured) authorisation. */
+export function observedStatus(p: Pick<GatewayPayment, 'status' | 'captured'>): ObservedStatus | null {
+  if (p.status === 'captured' || (p.status === 'refunded' && isCaptured(p))) return 'captured';
+  if (p.status === 'authorized') return 'authorized';
+  if (p.status === 'failed') return 'failed';
+  return isCaptured(p) && p.status !== 'refunded' ? 'captured' : null;
+}
+
+export function higher(a: ObservedStatus | null, b: ObservedStatus | null): ObservedStatus | null {
+  if (!a) return b;
+  if (!b) return a;
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+export type ApplyKind = 'confirmed' | 'already_confirmed' | 'refund_initiated' | 'authorized' | 'failed' | 'unchanged' | 'subscription' | 'ignored';
+
+export interface ApplyResult {
+  kind: ApplyKind;
+  /** Short text for webhook_events.outcome and logs. */
+  detail: string;
+  payment: Payment | null;
+}
+
+/**
+ * The one code path that records a gateway payment against one of our orders: checkout verify,
+ * every payment webhook and reconciliation all come here, inside their transaction. The order row
+ * is locked first, so everything about one order is serialized; the payment row is unique on its
+ * gateway id; its state only moves forward (failed < authorized < captured), so duplicates, late and
+ * out-of-order events change nothing, and only the first capture confirms the booking.
+ */
+@Injectable()
+export class PaymentLedger {
+  private readonly logger = new Logger(PaymentLedger.name);
+
+  constructor(
+    private readonly bookings: BookingsService,
+    private readonly refunds: RefundsService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly outbox: OutboxService,
+    @Optional() @Inject(SubscriptionPaymentHandler) private readonly subscriptions?: SubscriptionPaymentHandler,
+  ) {}
+
+  async apply(m: EntityManager, orderId: string, p: GatewayPayment, observed: ObservedStatus, actor: Actor | null): Promise<ApplyResult> {
+    const order = await m.findOne(PaymentOrder, { where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
+    if (!order) return { kind: 'ignored', detail: 'ignored: unknown order', payment: null };
+    if (p.order_id !== order.gatewayOrderId) return { kind: 'ignored', detail: 'ignored: payment of another order', payment: null };
+    if (order.purpose !== 'booking' && !this.subscriptions) {
+      // Recorded nowhere yet: reconciliation settles the order once the subscription side is deployed.
+      return { kind: 'ignored', detail: 'no subscription handler', payment: null };
+    }
+
+    let row = await m.findOne(Payment, { where: { gatewayPaymentId: p.id }, lock: { mode: 'pessimistic_write' } });
+    if (row && RANK[observed] <= RANK[row.status]) {
+      return { kind: 'unchanged', detail: `unchanged (${row.status})`, payment: row };
+    }
+    const now = this.clock.now();
+    const before = row ? toPaymentView(row, order.gatewayOrderId) : null;
+    if (!row) {
+      row = m.create(Payment, {
+        orderId: order.id,
+        bookingId: order.bookingId,
+        subscriptionId: order.subscriptionId,
+        payerId: order.payerId,
+        method: order.purpose === 'subscription' ? 'recurring' : 'online',
+        gatewayPaymentId: p.id,
+        amountRefunded: 0,
+      });
+    }
+    row.status = observed;
+    row.amount = p.amount;
+    row.currency = p.currency;
+    row.gatewayMethod = typeof p.method === 'string' ? p.method.slice(0, 30) : null;
+    if (observed === 'failed') {
+      row.errorCode = p.error_code?.slice(0, 100) ?? null;
+      row.errorDescription = p.error_description?.slice(0, 500) ?? null;
+    }
+    if (observed === 'captured') row.capturedAt = now;
+    await m.save(row);
+
+    if (observed === 'captured') {
+      order.status = 'paid';
+      order.paidAt = now;
+    } else if (order.status === 'created') {
+      order.status = 'attempted';
+    }
+    await m.save(order);
+
+    if (observed !== 'authorized') {
+      await this.audit.record(m, {
+        actor,
+        action: observed === 'captured' ? 'payment.captured' : 'payment.failed',
+        entityType: 'payment',
+        entityId: row.id,
+        before,
+        after: toPaymentView(row, order.gatewayOrderId),
+      });
+    }
+    await this.outbox.enqueueRealtime(m, {
+      rooms: [`user:${row.payerId}`],
+      event: 'payment.updated',
+      payload: { paymentId: row.id, bookingId: row.bookingId, subscriptionId: row.subscriptionId, status: row.status, amount: row.amount, currency: row.currency },
+    });
+
+    if (order.purpose !== 'booking') return this.applySubscription(m, order, row, p, observed);
+    if (observed === 'captured') return this.onBookingCaptured(m, order, row, p, actor);
+    if (observed === 'failed') {
+      const b = await m.findOne(Booking, { where: { id: order.bookingId! } });
+      if (b && b.status === 'pending' && b.paymentStatus === 'unpaid') {
+        await this.bookings.setPaymentStatus(m, b.id, 'failed', actor, 'booking.payment_failed');
+      }
+      return { kind: 'failed', detail: 'failed', payment: row };
+    }
+    return { kind: 'authorized', detail: 'authorized (awaiting capture)', payment: row };
+  }
+
+  private async applySubscription(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, observed: ObservedStatus): Promise<ApplyResult> {
+    const handler = this.subscriptions!;
+    if (observed === 'captured') return { kind: 'subscription', detail: `subscription: ${await handler.onOrderPaid(m, order, p)}`, payment: row };
+    if (observed === 'failed') return { kind: 'subscription', detail: `subscription: ${await handler.onPaymentFailed(m, order, p)}`, payment: row };
+    return { kind: 'authorized', detail: 'authorized (awaiting capture)', payment: row };
+  }
+
+  /**
+   * The first capture of a booking payment. The booking decides (confirmPaid): confirmed, or the
+   * seats are gone / the booking was cancelled meanwhile, and then the money goes back in full.
+   * A second payment for a booking already paid is a double charge: refunded in full too.
+   */
+  private async onBookingCaptured(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, actor: Actor | null): Promise<ApplyResult> {
+    const booking = await m.findOne(Booking, { where: { id: order.bookingId! } });
+    if (!booking) return this.refundInFull(m, row, null, 'booking not found', 'refund: booking missing');
+    if (p.amount !== order.amount || p.currency !== order.currency || order.amount !== booking.totalAmount || order.currency !== booking.currency) {
+      this.logger.error({ paymentId: row.id, paid: p.amount, order: order.amount, booking: booking.totalAmount }, 'captured amount does not match');
+      return this.refundInFull(m, row, booking, 'the amount paid does not match the booking', 'refund: amount mismatch');
+    }
+    const outcome = await this.bookings.confirmPaid(m, booking.id, actor);
+    switch (outcome) {
+      case 'confirmed':
+        return { kind: 'confirmed', detail: 'captured: booking confirmed', payment: row };
+      case 'already_confirmed': {
+        const other = (await m.query(
+          `SELECT 1 FROM payments WHERE booking_id = $1 AND id <> $2 AND status IN ('captured', 'partially_refunded') LIMIT 1`,
+          [booking.id, row.id],
+        )) as unknown[];
+        if (other.length) return this.refundInFull(m, row, booking, 'the booking was already paid: duplicate payment', 'refund: duplicate payment');
+        return { kind: 'already_confirmed', detail: 'captured: booking already confirmed', payment: row };
+      }
+      case 'seats_gone':
+        return this.refundInFull(m, row, booking, 'the seat hold expired and the seats were taken', 'refund: seats gone');
+      case 'booking_cancelled':
+        return this.refundInFull(m, row, booking, 'the booking was cancelled before the payment arrived', 'refund: booking cancelled');
+    }
+  }
+
+  /** Money we cannot keep: a full refund (one per payment, by key), and the traveler is told. */
+  private async refundInFull(m: EntityManager, row: Payment, booking: Booking | null, reason: string, detail: string): Promise<ApplyResult> {
+    const amount = row.amount - row.amountRefunded;
+    if (amount > 0) {
+      await this.refunds.createRefund(m, {
+        payment: row,
+        bookingId: booking?.id ?? row.bookingId,
+        amount,
+        currency: row.currency,
+        reason: `Automatic full refund: ${reason}`,
+        idempotencyKey: `auto_${row.gatewayPaymentId ?? row.id}`,
+        actor: null,
+      });
+    }
+    if (booking && (booking.paymentStatus === 'unpaid' || booking.paymentStatus === 'failed')) {
+      await this.bookings.setPaymentStatus(m, booking.id, 'refund_pending', null, 'booking.payment_refund_pending');
+    }
+    if (booking) {
+      const [u] = (await m.query(
+        `SELECT u.name, u.email, t.title FROM users u JOIN trips t ON t.id = $2 WHERE u.id = $1`,
+        [booking.travelerId, booking.tripId],
+      )) as { name: string; email: string; title: string }[];
+      if (u) {
+        await this.outbox.enqueueEmail(m, {
+          to: u.email,
+          topic: 'payment.refunded',
+          subject: `Your payment for ${u.title} is being refunded`,
+          body:
+            `Hi ${u.name},\n\nWe received your payment of ${formatInr(row.amount)} for ${u.title}, but ${reason}. ` +
+            `We have started a full refund of ${formatInr(amount)}; you will get another email once it is processed.\n`,
+          dedupeKey: `payment-auto-refund:${row.id}`,
+        });
+      }
+    }
+    return { kind: 'refund_initiated', detail, payment: row };
+  }
+}

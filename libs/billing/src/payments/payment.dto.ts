@@ -1,0 +1,61 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PageQuery } from '@trektribe/common';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import type { PaymentRowStatus } from './payment.entity';
+
+export const PAYMENT_ROW_STATUSES: PaymentRowStatus[] = ['authorized', 'captured', 'failed', 'refunded', 'partially_refunded'];
+export const PAYMENT_METHODS = ['online', 'screenshot', 'recurring'] as const;
+
+/** The three fields checkout.js hands the client after a successful payment (Razorpay's own names). */
+export class VerifyPaymentDto {
+  @ApiProperty({ example: 'order_NZx3kQe1r8Wq2P' })
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^order_[A-Za-z0-9]+$/, { message: 'razorpay_order_id must look like order_…' })
+  razorpay_order_id: string;
+
+  @ApiProperty({ example: 'pay_NZx3kQe1r8Wq2P' })
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^pay_[A-Za-z0-9]+$/, { message: 'razorpay_payment_id must look like pay_…' })
+  razorpay_payment_id: string;
+
+  @ApiProperty({ description: 'hex HMAC-SHA256 from checkout' })
+  @IsString()
+  @MaxLength(128)
+  razorpay_signature: string;
+}
+
+export class MyPaymentsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: PAYMENT_ROW_STATUSES })
+  @IsOptional()
+  @IsIn(PAYMENT_ROW_STATUSES)
+  status?: PaymentRowStatus;
+}
+
+export class AdminPaymentsQuery extends MyPaymentsQuery {
+  @ApiPropertyOptional({ enum: PAYMENT_METHODS })
+  @IsOptional()
+  @IsIn(PAYMENT_METHODS)
+  method?: (typeof PAYMENT_METHODS)[number];
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  bookingId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  payerId?: string;
+
+  @ApiPropertyOptional({ description: 'created at or after: an instant, or a date (start of that day, Asia/Kolkata)', example: '2026-01-01' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'created at or before: an instant, or a date (the whole day, Asia/Kolkata)', example: '2026-01-31' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+}

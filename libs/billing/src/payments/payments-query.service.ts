@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor } from '@trektribe/auth';
+import { startOfLocalDate } from '@trektribe/booking';
+import { offsetOf, Page } from '@trektribe/common';
+import { DataSource } from 'typeorm';
+import { Refund } from '../refunds/refund.entity';
+import { AdminRefundsQuery } from '../refunds/refund.dto';
+import { refundNeedsAttentionSql } from '../refunds/refund-policy';
+import { Payment } from './payment.entity';
+import { PaymentView, RefundView, toPaymentView, toRefundView } from './payment-views';
+import { AdminPaymentsQuery, MyPaymentsQuery } from './payment.dto';
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const ADMIN_TZ = 'Asia/Kolkata';
+
+export interface AdminPaymentView extends PaymentView {
+  payer: { id: string; name: string | null; email: string | null };
+}
+
+export interface TripEarnings {
+  tripId: string;
+  title: string;
+  startDate: string;
+  status: string;
+  payments: number;
+  /** Captured payments on the trip's bookings, in paise. */
+  gross: number;
+  /** Refunded so far (gateway refunds processed, manual payouts made). */
+  refunded: number;
+  /** Refunds owed but not yet paid out. */
+  refundsPending: number;
+  /** gross − refunded − refundsPending. */
+  net: number;
+}
+
+/** The "bills" of the platform: the payer's own, every payment and refund for admins, an organizer's earnings. */
+@Injectable()
+export class PaymentsQueryService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async mine(actor: Actor, q: MyPaymentsQuery): Promise<Page<PaymentView>> {
+    return this.payments({ ...q, payerId: actor.id } as AdminPaymentsQuery, false) as Promise<Page<PaymentView>>;
+  }
+
+  async forAdmin(q: AdminPaymentsQuery): Promise<Page<AdminPaymentView>> {
+    return this.payments(q, true) as Promise<Page<AdminPaymentView>>;
+  }
+
+  private async payments(q: AdminPaymentsQuery, admin: boolean): Promise<Page<PaymentView | AdminPaymentView>> {
+    const qb = this.dataSource
+      .getRepository(Payment)
+      .createQueryBuilder('p')
+      .leftJoin('payment_orders', 'o', 'o.id = p.order_id')
+      .leftJoin('users', 'u', 'u.id = p.payer_id')
+      .addSelect(['o.gateway_order_id AS gateway_order_id', 'u.name AS payer_name', 'u.email AS payer_email']);
+    if (q.payerId) qb.andWhere('p.payer_id = :payerId', { payerId: q.payerId });
+    if (q.status) qb.andWhere('p.status = :status', { status: q.status });
+    if (q.method) qb.andWhere('p.method = :method', { method: q.method });
+    if (q.bookingId) qb.andWhere('p.booking_id = :bookingId', { bookingId: q.bookingId });
+    if (q.from) qb.andWhere('p.created_at >= :from', { from: DATE_ONLY.test(q.from) ? startOfLocalDate(q.from, ADMIN_TZ) : new Date(q.from) });
+    if (q.to) {
+      if (DATE_ONLY.test(q.to)) {
+        const next = new Date(`${q.to}T00:00:00Z`);
+        next.setUTCDate(next.getUTCDate() + 1);
+        qb.andWhere('p.created_at < :to', { to: startOfLocalDate(next.toISOString().slice(0, 10), ADMIN_TZ) });
+      } else {
+        qb.andWhere('p.created_at <= :to', { to: new Date(q.to) });
+      }
+    }
+    const total = await qb.clone().getCount();
+    qb.orderBy('p.created_at', 'DESC').addOrderBy('p.id', 'DESC').offset(offsetOf(q)).limit(q.limit);
+    const { entities, raw } = await qb.getRawAndEntities<{ p_id: string; gateway_order_id: string | null; payer_name: string | null; payer_email: string | null }>();
+    const extra = new Map(raw.map((r) => [r.p_id, r]));
+    const items = entities.map((p) => {
+      const x = extra.get(p.id);
+      const view = toPaymentView(p, x?.gateway_order_id ?? null);
+      return admin ? { ...view, payer: { id: p.payerId, name: x?.payer_name ?? null, email: x?.payer_email ?? null } } : view;
+    });
+    return Page.of(items, total, q);
+  }
+
+  async refundsForAdmin(q: AdminRefundsQuery): Promise<Page<RefundView>> {
+    const qb = this.dataSource.getRepository(Refund).createQueryBuilder('r');
+    if (q.status) qb.andWhere('r.status = :status', { status: q.status });
+    if (q.bookingId) qb.andWhere('r.booking_id = :bookingId', { bookingId: q.bookingId });
+    if (q.paymentId) qb.andWhere('r.payment_id = :paymentId', { paymentId: q.paymentId });
+    if (q.needsAttention === 'true') qb.andWhere(refundNeedsAttentionSql('r'));
+    if (q.needsAttention === 'false') qb.andWhere(`NOT ${refundNeedsAttentionSql('r')}`);
+    qb.orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').skip(offsetOf(q)).take(q.limit);
+    const [rows, total] = await qb.getManyAndCount();
+    return Page.of(rows.map(toRefundView), total, q);
+  }
+
+  /** Per trip and in total, integer paise: captured payments on the organizer's bookings minus refunds. */
+  async earnings(actor: Actor): Promise<{ currency: string; trips: TripEarnings[]; total: Omit<TripEarnings, 'tripId' | 'title' | 'startDate' | 'status'> }> {
+    const rows = (await this.dataSource.query(
+      `WITH paid AS (
+         SELECT b.trip_id, count(*)::int AS payments, sum(p.amount)::bigint AS gross, sum(p.amount_refunded)::bigint AS refunded
+           FROM payments p JOIN bookings b ON b.id = p.booking_id
+          WHERE b.organizer_id = $1 AND p.status IN ('captured', 'partially_refunded', 'refunded')
+          GROUP BY b.trip_id),
+       owed AS (
+         SELECT b.trip_id, sum(r.amount)::bigint AS pending
+           FROM refunds r JOIN bookings b ON b.id = r.booking_id
+          WHERE b.organizer_id = $1 AND r.payment_id IS NOT NULL AND r.status IN ('pending', 'failed', 'manual_due')
+          GROUP BY b.trip_id)
+       SELECT t.id AS "tripId", t.title, t.start_date::text AS "startDate", t.status,
+              coalesce(paid.payments, 0) AS payments, coalesce(paid.gross, 0) AS gross,
+              coalesce(paid.refunded, 0) AS refunded, coalesce(owed.pending, 0) AS pending
+         FROM trips t LEFT JOIN paid ON paid.trip_id = t.id LEFT JOIN owed ON owed.trip_id = t.id
+        WHERE t.organizer_id = $1
+        ORDER BY t.start_date DESC, t.id`,
+      [actor.id],
+    )) as { tripId: string; title: string; startDate: string; status: string; payments: number; gross: string; refunded: string; pending: string }[];
+    const trips = rows.map((r) => {
+      const gross = Number(r.gross);
+      const refunded = Number(r.refunded);
+      const refundsPending = Number(r.pending);
+      return { tripId: r.tripId, title: r.title, startDate: r.startDate, status: r.status, payments: Number(r.payments), gross, refunded, refundsPending, net: gross - refunded - refundsPending };
+    });
+    const total = trips.reduce(
+      (acc, t) => ({
+        payments: acc.payments + t.payments,
+        gross: acc.gross + t.gross,
+        refunded: acc.refunded + t.refunded,
+        refundsPending: acc.refundsPending + t.refundsPending,
+        net: acc.net + t.net,
+      }),
+      { payments: 0, gross: 0, refunded: 0, refundsPending: 0, net: 0 },
+    );
+    return { currency: 'INR', trips, total };
+  }
+}

@@ -1,0 +1,48 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, CurrentUser } from '@trektribe/auth';
+import { Roles } from '@trektribe/common';
+import { AdminPaymentsQuery, MyPaymentsQuery } from './payment.dto';
+import { PaymentsQueryService } from './payments-query.service';
+
+@ApiTags('payments')
+@ApiBearerAuth()
+@Controller({ path: 'payments', version: '1' })
+export class PaymentsController {
+  constructor(private readonly query: PaymentsQueryService) {}
+
+  @Get()
+  @Roles('traveler', 'organizer')
+  @ApiOperation({ summary: 'Your own payments (bookings for travelers, the platform plan for organizers)' })
+  mine(@CurrentUser() actor: Actor, @Query() q: MyPaymentsQuery) {
+    return this.query.mine(actor, q);
+  }
+}
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller({ path: 'admin/payments', version: '1' })
+export class AdminPaymentsController {
+  constructor(private readonly query: PaymentsQueryService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every payment: filter by status, method, booking, payer and creation dates' })
+  list(@Query() q: AdminPaymentsQuery) {
+    return this.query.forAdmin(q);
+  }
+}
+
+@ApiTags('organizer')
+@ApiBearerAuth()
+@Roles('organizer')
+@Controller({ path: 'organizer/earnings', version: '1' })
+export class OrganizerEarningsController {
+  constructor(private readonly query: PaymentsQueryService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Captured payments on your trips minus refunds, per trip and in total (paise)' })
+  earnings(@CurrentUser() actor: Actor) {
+    return this.query.earnings(actor);
+  }
+}
