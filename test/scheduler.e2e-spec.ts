@@ -12,7 +12,10 @@ describe('scheduler', () => {
 
   it('registers the jobs in Asia/Kolkata', () => {
     const jobs = t.app.get(SchedulerRegistry).getCronJobs();
-    expect([...jobs.keys()]).toEqual(expect.arrayContaining(['expire-holds', 'deliver-outbox', 'complete-trips', 'trip-reminders', 'escalate-stale-proofs', 'reconcile-payments', 'retry-refunds']));
+    expect([...jobs.keys()]).toEqual(expect.arrayContaining(['expire-holds', 'deliver-outbox', 'complete-trips', 'trip-reminders', 'escalate-stale-proofs', 'reconcile-payments', 'retry-refunds', 'charge-subscriptions', 'trial-ending-notices', 'payment-reminders']));
+    // 02:00 IST is 20:30 UTC the day before
+    const charge = jobs.get('charge-subscriptions')!.nextDate().toJSDate();
+    expect([charge.getUTCHours(), charge.getUTCMinutes()]).toEqual([20, 30]);
     // 00:30 IST is 19:00 UTC the day before
     const next = jobs.get('complete-trips')!.nextDate().toJSDate();
     expect(next.getUTCHours()).toBe(19);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { ProofsService, ReconciliationService, RefundsService } from '@trektribe/billing';
+import { ProofsService, ReconciliationService, RefundsService, SubscriptionChargeRun, SubscriptionReminders } from '@trektribe/billing';
 import { JobLock } from './job-lock';
 
 const IST = 'Asia/Kolkata';
@@ -12,7 +12,25 @@ export class BillingJobs {
     private readonly proofs: ProofsService,
     private readonly reconciliation: ReconciliationService,
     private readonly refunds: RefundsService,
+    private readonly charges: SubscriptionChargeRun,
+    private readonly reminders: SubscriptionReminders,
   ) {}
+
+  /** Organizer auto-pay: one charge per (subscription, cycle), resumable after a crash. */
+  @Cron('0 0 2 * * *', { name: 'charge-subscriptions', timeZone: IST })
+  chargeSubscriptions() {
+    return this.lock.runExclusive('charge-subscriptions', () => this.charges.processDueSubscriptions());
+  }
+
+  @Cron('0 0 9 * * *', { name: 'trial-ending-notices', timeZone: IST })
+  trialEndingNotices() {
+    return this.lock.runExclusive('trial-ending-notices', () => this.reminders.sendTrialEndingNotices());
+  }
+
+  @Cron('0 0 10 * * *', { name: 'payment-reminders', timeZone: IST })
+  paymentReminders() {
+    return this.lock.runExclusive('payment-reminders', () => this.reminders.sendReminders());
+  }
 
   /** A missed webhook loses nothing: orders and refunds left pending are settled from the gateway. */
   @Cron(CronExpression.EVERY_10_MINUTES, { name: 'reconcile-payments', timeZone: IST })

@@ -1,4 +1,26 @@
 import { Module } from '@nestjs/common';
+import { ListingPolicy } from '@trektribe/booking';
+import { SubscriptionPaymentHandler } from '../ports';
+import { AutoPayController } from './auto-pay.controller';
+import { SubscriptionChargeRun } from './subscription-charge-run';
+import { SubscriptionReminders } from './subscription-reminders';
+import { SubscriptionsService } from './subscriptions.service';
 
-@Module({})
+/**
+ * Organizer auto-pay. Implements two ports: SubscriptionPaymentHandler (the webhook side hands
+ * subscription payments and confirmed tokens over) and booking's ListingPolicy (a suspended or lapsed
+ * organizer may not list trips). The global BillingModule re-exports this module, which makes both
+ * bindings (and the job services) reachable everywhere; RazorpayGateway comes from it too.
+ */
+@Module({
+  controllers: [AutoPayController],
+  providers: [
+    SubscriptionsService,
+    SubscriptionChargeRun,
+    SubscriptionReminders,
+    { provide: SubscriptionPaymentHandler, useExisting: SubscriptionsService },
+    { provide: ListingPolicy, useExisting: SubscriptionsService },
+  ],
+  exports: [SubscriptionsService, SubscriptionChargeRun, SubscriptionReminders, SubscriptionPaymentHandler, ListingPolicy],
+})
 export class SubscriptionsModule {}
