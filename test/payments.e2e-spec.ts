@@ -101,6 +101,19 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     expect(rows[0].gateway_order_id).toBe(raced[0].body.data.orderId);
   });
 
+  it('an Idempotency-Key reused on another booking is refused (422), never answered with the first booking’s order', async () => {
+    const trip = await createTrip(t, organizer, { capacity: 5 });
+    const a = await book(t, traveler, trip.id, 1);
+    const b = await book(t, traveler, trip.id, 1);
+    const key = 'checkout-key-0001';
+    const first = await t.http.post(`/api/v1/bookings/${a.id}/payments/order`).set(traveler.auth).set('Idempotency-Key', key).expect(200);
+    const replay = await t.http.post(`/api/v1/bookings/${a.id}/payments/order`).set(traveler.auth).set('Idempotency-Key', key).expect(200);
+    expect(replay.body.data.orderId).toBe(first.body.data.orderId);
+    const other = await t.http.post(`/api/v1/bookings/${b.id}/payments/order`).set(traveler.auth).set('Idempotency-Key', key).expect(422);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await t.db.query(`SELECT 1 FROM payment_orders WHERE booking_id = $1`, [b.id])).toHaveLength(0);
+  });
+
   it('a forged signature → 400 INVALID_SIGNATURE and nothing changes', async () => {
     const trip = await createTrip(t, organizer, { capacity: 5 });
     const booking = await book(t, traveler, trip.id, 1);
@@ -111,6 +124,11 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     expect(res.body.error.code).toBe('INVALID_SIGNATURE');
     const junk = await verify(t, traveler, booking.id, { ...paid, razorpay_signature: 'zz' }).expect(400);
     expect(junk.body.error.code).toBe('INVALID_SIGNATURE');
+    // the real signature with a stray character is not the real signature
+    const sloppy = await verify(t, traveler, booking.id, { ...paid, razorpay_signature: `${paid.razorpay_signature}f` }).expect(400);
+    expect(sloppy.body.error.code).toBe('INVALID_SIGNATURE');
+    const upper = await verify(t, traveler, booking.id, { ...paid, razorpay_signature: paid.razorpay_signature.toUpperCase() }).expect(400);
+    expect(upper.body.error.code).toBe('INVALID_SIGNATURE');
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending', payment_status: 'unpaid' });
     expect(await paymentRows(t, booking.id)).toHaveLength(0);
     expect(await emails(t, `booking-confirmed:${booking.id}`)).toHaveLength(0);

@@ -192,8 +192,9 @@ export class RazorpayGateway {
 }
 
 function safeEqualHex(expected: string, given: string): boolean {
-  if (!/^[0-9a-f]+$/i.test(given)) return false;
+  // Exactly 64 lower-case hex digits: Buffer.from(hex) would quietly drop a stray trailing nibble.
+  if (!/^[0-9a-f]{64}$/.test(given)) return false;
   const a = Buffer.from(expected, 'hex');
-  const b = Buffer.from(given.toLowerCase(), 'hex');
+  const b = Buffer.from(given, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -359,6 +359,8 @@ export class RefundsService extends RefundRequester implements OnModuleInit, OnM
     }
     if (gw.status === 'pending') {
       if (r.status === 'pending' && r.gatewayRefundId === gw.id) return 'unchanged (pending)';
+      // A refund.failed webhook for this very attempt may have landed first: never move back.
+      if (r.status === 'failed' && r.gatewayRefundId === gw.id) return 'unchanged (already failed)';
       r.status = 'pending';
       r.gatewayRefundId = gw.id;
       r.lastError = null;

@@ -296,6 +296,11 @@ export class BookingsService {
    * Confirmed already: nothing changes, so verify and webhook racing confirm once.
    */
   async confirmPaid(m: EntityManager, bookingId: string, actor: Actor | null): Promise<ConfirmOutcome> {
+    // Trip row first, then the booking: the order cancel, expiry and trip cancel use (else a late
+    // capture racing a cancellation deadlocks on PostgreSQL).
+    const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [bookingId])) as { trip_id: string }[];
+    if (!ref) throw DomainError.notFound('Booking');
+    await m.query(`SELECT id FROM trips WHERE id = $1 FOR UPDATE`, [ref.trip_id]);
     const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
     if (!b) throw DomainError.notFound('Booking');
     if (b.paymentStatus === 'paid' || b.status === 'confirmed' || b.status === 'completed') return 'already_confirmed';

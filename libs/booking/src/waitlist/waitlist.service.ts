@@ -68,22 +68,22 @@ export class WaitlistService {
   /** Leaving gives up an open offer too: its hold is expired now, so the expiry job frees the seats. */
   async leave(actor: Actor, tripId: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      // Trip row first (then entry, then the offer's booking): the lock order of a trip cancellation,
-      // which locks trip → bookings → entries; entry → booking here could deadlock against it.
+      // Locks in the order every other path takes: trip → booking → waitlist entry (a trip cancel,
+      // and confirmPaid for a paid offer); any other order deadlocks against them on PostgreSQL.
       await m.query(`SELECT id FROM trips WHERE id = $1 FOR UPDATE`, [tripId]);
-      const entry = await m.findOne(WaitlistEntry, {
-        where: [
-          { tripId, travelerId: actor.id, status: 'waiting' },
-          { tripId, travelerId: actor.id, status: 'offered' },
-        ],
-        lock: { mode: 'pessimistic_write' },
-      });
+      const where = [
+        { tripId, travelerId: actor.id, status: 'waiting' as const },
+        { tripId, travelerId: actor.id, status: 'offered' as const },
+      ];
+      const seen = await m.findOne(WaitlistEntry, { where });
+      if (seen?.offerBookingId) await m.query(`SELECT id FROM bookings WHERE id = $1 FOR UPDATE`, [seen.offerBookingId]);
+      const entry = await m.findOne(WaitlistEntry, { where, lock: { mode: 'pessimistic_write' } });
       if (!entry) throw DomainError.notFound('Waitlist entry');
       if (entry.status === 'offered' && entry.offerBookingId) {
-        await m.query(`UPDATE bookings SET hold_expires_at = $2 WHERE id = $1 AND status = 'pending' AND payment_status = 'unpaid'`, [
-          entry.offerBookingId,
-          this.clock.now(),
-        ]);
+        await m.query(
+          `UPDATE bookings SET hold_expires_at = $2 WHERE id = $1 AND status = 'pending' AND payment_status IN ('unpaid', 'failed')`,
+          [entry.offerBookingId, this.clock.now()],
+        );
       }
       entry.status = 'cancelled';
       await m.save(entry);

@@ -12,6 +12,7 @@ const TTL_MS = 24 * 3_600_000;
 
 interface Req {
   method: string;
+  originalUrl: string;
   route?: { path?: string };
   path: string;
   body: unknown;
@@ -43,7 +44,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         { field: 'Idempotency-Key', message: 'must be 8 to 255 characters of letters, digits, _ . : -' },
       ]);
     }
-    const scope = `${req.method} ${req.route?.path ?? req.path}`;
+    // The concrete path (ids included), not the route template: one key on two bookings is two requests.
+    const scope = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 300);
     const hash = createHash('sha256').update(scope).update('\n').update(JSON.stringify(req.body ?? null)).digest('hex');
     const claim = await this.claim(req.user.id, key, scope, hash);
     if (claim.replay) {
