@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
+import { AsyncResource } from 'node:async_hooks';
 import { Clock, returnedRows } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { MailTransport } from '../mail/mail-transport';
@@ -19,6 +20,8 @@ export class OutboxDispatcher implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxDispatcher.name);
   private running: Promise<DispatchResult> | undefined;
   private kicked = false;
+  private again = false;
+  private readonly detached = new AsyncResource('outbox-dispatch');
   private stopped = false;
 
   constructor(
@@ -28,25 +31,42 @@ export class OutboxDispatcher implements BeforeApplicationShutdown {
     @Optional() private readonly realtime?: RealtimePublisher,
   ) {}
 
-  /** Deliver soon, after the caller's commit; kicks that arrive while one is waiting collapse into it. */
+  /**
+   * Deliver soon, after the caller's commit. Kicks collapse: while a pass runs, any number of kicks
+   * become one more pass after it (never a queue of waiters). The pass runs in the dispatcher's own
+   * async context, so it does not keep the kicking request (its CLS store, req, res) alive.
+   */
   kick(): void {
-    if (this.kicked || this.stopped) return;
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.kicked) return;
     this.kicked = true;
-    setImmediate(() => {
-      this.kicked = false;
-      this.dispatchPending().catch((err: unknown) => this.logger.error({ err }, 'outbox dispatch failed'));
-    });
+    this.detached.runInAsyncScope(() =>
+      setImmediate(() => {
+        this.kicked = false;
+        if (this.running) {
+          this.again = true;
+          return;
+        }
+        this.dispatchPending().catch((err: unknown) => this.logger.error({ err }, 'outbox dispatch failed'));
+      }),
+    );
   }
 
   /** Resolves once everything that was due when it was called has been handled (one pass at a time). */
   async dispatchPending(batchSize = 100): Promise<DispatchResult> {
     while (this.running) await this.running.catch(() => undefined);
     if (this.stopped) return { sent: 0, retried: 0, failed: 0 };
+    this.again = false;
     this.running = this.drain(batchSize);
     try {
       return await this.running;
     } finally {
       this.running = undefined;
+      if (this.again) this.kick();
     }
   }
 
@@ -63,9 +83,18 @@ export class OutboxDispatcher implements BeforeApplicationShutdown {
     const total: DispatchResult = { sent: 0, retried: 0, failed: 0 };
     for (;;) {
       const batch = await this.claim(batchSize);
+      const sent: string[] = [];
       for (const msg of batch) {
         const outcome = await this.deliver(msg);
+        if (outcome === 'sent') sent.push(msg.id);
         total[outcome]++;
+      }
+      // One statement for the whole batch: per-message updates starved the pool under load.
+      if (sent.length) {
+        await this.dataSource.query(`UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = ANY($1::uuid[])`, [
+          sent,
+          this.clock.now(),
+        ]);
       }
       if (batch.length < batchSize) return total;
     }
@@ -92,10 +121,6 @@ export class OutboxDispatcher implements BeforeApplicationShutdown {
       } else {
         this.realtime?.publish(msg.recipient.split(','), msg.topic, msg.payload ?? {});
       }
-      await this.dataSource.query(`UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = $1`, [
-        msg.id,
-        this.clock.now(),
-      ]);
       return 'sent';
     } catch (err: unknown) {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
