@@ -15,7 +15,8 @@
 //
 // Tokens come from POST /api/v1/auth/login for each seeded traveler (argon2id verify, done up front;
 // --tokens-cache FILE keeps them for repeated runs against the same database and JWT secret).
-// Writes the raw autocannon result to bench/results/bookings.json, prints a JSON summary on stdout.
+// Writes the raw autocannon result to bench/results/<--label, default bookings>.json and prints a JSON
+// summary on stdout. Give ad-hoc runs their own --label so they do not overwrite the recorded run.
 import autocannon from 'autocannon';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -55,7 +56,7 @@ async function loginAll(api, emails, password, concurrency = 4) {
 const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : null);
 const round = (x) => (x === null ? null : Math.round(x * 100) / 100);
 
-export async function bookingsBench({ api, db, manifest, pid, connections = 50, duration = 15, quietWaitS = 90, tokensCache }) {
+export async function bookingsBench({ api, db, manifest, pid, connections = 50, duration = 15, quietWaitS = 90, tokensCache, label = 'bookings' }) {
   const tripId = manifest.hotTrip.id;
   const t0 = Date.now();
   let tokens = tokensCache && existsSync(tokensCache) ? JSON.parse(readFileSync(tokensCache, 'utf8')) : null;
@@ -141,7 +142,7 @@ export async function bookingsBench({ api, db, manifest, pid, connections = 50, 
     const after = await check();
 
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'bookings.json'), JSON.stringify(result, null, 2));
+    writeFileSync(join(RESULTS, `${label}.json`), JSON.stringify(result, null, 2));
 
     for (const k of Object.keys(latencies)) latencies[k].sort((a, b) => a - b);
     const sellingS = ((lastCreatedAt || Date.now()) - started) / 1000;
@@ -193,6 +194,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       duration: { type: 'string', default: '15' },
       'quiet-wait': { type: 'string', default: '90' },
       'tokens-cache': { type: 'string' },
+      label: { type: 'string', default: 'bookings' },
     },
   });
   if (!values.api || !values.db || !values.manifest) {
@@ -208,6 +210,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     duration: Number(values.duration),
     quietWaitS: Number(values['quiet-wait']),
     tokensCache: values['tokens-cache'],
+    label: values.label,
   });
   console.log(JSON.stringify(summary));
   if (summary.oversell.oversell !== 0 || !summary.oversell.seatsBookedMatchesSold || !summary.oversell.rowsConsistentWith201s) process.exitCode = 1;
