@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditLog, AuditService, DomainError, offsetOf, Page } from '@trektribe/common';
+import { AuditLog, AuditService, DomainError, escapeLike, offsetOf, Page } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import type { Actor } from './actor';
 import { AdminAuditQuery, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
@@ -63,8 +63,4 @@ export class AdminUsersService {
     const [rows, total] = await qb.getManyAndCount();
     return Page.of(rows, total, q);
   }
-}
-
-export function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }

@@ -5,7 +5,6 @@ export { Actor, CurrentUser } from './actor';
 export { AUTH_THROTTLE_KEY } from './auth-throttle';
 export { User, toUserView, UserView } from './users/user.entity';
 export { TokenService, AccessClaims } from './tokens/token.service';
-export { escapeLike } from './admin-users.service';
 
 import { RefreshToken } from './tokens/refresh-token.entity';
 import { UserToken } from './tokens/user-token.entity';

@@ -23,3 +23,8 @@ export function returnedRows<T>(result: unknown): T[] {
   }
   return result as T[];
 }
+
+/** Escapes LIKE/ILIKE wildcards in user input, so `%` and `_` match themselves. */
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => '\\' + c);
+}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
@@ -55,8 +55,6 @@ export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'seats_gone' | 
 
 @Injectable()
 export class BookingsService {
-  private readonly logger = new Logger(BookingsService.name);
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Actor, User } from '@trektribe/auth';
-import { AuditService, Clock, DomainError, offsetOf, Page } from '@trektribe/common';
+import { AuditService, Clock, DomainError, escapeLike, offsetOf, Page } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
@@ -62,9 +62,6 @@ const SORTS: Record<string, [string, 'ASC' | 'DESC']> = {
   '-createdAt': ['t.created_at', 'DESC'],
 };
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
-}
 
 @Injectable()
 export class TripsService {
