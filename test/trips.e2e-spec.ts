@@ -474,6 +474,35 @@ describe('trips: public search', () => {
     }
   });
 
+  it('answers are micro-cached per URL and dropped as soon as the app commits a write to trips', async () => {
+    const query = { q: 'Spiti', organizerId: s2.id };
+    const seatsOfD = async () => (await search(query)).body.data.find((x: { id: string }) => x.id === ids.D).seatsAvailable as number;
+    const first = await search(query);
+    expect(first.headers['content-type']).toMatch(/^application\/json/);
+    expect(names(first)).toEqual(['D']);
+    // A write this app did not make (another instance, or SQL by hand; here straight through the pg pool,
+    // below TypeORM) shows only once the TTL has passed: this is what proves the second answer was cached.
+    const pool = (t.db.driver as unknown as { master: { query(sql: string, params: unknown[]): Promise<unknown> } }).master;
+    await pool.query(`UPDATE trips SET title = 'Spiti Valley Road Trip (new batch)' WHERE id = $1`, [ids.D]);
+    expect((await search(query)).body).toEqual(first.body);
+    t.clock.advance(2_500);
+    try {
+      const fresh = await search(query);
+      expect(fresh.body.data[0].title).toBe('Spiti Valley Road Trip (new batch)');
+      // The app's own writes drop the cached answer at commit: a seat taken is visible at once.
+      const before = await seatsOfD();
+      const booking = await book(t, traveler, ids.D, 2);
+      expect(await seatsOfD()).toBe(before - 2);
+      await t.http.post(`/api/v1/bookings/${booking.id}/cancel`).set(traveler.auth).send({ reason: 'plans changed' }).expect(200);
+      expect(await seatsOfD()).toBe(before);
+      // Another query string is another entry, never another caller's page.
+      expect(names(await search({ q: 'Spiti', organizerId: s1.id }))).toEqual([]);
+    } finally {
+      t.clock.reset();
+      await t.db.query(`UPDATE trips SET title = 'Spiti Valley Road Trip' WHERE id = $1`, [ids.D]);
+    }
+  });
+
   it('a trip drops out of search once it is under way (its start date has begun in Asia/Kolkata)', async () => {
     const gStarts = tripStartsAt({ startDate: startDates.G });
     try {

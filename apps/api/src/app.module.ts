@@ -16,6 +16,7 @@ import { CoreConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { ErrorsFilter } from './http/errors.filter';
+import { ResponseCacheInterceptor } from './http/response-cache.interceptor';
 import { ResponseEnvelopeInterceptor } from './http/response.interceptor';
 import { AppThrottlerGuard } from './http/throttler.guard';
 import { createValidationPipe } from './http/validation';
@@ -94,6 +95,8 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: AppAuthGuard },
         { provide: APP_GUARD, useClass: AppThrottlerGuard },
         { provide: APP_FILTER, useClass: ErrorsFilter },
+        // Outermost first: the cache keeps the enveloped JSON text.
+        { provide: APP_INTERCEPTOR, useClass: ResponseCacheInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ResponseEnvelopeInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],

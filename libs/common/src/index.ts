@@ -19,3 +19,4 @@ export const COMMON_ENTITIES = [AuditLog, IdempotencyKey];
 /** The shared ioredis client, or null when REDIS_URL is unset; provided by the app. */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export * from './db';
+export * from './http/response-cache';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
-import { PageQuery, Public, Roles } from '@trektribe/common';
+import { CachedResponse, PageQuery, Public, Roles } from '@trektribe/common';
 import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { ReviewsService } from '../reviews/reviews.service';
 import { WaitlistService } from '../waitlist/waitlist.service';
@@ -31,6 +31,9 @@ export class TripsController {
 
   @Get()
   @Public()
+  // The same for every caller and read from `trips` alone; a seat count may lag other instances by the TTL,
+  // which booking re-checks atomically anyway.
+  @CachedResponse('trips')
   @ApiOperation({ summary: 'Search active upcoming trips' })
   search(@Query() q: SearchTripsQuery) {
     return this.trips.search(q);

@@ -19,7 +19,9 @@ describe('loadConfig', () => {
       throttle: { limit: 300, ttlSeconds: 60, authLimit: 50 },
       holds: { onlineMinutes: 15, screenshotHours: 48 },
       corsOrigins: [],
+      searchCacheTtlMs: 2000,
     });
+    expect(loadConfig({ DATA_DIR: dataDir(), SEARCH_CACHE_TTL_MS: '0' }).searchCacheTtlMs).toBe(0);
   });
 
   it('generates dev JWT secrets once per data dir and keeps them', () => {
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
 
   it.each([
     [{ PORT: 'eighty' }, /PORT must be a whole number/],
+    [{ SEARCH_CACHE_TTL_MS: '120000' }, /SEARCH_CACHE_TTL_MS must be between 0 and 60000/],
     [{ PORT: '70000' }, /PORT must be between/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with postgres/],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],

@@ -21,6 +21,8 @@ export interface AppConfig {
   throttle: { limit: number; ttlSeconds: number; authLimit: number };
   holds: { onlineMinutes: number; screenshotHours: number; waitlistOfferHours: number };
   corsOrigins: string[];
+  /** How long a public search answer may be served from memory (0 turns the cache off). */
+  searchCacheTtlMs: number;
   logLevel: string;
   /** True when the API runs cron jobs in this process (off in tests, which drive jobs directly). */
   schedulerEnabled: boolean;
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       waitlistOfferHours: int(env, 'WAITLIST_OFFER_HOURS', 12, 1, 24 * 7),
     },
     corsOrigins,
+    searchCacheTtlMs: int(env, 'SEARCH_CACHE_TTL_MS', 2000, 0, 60_000),
     logLevel: env.LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info'),
     schedulerEnabled: (env.SCHEDULER_ENABLED ?? (nodeEnv === 'test' ? 'false' : 'true')) !== 'false',
   };
