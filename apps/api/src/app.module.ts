@@ -17,6 +17,7 @@ import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { ErrorsFilter } from './http/errors.filter';
 import { ResponseCacheInterceptor } from './http/response-cache.interceptor';
+import { FixedWindowThrottlerStorage } from './http/throttler-storage';
 import { ResponseEnvelopeInterceptor } from './http/response.interceptor';
 import { AppThrottlerGuard } from './http/throttler.guard';
 import { createValidationPipe } from './http/validation';
@@ -68,7 +69,7 @@ export class AppModule {
         ThrottlerModule.forRootAsync({
           inject: [REDIS_CLIENT],
           useFactory: (redis: Redis | null) => ({
-            storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+            storage: redis ? new ThrottlerStorageRedisService(redis) : new FixedWindowThrottlerStorage(),
             throttlers: [
               { name: 'default', limit: config.throttle.limit, ttl: config.throttle.ttlSeconds * 1000 },
               {
