@@ -4,8 +4,9 @@ import type { PaymentOrder } from './payments/payment-order.entity';
 
 /**
  * How the payments side (webhooks, verify, reconciliation) hands subscription money to the
- * subscriptions side. Called inside the transaction that records the webhook event; returns a short
- * outcome for the webhook_events row.
+ * subscriptions side. Called by PaymentLedger inside the transaction that records the webhook event,
+ * after it has locked `order` and written the payment row and the order's new status; returns a
+ * short outcome for the webhook_events row.
  */
 export abstract class SubscriptionPaymentHandler {
   /** A payment on a subscription or authorisation order was captured (order paid). */

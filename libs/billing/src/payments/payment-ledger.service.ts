@@ -28,6 +28,11 @@ export function observedStatus(p: Pick<GatewayPayment, 'status' | 'captured'>): 
   return isCaptured(p) && p.status !== 'refunded' ? 'captured' : null;
 }
 
+/** False when a payment row already in `current` makes an observation of `observed` old news. */
+export function movesForward(observed: ObservedStatus, current: PaymentRowStatus | null): boolean {
+  return current === null || RANK[observed] > RANK[current];
+}
+
 export function higher(a: ObservedStatus | null, b: ObservedStatus | null): ObservedStatus | null {
   if (!a) return b;
   if (!b) return a;
@@ -73,7 +78,8 @@ export class PaymentLedger {
     }
 
     let row = await m.findOne(Payment, { where: { gatewayPaymentId: p.id }, lock: { mode: 'pessimistic_write' } });
-    if (row && RANK[observed] <= RANK[row.status]) {
+    const existing = row !== null;
+    if (row && !movesForward(observed, row.status)) {
       return { kind: 'unchanged', detail: `unchanged (${row.status})`, payment: row };
     }
     const now = this.clock.now();
@@ -98,7 +104,14 @@ export class PaymentLedger {
       row.errorDescription = p.error_description?.slice(0, 500) ?? null;
     }
     if (observed === 'captured') row.capturedAt = now;
-    await m.save(row);
+    // Both rows are locked by this transaction: write them back without save()'s re-read.
+    if (existing) {
+      row.updatedAt = now;
+      const { status, amount, currency, gatewayMethod, errorCode, errorDescription, capturedAt, updatedAt } = row;
+      await m.update(Payment, { id: row.id }, { status, amount, currency, gatewayMethod, errorCode, errorDescription, capturedAt, updatedAt });
+    } else {
+      await m.insert(Payment, row);
+    }
 
     if (observed === 'captured') {
       order.status = 'paid';
@@ -106,7 +119,7 @@ export class PaymentLedger {
     } else if (order.status === 'created') {
       order.status = 'attempted';
     }
-    await m.save(order);
+    await m.update(PaymentOrder, { id: order.id }, { status: order.status, paidAt: order.paidAt });
 
     if (observed !== 'authorized') {
       await this.audit.record(m, {

@@ -273,7 +273,6 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
   async onOrderPaid(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<string> {
     if (!order.subscriptionId) return 'ignored: not a subscription order';
     if (!isCaptured(payment)) return `ignored: payment ${payment.status}`;
-    await this.lockOrder(m, order);
     if (order.purpose === 'subscription_authorization') return this.authorizationPaid(m, order, payment);
     if (order.purpose !== 'subscription') return 'ignored: not a subscription order';
     const sub = await this.lock(m, order.subscriptionId);
@@ -287,11 +286,9 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     if (isCaptured(payment)) return 'ignored: payment captured';
     if (order.purpose === 'subscription_authorization') return 'subscription authorisation payment failed: nothing to do';
     if (order.purpose !== 'subscription') return 'ignored: not a subscription order';
-    await this.lockOrder(m, order);
     const sub = await this.lock(m, order.subscriptionId);
     const cycle = sub ? await this.lockCycleOf(m, order) : null;
     if (!sub || !cycle) return 'ignored: unknown subscription cycle';
-    await this.recordPayment(m, order, payment, 'recurring');
     const result = await this.applyFailure(m, sub, cycle, payment.id, failureReason(payment), payment.id);
     return `subscription cycle ${cycle.cycle} failure ${result}`;
   }
@@ -323,7 +320,9 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     payment: GatewayPayment,
     source: 'webhook' | 'reconciliation',
   ): Promise<string> {
-    await this.recordPayment(m, order, payment, 'recurring');
+    // Through the ledger (webhooks, verify) the payment row and the paid order are written already.
+    const ledgerRecorded = source === 'webhook';
+    if (!ledgerRecorded) await this.recordPayment(m, order, payment, 'recurring');
     if (cycle.status === 'paid') {
       if (cycle.gatewayPaymentId !== payment.id) {
         this.logger.error({ subscriptionId: sub.id, cycle: cycle.cycle, paid: cycle.gatewayPaymentId, other: payment.id }, 'a second captured payment on a paid cycle');
@@ -347,7 +346,7 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
       lastError: null,
     });
     await this.persistCycle(m, cycle);
-    await this.markOrderPaid(m, order.id);
+    if (!ledgerRecorded) await this.markOrderPaid(m, order.id);
 
     sub.status = 'active';
     sub.currentPeriodEnd = end;

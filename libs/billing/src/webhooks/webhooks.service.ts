@@ -3,8 +3,8 @@ import { DomainError, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayPayment, GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
-import { PaymentLedger, higher, ObservedStatus, observedStatus } from '../payments/payment-ledger.service';
-import { PaymentOrder } from '../payments/payment-order.entity';
+import { higher, movesForward, ObservedStatus, observedStatus, PaymentLedger } from '../payments/payment-ledger.service';
+import type { PaymentRowStatus } from '../payments/payment.entity';
 import { SubscriptionPaymentHandler } from '../ports';
 import { RefundsService } from '../refunds/refunds.service';
 
@@ -20,6 +20,9 @@ const IMPLIED: Record<string, ObservedStatus> = {
   'payment.failed': 'failed',
   'order.paid': 'captured',
 };
+
+/** Event types with an effect beyond the payment ledger. */
+const HANDLED = new Set(['refund.processed', 'refund.failed', 'token.confirmed']);
 
 export interface WebhookAck {
   received: true;
@@ -55,7 +58,54 @@ export class WebhooksService {
     const event = (input.body && typeof input.body === 'object' ? input.body : {}) as RazorpayEvent;
     const type = typeof event.event === 'string' && event.event ? event.event.slice(0, 60) : 'unknown';
 
-    const result = await this.dataSource.transaction(async (m) => {
+    const settled = await this.answerWithoutEffect(type, event);
+    const result =
+      settled.outcome !== undefined ? await this.recordOnly(eventId, type, event, settled.outcome) : await this.applyOnce(eventId, type, event, settled.orderId);
+    if (!result.duplicate) {
+      if (settled.outcome === undefined) this.dispatcher.kick();
+      this.logger.log({ eventId, type, outcome: result.outcome }, 'webhook applied');
+    }
+    return { received: true, duplicate: result.duplicate };
+  }
+
+  /**
+   * Events whose outcome is known without touching anything: types we do not handle, payments of
+   * orders we do not have, and payment news our row already has (order.paid after payment.captured,
+   * retries). States only move forward, so a committed row that is already as far along stays so,
+   * and no lock is needed to say "unchanged". Anything else goes through the ledger, with the order's id.
+   */
+  private async answerWithoutEffect(type: string, event: RazorpayEvent): Promise<{ outcome?: string; orderId?: string }> {
+    if (!(type in IMPLIED)) {
+      return HANDLED.has(type) ? {} : { outcome: 'ignored: unhandled event type' };
+    }
+    const p = event.payload?.payment?.entity as GatewayPayment | undefined;
+    if (!isPayment(p)) return { outcome: 'ignored: malformed payment' };
+    if (!p.order_id) return { outcome: 'ignored: payment without an order' };
+    const [found] = (await this.dataSource.query(
+      `SELECT o.id, p.status FROM payment_orders o LEFT JOIN payments p ON p.gateway_payment_id = $2 WHERE o.gateway_order_id = $1`,
+      [p.order_id, p.id],
+    )) as { id: string; status: PaymentRowStatus | null }[];
+    if (!found) return { outcome: 'ignored: unknown order' };
+    const observed = higher(IMPLIED[type], observedStatus(p))!;
+    if (!movesForward(observed, found.status)) return { outcome: `unchanged (${found.status})` };
+    return { orderId: found.id };
+  }
+
+  /** One statement: the event id is claimed and its (lack of) effect recorded together. */
+  private async recordOnly(eventId: string, type: string, event: RazorpayEvent, outcome: string): Promise<{ duplicate: boolean; outcome: string }> {
+    const inserted = returnedRows<{ id: string }>(
+      await this.dataSource.query(
+        `INSERT INTO webhook_events (event_id, event_type, payload, outcome) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+        [eventId, type, JSON.stringify(event), outcome.slice(0, 200)],
+      ),
+    );
+    return inserted.length ? { duplicate: false, outcome } : { duplicate: true, outcome: 'duplicate' };
+  }
+
+  /** The event id is claimed in the same transaction as the effect, so a repeat finds it and does nothing. */
+  private async applyOnce(eventId: string, type: string, event: RazorpayEvent, orderId: string | undefined): Promise<{ duplicate: boolean; outcome: string }> {
+    return this.dataSource.transaction(async (m) => {
       const inserted = returnedRows<{ id: string }>(
         await m.query(
           `INSERT INTO webhook_events (event_id, event_type, payload) VALUES ($1, $2, $3)
@@ -67,7 +117,7 @@ export class WebhooksService {
       let outcome: string;
       try {
         // A savepoint: an event our rules refuse is stored with the reason instead of being retried for a day.
-        outcome = await m.transaction((inner) => this.apply(inner, type, event));
+        outcome = await m.transaction((inner) => this.apply(inner, type, event, orderId));
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         outcome = `rejected: ${err.code}: ${err.message}`;
@@ -75,22 +125,13 @@ export class WebhooksService {
       await m.query(`UPDATE webhook_events SET outcome = $2 WHERE id = $1`, [inserted[0].id, outcome.slice(0, 200)]);
       return { duplicate: false, outcome };
     });
-    if (!result.duplicate) {
-      this.dispatcher.kick();
-      this.logger.log({ eventId, type, outcome: result.outcome }, 'webhook applied');
-    }
-    return { received: true, duplicate: result.duplicate };
   }
 
-  private async apply(m: EntityManager, type: string, event: RazorpayEvent): Promise<string> {
+  private async apply(m: EntityManager, type: string, event: RazorpayEvent, orderId: string | undefined): Promise<string> {
     if (type in IMPLIED) {
-      const p = event.payload?.payment?.entity as GatewayPayment | undefined;
-      if (!isPayment(p)) return 'ignored: malformed payment';
-      if (!p.order_id) return 'ignored: payment without an order';
-      const order = await m.findOne(PaymentOrder, { where: { gatewayOrderId: p.order_id } });
-      if (!order) return 'ignored: unknown order';
+      const p = event.payload?.payment?.entity as GatewayPayment;
       const observed = higher(IMPLIED[type], observedStatus(p))!;
-      return (await this.ledger.apply(m, order.id, p, observed, null)).detail;
+      return (await this.ledger.apply(m, orderId!, p, observed, null)).detail;
     }
     if (type === 'refund.processed' || type === 'refund.failed') {
       const refund = event.payload?.refund?.entity;
