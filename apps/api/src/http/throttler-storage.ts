@@ -27,7 +27,6 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- the ThrottlerStorage interface is async
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const now = this.now();
     if (now >= this.nextSweep) {
