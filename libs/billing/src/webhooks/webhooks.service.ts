@@ -103,28 +103,32 @@ export class WebhooksService {
     return inserted.length ? { duplicate: false, outcome } : { duplicate: true, outcome: 'duplicate' };
   }
 
-  /** The event id is claimed in the same transaction as the effect, so a repeat finds it and does nothing. */
+  /**
+   * The effect, then the event id under its unique key, in one transaction: if another delivery of
+   * this event committed first, the INSERT finds it and the whole transaction (this delivery's
+   * effect included) rolls back. A concurrent delivery waits on the unique key (or on the rows the
+   * effect locks) until the first one commits. An effect our rules refuse is stored with the reason,
+   * so Razorpay does not retry it for a day.
+   */
   private async applyOnce(eventId: string, type: string, event: RazorpayEvent, orderId: string | undefined): Promise<{ duplicate: boolean; outcome: string }> {
-    return this.dataSource.transaction(async (m) => {
-      const inserted = returnedRows<{ id: string }>(
-        await m.query(
-          `INSERT INTO webhook_events (event_id, event_type, payload) VALUES ($1, $2, $3)
-           ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-          [eventId, type, JSON.stringify(event)],
-        ),
-      );
-      if (!inserted.length) return { duplicate: true, outcome: 'duplicate' };
-      let outcome: string;
-      try {
-        // A savepoint: an event our rules refuse is stored with the reason instead of being retried for a day.
-        outcome = await m.transaction((inner) => this.apply(inner, type, event, orderId));
-      } catch (err) {
-        if (!(err instanceof DomainError)) throw err;
-        outcome = `rejected: ${err.code}: ${err.message}`;
-      }
-      await m.query(`UPDATE webhook_events SET outcome = $2 WHERE id = $1`, [inserted[0].id, outcome.slice(0, 200)]);
-      return { duplicate: false, outcome };
-    });
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        const outcome = await this.apply(m, type, event, orderId);
+        const stored = returnedRows<{ id: string }>(
+          await m.query(
+            `INSERT INTO webhook_events (event_id, event_type, payload, outcome) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+            [eventId, type, JSON.stringify(event), outcome.slice(0, 200)],
+          ),
+        );
+        if (!stored.length) throw new AlreadyReceived();
+        return { duplicate: false, outcome };
+      });
+    } catch (err) {
+      if (err instanceof AlreadyReceived) return { duplicate: true, outcome: 'duplicate' };
+      if (err instanceof DomainError) return this.recordOnly(eventId, type, event, `rejected: ${err.code}: ${err.message}`);
+      throw err;
+    }
   }
 
   private async apply(m: EntityManager, type: string, event: RazorpayEvent, orderId: string | undefined): Promise<string> {
@@ -147,6 +151,9 @@ export class WebhooksService {
     return 'ignored: unhandled event type';
   }
 }
+
+/** Rolls back a delivery whose event id another delivery stored first. */
+class AlreadyReceived extends Error {}
 
 function isPayment(p: unknown): p is GatewayPayment {
   if (!p || typeof p !== 'object') return false;
