@@ -4,7 +4,7 @@
 // under 60 s, with memory.
 //
 //   node bench/charge-run.mjs [--app DIR] [--subs 10000] [--webhooks live|off] [--absorb-connections 50]
-//        [--gateway-latency-ms 0] [--quiet-wait 120] [--label NAME] [--cpu-prof]
+//        [--gateway-latency-ms 0] [--webhook-instance same|separate] [--quiet-wait 120] [--label NAME] [--cpu-prof]
 //        [--api-node-args=--max-old-space-size=256] [--pg-admin postgres://postgres@127.0.0.1:5432/postgres]
 //
 // All on loopback; everything it starts is stopped at the end (also on error, SIGINT and a hard time limit).
@@ -72,6 +72,7 @@ const { values: a } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'api-node-args': { type: 'string', default: '' },
     'gateway-latency-ms': { type: 'string', default: '0' },
+    'webhook-instance': { type: 'string', default: 'same' },
     'pg-admin': { type: 'string', default: process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
 });
@@ -80,6 +81,10 @@ const LIVE = a.webhooks === 'live';
 if (!['live', 'off'].includes(a.webhooks)) throw new Error('--webhooks is live or off');
 const ABSORB_LIMIT_S = 900;
 const LATENCY_MS = Number(a['gateway-latency-ms']);
+// same: the run and its webhooks share one API process. separate: the run on a scheduler instance,
+// the webhooks to a second (web) instance on the same database and the same 2 cores.
+const SEPARATE = a['webhook-instance'] === 'separate';
+if (!['same', 'separate'].includes(a['webhook-instance'])) throw new Error('--webhook-instance is same or separate');
 
 async function eachLimit(items, limit, fn) {
   let next = 0;
@@ -280,12 +285,14 @@ async function absorbSeparately(h, connections) {
 await runBench({ name: 'charge-run', appRoot: a.app, pgAdminUrl: a['pg-admin'], hardLimitS: 1800 + Number(a['quiet-wait']) }, async (h) => {
   await h.createDb();
   const apiPort = await freePort();
-  const webhookUrl = `http://127.0.0.1:${apiPort}/api/v1/webhooks/razorpay`;
+  const webPort = SEPARATE ? await freePort() : apiPort;
+  const webhookUrl = `http://127.0.0.1:${webPort}/api/v1/webhooks/razorpay`;
   const emu = await h.startEmulator({ webhookUrl: LIVE ? webhookUrl : undefined });
   const profDir = a['cpu-prof'] ? join(tmpdir(), `tt-bench-cpuprof-charge-run-${Date.now()}`) : null; // kept after the run
   if (profDir) (mkdirSync(profDir, { recursive: true }), log(`API CPU profile goes to ${profDir} when the API stops`));
   const nodeArgs = [...a['api-node-args'].split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
   await h.startApi({ port: apiPort, env: { NODE_OPTIONS_ARGS: nodeArgs } });
+  const web = SEPARATE ? await h.startExtraApi({ port: webPort, name: 'web' }) : null;
   const pool = new pg.Pool({ connectionString: h.dbUrl, max: 2 });
   const q = (sql, p) => pool.query(sql, p);
   try {
@@ -309,18 +316,20 @@ await runBench({ name: 'charge-run', appRoot: a.app, pgAdminUrl: a['pg-admin'], 
     // RSS every 500 ms from run 1 until everything is absorbed.
     const samples = [];
     const tStart = performance.now();
-    const sample = () => samples.push([Math.round(performance.now() - tStart) / 1000, rss(pid).rssKb]);
+    const sample = () => samples.push([Math.round(performance.now() - tStart) / 1000, rss(pid).rssKb, ...(web ? [rss(web.pid).rssKb] : [])]);
     sample();
     const sampler = setInterval(sample, 500);
     const calls0 = callsSnapshot(emu);
     const deliveries0 = emu.webhookDeliveries.length;
     const cpuApi0 = cpuSeconds(pid);
+    const cpuWeb0 = web ? cpuSeconds(web.pid) : 0;
     const cpuPg0 = pgBackendCpuSeconds(h.db);
     const cpuSelf0 = process.cpuUsage();
     const machine = machineCpu();
 
     const run1 = await runOnce(h, token, 'run 1');
     const cpuApiRun1 = cpuSeconds(pid) - cpuApi0;
+    const cpuWebRun1 = web ? cpuSeconds(web.pid) - cpuWeb0 : null;
     const cpuPgRun1 = pgBackendCpuSeconds(h.db) - cpuPg0;
     const busyRun1 = machine();
     const calls1 = callsSnapshot(emu);
@@ -353,6 +362,7 @@ await runBench({ name: 'charge-run', appRoot: a.app, pgAdminUrl: a['pg-admin'], 
     clearInterval(sampler);
     sample();
     const cpuApi = cpuSeconds(pid) - cpuApi0;
+    const cpuWeb = web ? cpuSeconds(web.pid) - cpuWeb0 : null;
     const cpuPg = pgBackendCpuSeconds(h.db) - cpuPg0;
     const self = process.cpuUsage(cpuSelf0);
 
@@ -392,18 +402,19 @@ await runBench({ name: 'charge-run', appRoot: a.app, pgAdminUrl: a['pg-admin'], 
       date: new Date().toISOString(),
       commit: gitCommit(h.appRoot),
       machine: { ...machineInfo(), busyPctDuringRun1: busyRun1, quietCheck: quiet },
-      config: { subscriptions: SUBS, webhooks: a.webhooks, gatewayLatencyMs: LATENCY_MS, apiNodeArgs: a['api-node-args'] || null, seeded, chargeBatch: 200, gatewayConcurrency: 16, apiPoolSize: 10 },
-      run1: { ...run1, startedAt: undefined, subsPerS: Math.round((SUBS / run1.wallS) * 10) / 10, emulatorCalls: run1Calls, apiCpuS: Math.round(cpuApiRun1 * 10) / 10, postgresBackendsCpuS: Math.round(cpuPgRun1 * 10) / 10, apiRssPeakMb: Math.round(peakRun1 / 1024) },
+      config: { subscriptions: SUBS, webhooks: a.webhooks, webhookInstance: a['webhook-instance'], gatewayLatencyMs: LATENCY_MS, apiNodeArgs: a['api-node-args'] || null, seeded, chargeBatch: 200, gatewayConcurrency: 16, apiPoolSize: 10 },
+      run1: { ...run1, startedAt: undefined, subsPerS: Math.round((SUBS / run1.wallS) * 10) / 10, emulatorCalls: run1Calls, apiCpuS: Math.round(cpuApiRun1 * 10) / 10, ...(web ? { webInstanceCpuS: Math.round(cpuWebRun1 * 10) / 10 } : {}), postgresBackendsCpuS: Math.round(cpuPgRun1 * 10) / 10, apiRssPeakMb: Math.round(peakRun1 / 1024) },
       run2: { ...run2, startedAt: undefined, emulatorCalls: run2Calls },
       absorb,
       run3: { ...run3, startedAt: undefined, emulatorCalls: run3Calls },
       recurringCallsTotal: recurringAll,
-      cpu: { apiS: Math.round(cpuApi * 10) / 10, postgresBackendsS: Math.round(cpuPg * 10) / 10, benchProcessS: Math.round((self.user + self.system) / 1e5) / 10 },
+      cpu: { apiS: Math.round(cpuApi * 10) / 10, ...(web ? { webInstanceS: Math.round(cpuWeb * 10) / 10 } : {}), postgresBackendsS: Math.round(cpuPg * 10) / 10, benchProcessS: Math.round((self.user + self.system) / 1e5) / 10 },
       memory: {
         apiRssIdleMb: Math.round(rssIdle.rssKb / 1024),
         apiRssPeakMb: Math.round(Math.max(...samples.map((s) => s[1] ?? 0)) / 1024),
         apiRssEndMb: Math.round((samples[samples.length - 1][1] ?? 0) / 1024),
         apiVmHwmMb: Math.round(rss(pid).hwmKb / 1024),
+        ...(web ? { webRssPeakMb: Math.round(Math.max(...samples.map((x) => x[2] ?? 0)) / 1024), webVmHwmMb: Math.round(rss(web.pid).hwmKb / 1024) } : {}),
         samples: samples.length,
         intervalMs: 500,
       },

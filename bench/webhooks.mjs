@@ -268,7 +268,19 @@ export class Harness {
   }
 
   async startApi({ port, env = {} }) {
-    const logFile = join(this.work, 'api.log');
+    this.api = await this.spawnApi({ port, env, name: 'api' });
+    return this.api;
+  }
+
+  /** Another instance on the same database (e.g. a web instance beside a scheduler instance); stopped with the rest. */
+  async startExtraApi({ port, env = {}, name }) {
+    const api = await this.spawnApi({ port, env, name });
+    (this.extraApis ??= []).push(api);
+    return api;
+  }
+
+  async spawnApi({ port, env, name }) {
+    const logFile = join(this.work, `${name}.log`);
     const out = createWriteStream(logFile);
     const child = spawn(process.execPath, [...(env.NODE_OPTIONS_ARGS ?? []), join(this.appRoot, 'dist/apps/api/src/main.js')], {
       cwd: this.work,
@@ -297,27 +309,27 @@ export class Harness {
     });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
-    this.api = { child, pid: child.pid, url: `http://127.0.0.1:${port}`, logFile, exited: null };
-    child.once('exit', (code, sig) => (this.api.exited = { code, sig }));
+    const api = { child, pid: child.pid, url: `http://127.0.0.1:${port}`, logFile, exited: null };
+    child.once('exit', (code, sig) => (api.exited = { code, sig }));
     const deadline = Date.now() + 90_000;
     for (;;) {
-      if (this.api.exited) throw new Error(`the API exited at start (${JSON.stringify(this.api.exited)}):\n${this.apiLogTail()}`);
+      if (api.exited) throw new Error(`the API exited at start (${JSON.stringify(api.exited)}):\n${this.apiLogTail(30, api)}`);
       try {
-        const r = await httpJson(`${this.api.url}/api/v1/health`);
+        const r = await httpJson(`${api.url}/api/v1/health`);
         if (r.status === 200) break;
       } catch {
         // not yet listening
       }
-      if (Date.now() > deadline) throw new Error(`the API did not become healthy in 90 s:\n${this.apiLogTail()}`);
+      if (Date.now() > deadline) throw new Error(`the API did not become healthy in 90 s:\n${this.apiLogTail(30, api)}`);
       await sleep(300);
     }
-    log(`API pid ${child.pid} on ${this.api.url} (log ${logFile})`);
-    return this.api;
+    log(`${name} pid ${child.pid} on ${api.url} (log ${logFile})`);
+    return api;
   }
 
-  apiLogTail(n = 30) {
+  apiLogTail(n = 30, api = this.api) {
     try {
-      return readFileSync(this.api.logFile, 'utf8').split('\n').slice(-n).join('\n');
+      return readFileSync(api.logFile, 'utf8').split('\n').slice(-n).join('\n');
     } catch {
       return '';
     }
@@ -345,8 +357,9 @@ export class Harness {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.hard);
-    if (this.api && !this.api.exited) {
-      const { child } = this.api;
+    for (const api of [this.api, ...(this.extraApis ?? [])]) {
+      if (!api || api.exited) continue;
+      const { child } = api;
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
