@@ -357,6 +357,23 @@ describe('screenshot payment proofs', () => {
     expect(travelerView.body.data).not.toHaveProperty('flaggedDuplicate');
     expect(travelerView.body.data).not.toHaveProperty('duplicateOfBookingId');
 
+    // reused on another organizer's trip: that organizer is warned, but never shown the first booking's id
+    const e = await screenshotBooking(otherOrganizer, otherTraveler);
+    await upload(otherTraveler, e.booking.id, image, { filename: 'again.png' }).expect(201);
+    const [foreign] = await proofRows(e.booking.id);
+    expect(foreign).toMatchObject({ flagged_duplicate: true, duplicate_of_booking_id: a.booking.id });
+    const [warned] = await t.db.query(`SELECT body FROM notification_outbox WHERE dedupe_key = $1`, [`proof-submitted:${foreign.id}`]);
+    expect(warned.body).toMatch(/same image was already used for a booking on another organizer's trip/);
+    expect(warned.body).not.toContain(a.booking.id);
+    const otherQueue = await t.http.get('/api/v1/organizer/pending-verifications').set(otherOrganizer.auth).expect(200);
+    expect(otherQueue.body.data.find((p: { proofId: string }) => p.proofId === foreign.id)).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: null });
+    const orgView = await t.http.get(`/api/v1/bookings/${e.booking.id}/payment-proof`).set(otherOrganizer.auth).expect(200);
+    expect(orgView.body.data).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: null });
+    const adminView = await t.http.get(`/api/v1/bookings/${e.booking.id}/payment-proof`).set(admin.auth).expect(200);
+    expect(adminView.body.data).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: a.booking.id });
+    const rejected = await verify(otherOrganizer, e.booking.id, { approve: false, note: 'not in our account' }).expect(200);
+    expect(rejected.body.data.proof).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: null });
+
     // same UPI reference (any case), different image
     const c = await screenshotBooking();
     await t.db.query(`UPDATE payment_proofs SET upi_reference = 'UTR998877665' WHERE id = $1`, [first.body.data.id]);

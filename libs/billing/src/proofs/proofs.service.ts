@@ -153,7 +153,7 @@ export class ProofsService {
           entityId: proof.id,
           after: { ...toProofView(proof, true), duplicateBy: duplicate?.by ?? null },
         });
-        await this.notifyOrganizer(m, booking, proof, duplicate?.by);
+        await this.notifyOrganizer(m, booking, proof, duplicate);
         return { ...toProofView(proof, false), booking: bookingSummary(booking) };
       });
     } catch (err) {
@@ -173,19 +173,19 @@ export class ProofsService {
     bookingId: string,
     sha256: string,
     upi: string | null,
-  ): Promise<{ bookingId: string; by: 'image' | 'upi_reference' } | undefined> {
+  ): Promise<{ bookingId: string; organizerId: string; by: 'image' | 'upi_reference' } | undefined> {
     const keys = [lockKey('sha256', sha256), ...(upi ? [lockKey('upi', upi)] : [])].sort();
     for (const key of keys) await m.query(`SELECT pg_advisory_xact_lock($1::bigint)`, [key]);
     const [row] = (await m.query(
-      `SELECT booking_id, sha256 = $2 AS same_image FROM payment_proofs
-        WHERE booking_id <> $1 AND (sha256 = $2 OR ($3::varchar IS NOT NULL AND upi_reference = $3))
-        ORDER BY created_at, id LIMIT 1`,
+      `SELECT p.booking_id, b.organizer_id, p.sha256 = $2 AS same_image FROM payment_proofs p JOIN bookings b ON b.id = p.booking_id
+        WHERE p.booking_id <> $1 AND (p.sha256 = $2 OR ($3::varchar IS NOT NULL AND p.upi_reference = $3))
+        ORDER BY p.created_at, p.id LIMIT 1`,
       [bookingId, sha256, upi],
-    )) as { booking_id: string; same_image: boolean }[];
-    return row ? { bookingId: row.booking_id, by: row.same_image ? 'image' : 'upi_reference' } : undefined;
+    )) as { booking_id: string; organizer_id: string; same_image: boolean }[];
+    return row ? { bookingId: row.booking_id, organizerId: row.organizer_id, by: row.same_image ? 'image' : 'upi_reference' } : undefined;
   }
 
-  private async notifyOrganizer(m: EntityManager, b: Booking, proof: PaymentProof, duplicateBy?: 'image' | 'upi_reference'): Promise<void> {
+  private async notifyOrganizer(m: EntityManager, b: Booking, proof: PaymentProof, duplicate?: { organizerId: string; by: 'image' | 'upi_reference' }): Promise<void> {
     const [ctx] = (await m.query(
       `SELECT o.name AS organizer_name, o.email AS organizer_email, tr.name AS traveler_name, t.title
          FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users o ON o.id = b.organizer_id JOIN users tr ON tr.id = b.traveler_id
@@ -194,8 +194,9 @@ export class ProofsService {
     )) as { organizer_name: string; organizer_email: string; traveler_name: string; title: string }[];
     if (!ctx) return;
     const title = 'A payment proof awaits your verification';
-    const warning = duplicateBy
-      ? `Warning: the same ${duplicateBy === 'image' ? 'image' : 'UPI reference'} was already used for another booking (${proof.duplicateOfBookingId}). Check your account statement before approving.`
+    const where = duplicate?.organizerId === b.organizerId ? `another booking (${proof.duplicateOfBookingId})` : "a booking on another organizer's trip";
+    const warning = duplicate
+      ? `Warning: the same ${duplicate.by === 'image' ? 'image' : 'UPI reference'} was already used for ${where}. Check your account statement before approving.`
       : '';
     const body =
       `${ctx.traveler_name} uploaded a payment proof of ${formatInr(b.totalAmount)} for ${b.seats} seat(s) on ${ctx.title}` +
@@ -229,7 +230,14 @@ export class ProofsService {
     const m = this.dataSource.manager;
     await this.bookings.findVisible(m, actor, bookingId);
     const proof = await this.latestProof(m, bookingId);
-    return toProofView(proof, actor.role !== 'traveler');
+    return this.withoutForeignBookingId(m, actor, toProofView(proof, actor.role !== 'traveler'));
+  }
+
+  /** An organizer sees that a proof was reused, but not the id of a booking on another organizer's trip. */
+  private async withoutForeignBookingId(m: EntityManager, actor: Actor, view: ProofView): Promise<ProofView> {
+    if (actor.role !== 'organizer' || !view.duplicateOfBookingId) return view;
+    const [other] = (await m.query(`SELECT organizer_id FROM bookings WHERE id = $1`, [view.duplicateOfBookingId])) as { organizer_id: string }[];
+    return other?.organizer_id === actor.id ? view : { ...view, duplicateOfBookingId: null };
   }
 
   /** Opens the latest proof's file for streaming, under the same visibility rule. */
@@ -284,7 +292,7 @@ export class ProofsService {
         after: { ...toProofView(proof, true), ...outcome },
       });
       const after = await m.findOneOrFail(Booking, { where: { id: bookingId } });
-      return { proof: toProofView(proof, true), booking: toBookingView(after), ...outcome };
+      return { proof: await this.withoutForeignBookingId(m, actor, toProofView(proof, true)), booking: toBookingView(after), ...outcome };
     });
     this.dispatcher.kick();
     return result;
@@ -421,9 +429,11 @@ export class ProofsService {
       `SELECT p.id AS "proofId", b.id AS "bookingId", b.trip_id AS "tripId", t.title AS "tripTitle",
               b.traveler_id AS "travelerId", u.name AS "travelerName", b.seats, b.total_amount AS amount, b.currency,
               p.upi_reference AS "upiReference", p.created_at AS "uploadedAt", p.flagged_duplicate AS "flaggedDuplicate",
-              p.duplicate_of_booking_id AS "duplicateOfBookingId", (p.escalated_at IS NOT NULL) AS escalated
+              CASE WHEN d.organizer_id = b.organizer_id THEN p.duplicate_of_booking_id END AS "duplicateOfBookingId",
+              (p.escalated_at IS NOT NULL) AS escalated
          FROM payment_proofs p
          JOIN bookings b ON b.id = p.booking_id
+         LEFT JOIN bookings d ON d.id = p.duplicate_of_booking_id
          JOIN trips t ON t.id = b.trip_id
          JOIN users u ON u.id = b.traveler_id
         WHERE p.status = 'pending' AND b.organizer_id = $1
