@@ -27,6 +27,20 @@ describe('the HTTP contract', () => {
     expect(res.body.error.requestId).toBe(res.headers['x-request-id']);
   });
 
+  it('answers NUL characters (which PostgreSQL refuses in text) with 400 wherever they come, and changes nothing', async () => {
+    const search = await t.http.get('/api/v1/trips').query({ q: 'snow\u0000trek' }).expect(400);
+    expect(search.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'q', message: expect.stringMatching(/NUL/) }] });
+    const email = 'nul-name@example.test';
+    const signUp = await t.http
+      .post('/api/v1/auth/register')
+      .send({ name: 'Asha\u0000Rao', email, password: 'Trekking2026', role: 'traveler' })
+      .expect(400);
+    expect(signUp.body.error.details).toEqual([{ field: 'name', message: expect.stringMatching(/NUL/) }]);
+    expect(await t.db.query(`SELECT 1 FROM users WHERE email = $1`, [email])).toHaveLength(0);
+    const param = await t.http.get('/api/v1/trips/%00').expect(400);
+    expect(param.body.error.code).toBe('VALIDATION_ERROR');
+  });
+
   it('answers a body over 1 MB with 413', async () => {
     const res = await t.http
       .post('/api/v1/auth/login')

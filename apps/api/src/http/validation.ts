@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { ErrorDetail } from '@trektribe/common';
 import { ValidationFailed } from './errors.filter';
 
@@ -13,9 +13,29 @@ function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   });
 }
 
+/** The path of the first string holding a NUL character, which PostgreSQL refuses in text (a 500 otherwise). */
+export function nulPath(value: unknown, path = '', depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'value' : undefined;
+  if (depth > 20 || value === null || typeof value !== 'object') return undefined;
+  for (const [key, v] of Object.entries(value)) {
+    if (key.includes('\u0000')) return path ? `${path}.${key.replace(/\u0000/g, '')}` : key.replace(/\u0000/g, '');
+    const found = nulPath(v, path ? `${path}.${key}` : key, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+class AppValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const bad = metadata.type === 'custom' ? undefined : nulPath(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+    if (bad !== undefined) throw new ValidationFailed([{ field: bad, message: `${bad} must not contain NUL (\\u0000) characters` }]);
+    return super.transform(value, metadata);
+  }
+}
+
 /** Unknown fields are rejected, never silently applied: no mass assignment of role, status, amount. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -55,7 +55,9 @@ export class WebhooksService {
     if (!eventId || eventId.length > 100) {
       throw new DomainError('BAD_REQUEST', 'The x-razorpay-event-id header is required', [{ field: 'x-razorpay-event-id', message: 'required, at most 100 characters' }]);
     }
-    const event = (input.body && typeof input.body === 'object' ? input.body : {}) as RazorpayEvent;
+    const body = input.body && typeof input.body === 'object' ? input.body : {};
+    // JSON can only carry NUL escaped, so the raw bytes tell whether the (rare) cleanup is needed.
+    const event = (input.rawBody.includes('\\u0000') ? withoutNul(body) : body) as RazorpayEvent;
     const type = typeof event.event === 'string' && event.event ? event.event.slice(0, 60) : 'unknown';
 
     const settled = await this.answerWithoutEffect(type, event);
@@ -150,6 +152,17 @@ export class WebhooksService {
     }
     return 'ignored: unhandled event type';
   }
+}
+
+/**
+ * PostgreSQL refuses NUL in text and jsonb: a signed event carrying one (in an error description,
+ * say) would fail with a 500 on every retry. It is stored with U+FFFD instead.
+ */
+function withoutNul(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
+  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => withoutNul(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k) as string, withoutNul(v, depth + 1)]));
 }
 
 /** Rolls back a delivery whose event id another delivery stored first. */
