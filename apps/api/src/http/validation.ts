@@ -18,7 +18,7 @@ export function nulPath(value: unknown, path = '', depth = 0): string | undefine
   if (typeof value === 'string') return value.includes('\u0000') ? path || 'value' : undefined;
   if (depth > 20 || value === null || typeof value !== 'object') return undefined;
   for (const [key, v] of Object.entries(value)) {
-    if (key.includes('\u0000')) return path ? `${path}.${key.replace(/\u0000/g, '')}` : key.replace(/\u0000/g, '');
+    if (key.includes('\u0000')) return path ? `${path}.${key.replaceAll('\u0000', '')}` : key.replaceAll('\u0000', '');
     const found = nulPath(v, path ? `${path}.${key}` : key, depth + 1);
     if (found !== undefined) return found;
   }

@@ -159,7 +159,7 @@ export class WebhooksService {
  * say) would fail with a 500 on every retry. It is stored with U+FFFD instead.
  */
 function withoutNul(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
   if (depth > 32 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => withoutNul(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k) as string, withoutNul(v, depth + 1)]));
