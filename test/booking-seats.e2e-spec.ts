@@ -72,6 +72,15 @@ describe('seat holds never oversell', () => {
     expect(await seatsBooked(t, trip.id)).toBe(2);
   });
 
+  it('the hold cap holds when one traveler sends six bookings at once: 2 × 201, 4 × 422', async () => {
+    const trip = await createTrip(t, organizer, { capacity: 50 });
+    const tr = travelers[2];
+    const answers = await Promise.all(Array.from({ length: 6 }, () => t.http.post('/api/v1/bookings').set(tr.auth).send(bookingBody(trip.id, 1))));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 422, 422, 422, 422]);
+    expect(answers.filter((a) => a.status === 422).every((a) => a.body.error.code === 'HOLD_LIMIT_REACHED')).toBe(true);
+    expect(await seatsBooked(t, trip.id)).toBe(2);
+  });
+
   it('rejects unknown fields (no mass assignment of status or amount) and changes nothing', async () => {
     const trip = await createTrip(t, organizer, { capacity: 5 });
     const res = await t.http

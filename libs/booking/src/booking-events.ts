@@ -19,11 +19,17 @@ export class BookingEvents {
     });
   }
 
-  /** Publishes the trip's current availability to its watchers (read inside the same transaction). */
-  async tripSeats(m: EntityManager, tripId: string): Promise<void> {
-    const [row] = (await m.query(`SELECT capacity - seats_booked AS available FROM trips WHERE id = $1`, [tripId])) as { available: number }[];
-    if (!row) return;
-    await this.outbox.enqueueRealtime(m, { rooms: [`trip:${tripId}`], event: 'trip.seats', payload: { tripId, seatsAvailable: Number(row.available) } });
+  /**
+   * Publishes the trip's current availability to its watchers: read inside the same transaction,
+   * unless the caller already holds the count from the statement that changed it.
+   */
+  async tripSeats(m: EntityManager, tripId: string, seatsAvailable?: number): Promise<void> {
+    if (seatsAvailable === undefined) {
+      const [row] = (await m.query(`SELECT capacity - seats_booked AS available FROM trips WHERE id = $1`, [tripId])) as { available: number }[];
+      if (!row) return;
+      seatsAvailable = Number(row.available);
+    }
+    await this.outbox.enqueueRealtime(m, { rooms: [`trip:${tripId}`], event: 'trip.seats', payload: { tripId, seatsAvailable } });
   }
 
   async email(m: EntityManager, to: string, topic: string, subject: string, body: string, dedupeKey?: string): Promise<void> {

@@ -80,14 +80,17 @@ export class BookingsService {
     }
     const now = this.clock.now();
     const result = await this.dataSource.transaction(async (m) => {
-      const trip = await this.seats.take(m, dto.tripId, dto.seats, now);
+      // One traveler's bookings on one trip are made one at a time, so the cap on unpaid holds is
+      // exact without counting under the trip's row lock, which every traveler queues on.
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`booking-hold:${actor.id}:${dto.tripId}`]);
       const [{ holds }] = (await m.query(
         `SELECT count(*)::int AS holds FROM bookings WHERE trip_id = $1 AND traveler_id = $2 AND status = 'pending'`,
-        [trip.id, actor.id],
+        [dto.tripId, actor.id],
       )) as { holds: number }[];
       if (holds >= MAX_PENDING_HOLDS_PER_TRIP) {
         throw new DomainError('HOLD_LIMIT_REACHED', `You already hold ${holds} unpaid bookings on this trip; pay or cancel one first`);
       }
+      const trip = await this.seats.take(m, dto.tripId, dto.seats, now);
       const holdMs =
         dto.paymentMethod === 'online' ? this.config.holds.onlineMinutes * 60_000 : this.config.holds.screenshotHours * 3_600_000;
       const booking = m.create(Booking, {
@@ -118,7 +121,7 @@ export class BookingsService {
       await m.save(booking.participants);
       await this.audit.record(m, { actor, action: 'booking.created', entityType: 'booking', entityId: booking.id, after: toBookingView(booking) });
       await this.events.bookingChanged(m, 'booking.created', booking);
-      await this.events.tripSeats(m, trip.id);
+      await this.events.tripSeats(m, trip.id, trip.seatsAvailable);
       return toBookingView(booking, trip);
     });
     this.dispatcher.kick();

@@ -7,7 +7,7 @@ import { BookingEvents } from '../booking-events';
 import { BookingParticipant } from '../bookings/booking-participant.entity';
 import { Booking } from '../bookings/booking.entity';
 import { STANDARD_POLICY } from '../bookings/cancellation-policy';
-import { SeatInventory } from '../trips/seat-inventory';
+import { SeatInventory, TakenSeats } from '../trips/seat-inventory';
 import { Trip } from '../trips/trip.entity';
 import { startOfLocalDate } from '../trips/trip-time';
 import { WaitlistEntry, WaitlistStatus } from './waitlist-entry.entity';
@@ -122,7 +122,7 @@ export class WaitlistService {
       if (!entry) return offered;
       if ((await this.seats.available(m, tripId)) < entry.seats) return offered;
       const now = this.clock.now();
-      let trip: Trip;
+      let trip: TakenSeats;
       try {
         trip = await this.seats.take(m, tripId, entry.seats, now);
       } catch (err) {
