@@ -6,12 +6,8 @@ interface Window {
   blockedUntil: number;
 }
 
-export interface ThrottlerStorageRecord {
-  totalHits: number;
-  timeToExpire: number;
-  isBlocked: boolean;
-  timeToBlockExpire: number;
-}
+/** The library's record type (not re-exported from its index). */
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * In-memory rate-limit counters for a single instance (Redis takes over when REDIS_URL is set):
