@@ -95,14 +95,8 @@ export class WebhooksService {
 
   /** One statement: the event id is claimed and its (lack of) effect recorded together. */
   private async recordOnly(eventId: string, type: string, event: RazorpayEvent, outcome: string): Promise<{ duplicate: boolean; outcome: string }> {
-    const inserted = returnedRows<{ id: string }>(
-      await this.dataSource.query(
-        `INSERT INTO webhook_events (event_id, event_type, payload, outcome) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-        [eventId, type, JSON.stringify(event), outcome.slice(0, 200)],
-      ),
-    );
-    return inserted.length ? { duplicate: false, outcome } : { duplicate: true, outcome: 'duplicate' };
+    const stored = await storeEvent(this.dataSource.manager, eventId, type, event, outcome);
+    return stored ? { duplicate: false, outcome } : { duplicate: true, outcome: 'duplicate' };
   }
 
   /**
@@ -116,14 +110,7 @@ export class WebhooksService {
     try {
       return await this.dataSource.transaction(async (m) => {
         const outcome = await this.apply(m, type, event, orderId);
-        const stored = returnedRows<{ id: string }>(
-          await m.query(
-            `INSERT INTO webhook_events (event_id, event_type, payload, outcome) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-            [eventId, type, JSON.stringify(event), outcome.slice(0, 200)],
-          ),
-        );
-        if (!stored.length) throw new AlreadyReceived();
+        if (!(await storeEvent(m, eventId, type, event, outcome))) throw new AlreadyReceived();
         return { duplicate: false, outcome };
       });
     } catch (err) {
@@ -152,6 +139,18 @@ export class WebhooksService {
     }
     return 'ignored: unhandled event type';
   }
+}
+
+/** Stores the event under its unique id with its outcome; false when another delivery stored it first. */
+async function storeEvent(m: EntityManager, eventId: string, type: string, event: RazorpayEvent, outcome: string): Promise<boolean> {
+  const inserted = returnedRows<{ id: string }>(
+    await m.query(
+      `INSERT INTO webhook_events (event_id, event_type, payload, outcome) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+      [eventId, type, JSON.stringify(event), outcome.slice(0, 200)],
+    ),
+  );
+  return inserted.length > 0;
 }
 
 /**
