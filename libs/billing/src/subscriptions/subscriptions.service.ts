@@ -500,12 +500,13 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     });
   }
 
-  /** A paid authorisation order (webhook): the payment carries the mandate's token. */
+  /**
+   * A paid authorisation order (through the ledger, which has written the payment and the paid
+   * order): the payment carries the mandate's token.
+   */
   private async authorizationPaid(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<string> {
     const sub = await this.lock(m, order.subscriptionId!);
     if (!sub) return 'ignored: unknown subscription';
-    await this.markOrderPaid(m, order.id);
-    await this.recordPayment(m, order, payment, 'online');
     if (!payment.token_id) return 'subscription authorisation paid; token pending';
     return `subscription authorisation paid; token ${await this.storeToken(m, sub, payment.token_id, null, 'authorization_paid')}`;
   }
