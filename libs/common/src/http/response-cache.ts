@@ -89,21 +89,23 @@ export class ResponseCache implements OnModuleInit, EntitySubscriberInterface {
     const table = writeTarget(event.query);
     if (!table || !this.generations.has(table)) return;
     if (!event.queryRunner.isTransactionActive) return this.invalidate(table);
-    const data = event.queryRunner.data as { written?: Set<string> };
+    const data = txData(event.queryRunner);
     (data.written ??= new Set()).add(table);
   }
 
   afterTransactionCommit(event: { queryRunner: QueryRunner }): void {
     if (event.queryRunner.isTransactionActive) return; // a savepoint released: the outer commit decides
-    for (const table of this.written(event.queryRunner)) this.invalidate(table);
-    delete (event.queryRunner.data as { written?: Set<string> }).written;
+    const data = txData(event.queryRunner);
+    for (const table of data.written ?? []) this.invalidate(table);
+    delete data.written;
   }
 
   afterTransactionRollback(event: { queryRunner: QueryRunner }): void {
-    if (!event.queryRunner.isTransactionActive) delete (event.queryRunner.data as { written?: Set<string> }).written;
+    if (!event.queryRunner.isTransactionActive) delete txData(event.queryRunner).written;
   }
+}
 
-  private written(qr: QueryRunner): Set<string> {
-    return (qr.data as { written?: Set<string> }).written ?? new Set<string>();
-  }
+/** The tables a transaction has written, kept on its query runner until it ends. */
+function txData(qr: QueryRunner): { written?: Set<string> } {
+  return qr.data as { written?: Set<string> };
 }
