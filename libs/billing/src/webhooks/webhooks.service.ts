@@ -21,6 +21,13 @@ const IMPLIED: Record<string, ObservedStatus> = {
   'order.paid': 'captured',
 };
 
+/** A payment event for one of our orders that may move it forward, as the pre-check read it. */
+interface PaymentNews {
+  orderId: string;
+  entity: GatewayPayment;
+  observed: ObservedStatus;
+}
+
 /** Event types with an effect beyond the payment ledger. */
 const HANDLED = new Set(['refund.processed', 'refund.failed', 'token.confirmed']);
 
@@ -62,7 +69,7 @@ export class WebhooksService {
 
     const settled = await this.answerWithoutEffect(type, event);
     const result =
-      settled.outcome !== undefined ? await this.recordOnly(eventId, type, event, settled.outcome) : await this.applyOnce(eventId, type, event, settled.orderId);
+      settled.outcome !== undefined ? await this.recordOnly(eventId, type, event, settled.outcome) : await this.applyOnce(eventId, type, event, settled.payment);
     if (!result.duplicate) {
       if (settled.outcome === undefined) this.dispatcher.kick();
       this.logger.log({ eventId, type, outcome: result.outcome }, 'webhook applied');
@@ -76,7 +83,7 @@ export class WebhooksService {
    * retries). States only move forward, so a committed row that is already as far along stays so,
    * and no lock is needed to say "unchanged". Anything else goes through the ledger, with the order's id.
    */
-  private async answerWithoutEffect(type: string, event: RazorpayEvent): Promise<{ outcome?: string; orderId?: string }> {
+  private async answerWithoutEffect(type: string, event: RazorpayEvent): Promise<{ outcome?: string; payment?: PaymentNews }> {
     if (!(type in IMPLIED)) {
       return HANDLED.has(type) ? {} : { outcome: 'ignored: unhandled event type' };
     }
@@ -90,7 +97,7 @@ export class WebhooksService {
     if (!found) return { outcome: 'ignored: unknown order' };
     const observed = higher(IMPLIED[type], observedStatus(p))!;
     if (!movesForward(observed, found.status)) return { outcome: `unchanged (${found.status})` };
-    return { orderId: found.id };
+    return { payment: { orderId: found.id, entity: p, observed } };
   }
 
   /** One statement: the event id is claimed and its (lack of) effect recorded together. */
@@ -106,10 +113,10 @@ export class WebhooksService {
    * effect locks) until the first one commits. An effect our rules refuse is stored with the reason,
    * so Razorpay does not retry it for a day.
    */
-  private async applyOnce(eventId: string, type: string, event: RazorpayEvent, orderId: string | undefined): Promise<{ duplicate: boolean; outcome: string }> {
+  private async applyOnce(eventId: string, type: string, event: RazorpayEvent, payment: PaymentNews | undefined): Promise<{ duplicate: boolean; outcome: string }> {
     try {
       return await this.dataSource.transaction(async (m) => {
-        const outcome = await this.apply(m, type, event, orderId);
+        const outcome = await this.apply(m, type, event, payment);
         if (!(await storeEvent(m, eventId, type, event, outcome))) throw new AlreadyReceived();
         return { duplicate: false, outcome };
       });
@@ -120,12 +127,8 @@ export class WebhooksService {
     }
   }
 
-  private async apply(m: EntityManager, type: string, event: RazorpayEvent, orderId: string | undefined): Promise<string> {
-    if (type in IMPLIED) {
-      const p = event.payload?.payment?.entity as GatewayPayment;
-      const observed = higher(IMPLIED[type], observedStatus(p))!;
-      return (await this.ledger.apply(m, orderId!, p, observed, null)).detail;
-    }
+  private async apply(m: EntityManager, type: string, event: RazorpayEvent, payment: PaymentNews | undefined): Promise<string> {
+    if (payment) return (await this.ledger.apply(m, payment.orderId, payment.entity, payment.observed, null)).detail;
     if (type === 'refund.processed' || type === 'refund.failed') {
       const refund = event.payload?.refund?.entity;
       if (!refund || typeof refund !== 'object') return 'ignored: malformed refund';
