@@ -738,6 +738,7 @@ async function verify(q, events, source, seeded) {
     subscriptionFailuresCounted: await one(`SELECT coalesce(sum(failed_attempts), 0) FROM subscriptions`),
     chargeFailedAudits: await one(`SELECT count(*) FROM audit_logs WHERE action = 'subscription.charge_failed'`),
     bookingConfirmedAudits: await one(`SELECT count(*) FROM audit_logs WHERE action = 'booking.confirmed'`),
+    webhookEventsUnapplied: await one(`SELECT count(*) FROM webhook_events WHERE processed_at IS NULL`),
     outboxRows: await one(`SELECT count(*) FROM notification_outbox`),
     outboxPending: await one(`SELECT count(*) FROM notification_outbox WHERE status = 'pending'`),
     tripsSeatsConsistent:
@@ -774,6 +775,7 @@ async function verify(q, events, source, seeded) {
       effects.subscriptionFailuresCounted === expected.subscriptionsPastDue,
     authorizedOnce: (effects.paymentsByStatus.authorized ?? 0) === expected.paymentsAuthorized,
     seatsConsistent: effects.tripsSeatsConsistent,
+    everyEventApplied: effects.webhookEventsUnapplied === 0,
   };
   return { distinctSent: sentIds.size, stored: stored.length, missing, unexpected, sentKinds, expected, effects, checks, outcomes };
 }
@@ -792,6 +794,8 @@ async function main() {
       'pg-admin': { type: 'string', default: process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
       'cpu-prof': { type: 'boolean', default: false },
       'api-node-args': { type: 'string', default: '' },
+      // extra settings for the API, e.g. --api-env WEBHOOK_APPLY_CONCURRENCY=2,WEBHOOK_INLINE_BACKLOG=0
+      'api-env': { type: 'string', default: '' },
     },
   });
   const connections = Number(a.connections);
@@ -808,7 +812,8 @@ async function main() {
     const profDir = a['cpu-prof'] ? join(tmpdir(), `tt-bench-cpuprof-webhooks-${Date.now()}`) : null; // kept after the run
     if (profDir) (mkdirSync(profDir, { recursive: true }), log(`API CPU profile goes to ${profDir} when the API stops`));
     const nodeArgs = [...a['api-node-args'].split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
-    await h.startApi({ port: apiPort, env: { NODE_OPTIONS_ARGS: nodeArgs } });
+    const apiEnv = Object.fromEntries(a['api-env'].split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    await h.startApi({ port: apiPort, env: { ...apiEnv, NODE_OPTIONS_ARGS: nodeArgs } });
     const pool = new pg.Pool({ connectionString: h.dbUrl, max: 2 });
     const q = (sql, p) => pool.query(sql, p);
     try {
@@ -835,9 +840,25 @@ async function main() {
       const machine = machineCpu();
       const sampler = rssSampler(pid, 500);
       log(`measured run: ${duration} s at ${connections} connections, ${Math.round(dupRate * 100)} % duplicates`);
+      const count = async (where) => Number((await q(`SELECT count(*) AS n FROM webhook_events WHERE ${where}`)).rows[0].n);
+      const queueAtStart = { applied: await count('processed_at IS NOT NULL'), waiting: await count('processed_at IS NULL') };
       const mono0 = Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC µs, the clock of --cpu-prof timestamps
       const result = await fire(h.api.url, source, 'measure', { connections, duration });
       const monoWindowUs = [mono0, Number(process.hrtime.bigint() / 1000n)];
+      // Answered is not applied: the API answers once an event is stored and applies a backlog behind
+      // it. How long until every stored event is applied, and the rate that sustains.
+      const queueAtEnd = { waiting: await count('processed_at IS NULL') };
+      let appliedAfterRunS = null;
+      for (let waited = 0; waited < 600_000; waited += 250) {
+        if ((await count('processed_at IS NULL')) === 0) {
+          appliedAfterRunS = Math.round((Number(process.hrtime.bigint() / 1000n) - monoWindowUs[1]) / 1e5) / 10;
+          break;
+        }
+        await sleep(250);
+      }
+      const appliedInWindowAndDrain = (await count('processed_at IS NOT NULL')) - queueAtStart.applied;
+      const cpuApiWithDrain = cpuSeconds(pid) - cpuApi0;
+      const cpuPgWithDrain = pgBackendCpuSeconds(h.db) - cpuPg0;
       const peak = sampler.stop();
       const busy = machine();
       const cpuApi = cpuSeconds(pid) - cpuApi0;
@@ -863,7 +884,7 @@ async function main() {
         date: new Date().toISOString(),
         commit: gitCommit(h.appRoot),
         machine: { ...machineInfo(), busyPctDuringRun: busy, quietCheck: quiet },
-        config: { apiNodeArgs: a['api-node-args'] || null, connections, durationS: duration, warmupS: warmup, dupRate, distinctEventsPrepared: events.length, mix: MIX },
+        config: { apiNodeArgs: a['api-node-args'] || null, apiEnv: a['api-env'] || null, connections, durationS: duration, warmupS: warmup, dupRate, distinctEventsPrepared: events.length, mix: MIX },
         measured: {
           requests: m.sent,
           freshEvents: m.fresh,
@@ -882,6 +903,16 @@ async function main() {
           monoWindowUs,
         },
         warmup: source.byPhase.warmup ?? null,
+        applied: {
+          waitingAtStart: queueAtStart.waiting,
+          waitingAtEnd: queueAtEnd.waiting,
+          allAppliedAfterRunS: appliedAfterRunS,
+          appliedInRunAndDrain: appliedInWindowAndDrain,
+          // sustained: every event stored during the run (and the warm-up backlog) applied, over run + drain time
+          appliedPerS: appliedAfterRunS === null ? null : Math.round((10 * appliedInWindowAndDrain) / (seconds + appliedAfterRunS)) / 10,
+          cpuApiS: Math.round(cpuApiWithDrain * 10) / 10,
+          cpuPostgresS: Math.round(cpuPgWithDrain * 10) / 10,
+        },
         outboxDrain: {
           ...outboxDrain,
           // events/s if the run had to wait for its notifications too (run + drain time)

@@ -82,14 +82,14 @@ describe('Razorpay webhook', () => {
     expect(await paymentRows(booking.id)).toHaveLength(0);
   });
 
-  it('a signed event with NUL characters (which PostgreSQL refuses in text) is applied, not a 500 on every retry', async () => {
+  it('a signed event with NUL characters or unpaired surrogates (which PostgreSQL refuses) is applied, not a 500 on every retry', async () => {
     const { booking, orderId } = await pendingBooking();
-    const failed = t.rzp.failOrder(orderId, { code: 'BAD_REQUEST_ERROR', description: 'Card declined\u0000 by bank' });
+    const failed = t.rzp.failOrder(orderId, { code: 'BAD_REQUEST_ERROR', description: 'Card declined\u0000 by bank \ud83d' });
     const event = t.rzp.buildEvent('payment.failed', { payment: failed });
     const res = await t.rzp.sendWebhook(event, { eventId: 'evt_nul_000001' });
     expect(res.status).toBe(200);
     const [payment] = await paymentRows(booking.id);
-    expect(payment).toMatchObject({ status: 'failed', error_description: 'Card declined\uFFFD by bank' });
+    expect(payment).toMatchObject({ status: 'failed', error_description: 'Card declined\uFFFD by bank \uFFFD' });
     expect((await storedEvent('evt_nul_000001')).outcome).toBe('failed');
   });
 

@@ -23,6 +23,7 @@ import { AppThrottlerGuard } from './http/throttler.guard';
 import { createValidationPipe } from './http/validation';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 class RedisShutdown implements OnApplicationShutdown {
   constructor(@Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis | null) {}
@@ -34,7 +35,11 @@ class RedisShutdown implements OnApplicationShutdown {
 @Module({})
 export class AppModule {
   /** `databaseUrl` is the resolved one: the configured server or the embedded PGlite. */
-  static forRoot(config: AppConfig, databaseUrl: string, overrides: { clock?: Clock; embedded?: boolean } = {}): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    databaseUrl: string,
+    overrides: { clock?: Clock; embedded?: boolean } = {},
+  ): DynamicModule {
     const dev = config.nodeEnv === 'development';
     return {
       module: AppModule,
@@ -44,6 +49,8 @@ export class AppModule {
           global: true,
           middleware: {
             mount: true,
+            // No proxy providers here; resolving them costs a dynamic require() on every request.
+            resolveProxyProviders: false,
             setup: (cls, req: Request & { id?: string }) => {
               cls.set('requestId', req.id);
               cls.set('ip', req.ip);
@@ -55,17 +62,29 @@ export class AppModule {
           pinoHttp: {
             level: config.logLevel,
             genReqId: (req) => (req as { id?: string }).id ?? '',
+            // "request completed" is an info line: below that level, skip the per-request work for it.
+            autoLogging: ['trace', 'debug', 'info'].includes(config.logLevel),
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            transport: dev && process.stdout.isTTY ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+            transport:
+              dev && process.stdout.isTTY
+                ? { target: 'pino-pretty', options: { singleLine: true } }
+                : undefined,
             serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+              req: (req: { id: string; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: req.url,
+              }),
             },
           },
         }),
         // PGlite has a single backend session: several pooled connections would interleave their
         // extended-protocol messages (one connection's Parse replacing another's). One connection there;
         // real parallel connections on a PostgreSQL server.
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, { poolSize: overrides.embedded ? 1 : 10 }), migrationsRun: true }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(databaseUrl, { poolSize: overrides.embedded ? 1 : 10 }),
+          migrationsRun: true,
+        }),
         ThrottlerModule.forRootAsync({
           inject: [REDIS_CLIENT],
           useFactory: (redis: Redis | null) => ({
@@ -82,6 +101,7 @@ export class AppModule {
             ],
           }),
         }),
+        WebhooksModule,
         CommonModule,
         NotificationsModule,
         AuthModule,

@@ -19,3 +19,6 @@ export { RefundsService } from './refunds/refunds.service';
 export { MAX_REFUND_ATTEMPTS } from './refunds/refund-policy';
 export { ReconciliationService } from './payments/reconciliation.service';
 export { PaymentLedger } from './payments/payment-ledger.service';
+export { WebhookApplier } from './webhooks/webhook-applier';
+export { WebhooksService } from './webhooks/webhooks.service';
+export type { WebhookAck } from './webhooks/webhooks.service';

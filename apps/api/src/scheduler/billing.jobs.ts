@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { ProofsService, ReconciliationService, RefundsService, SubscriptionChargeRun, SubscriptionReminders } from '@trektribe/billing';
+import { ProofsService, ReconciliationService, RefundsService, SubscriptionChargeRun, SubscriptionReminders, WebhookApplier } from '@trektribe/billing';
 import { JobLock } from './job-lock';
 
 const IST = 'Asia/Kolkata';
@@ -14,6 +14,7 @@ export class BillingJobs {
     private readonly refunds: RefundsService,
     private readonly charges: SubscriptionChargeRun,
     private readonly reminders: SubscriptionReminders,
+    private readonly webhooks: WebhookApplier,
   ) {}
 
   /** Organizer auto-pay: one charge per (subscription, cycle), resumable after a crash. */
@@ -36,6 +37,15 @@ export class BillingJobs {
   @Cron(CronExpression.EVERY_10_MINUTES, { name: 'reconcile-payments', timeZone: IST })
   reconcile() {
     return this.lock.runExclusive('reconcile-payments', () => this.reconciliation.reconcile());
+  }
+
+  /**
+   * Webhooks stored but not applied (an instance crashed or stopped, or an error is being retried).
+   * No job lock: rows are claimed with SKIP LOCKED, so instances share the work instead of queueing.
+   */
+  @Cron(CronExpression.EVERY_MINUTE, { name: 'apply-stored-webhooks', timeZone: IST })
+  applyStoredWebhooks() {
+    return this.webhooks.applyUnclaimed();
   }
 
   @Cron(CronExpression.EVERY_5_MINUTES, { name: 'retry-refunds', timeZone: IST })

@@ -2,23 +2,36 @@ import { Module } from '@nestjs/common';
 import { BookingModule, RefundRequester } from '@trektribe/booking';
 import { AdminRefundsController } from '../refunds/refunds.controller';
 import { RefundsService } from '../refunds/refunds.service';
-import { RazorpayWebhookController } from '../webhooks/webhooks.controller';
+import { WebhookApplier } from '../webhooks/webhook-applier';
+import { WebhookEffects } from '../webhooks/webhook-effects';
+import { WebhookEventStore } from '../webhooks/webhook-event-store';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { CheckoutController } from './checkout.controller';
 import { CheckoutService } from './checkout.service';
 import { PaymentLedger } from './payment-ledger.service';
-import { AdminPaymentsController, OrganizerEarningsController, PaymentsController } from './payments.controller';
+import {
+  AdminPaymentsController,
+  OrganizerEarningsController,
+  PaymentsController,
+} from './payments.controller';
 import { PaymentsQueryService } from './payments-query.service';
 import { ReconciliationService } from './reconciliation.service';
 
 /**
  * Online booking payments, refunds, the Razorpay webhook and reconciliation. RefundRequester is
  * exported for booking's cancellations (BillingModule re-exports this module); RefundsService and
- * ReconciliationService for the scheduler's jobs.
+ * ReconciliationService and WebhookApplier for the scheduler's jobs; WebhooksService for the
+ * webhook controller in apps/api.
  */
 @Module({
   imports: [BookingModule],
-  controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController, RazorpayWebhookController],
+  controllers: [
+    CheckoutController,
+    PaymentsController,
+    AdminPaymentsController,
+    OrganizerEarningsController,
+    AdminRefundsController,
+  ],
   providers: [
     PaymentLedger,
     CheckoutService,
@@ -26,8 +39,18 @@ import { ReconciliationService } from './reconciliation.service';
     PaymentsQueryService,
     RefundsService,
     WebhooksService,
+    WebhookEventStore,
+    WebhookEffects,
+    WebhookApplier,
     { provide: RefundRequester, useExisting: RefundsService },
   ],
-  exports: [RefundRequester, RefundsService, ReconciliationService, PaymentLedger],
+  exports: [
+    RefundRequester,
+    RefundsService,
+    ReconciliationService,
+    PaymentLedger,
+    WebhookApplier,
+    WebhooksService,
+  ],
 })
 export class PaymentsModule {}

@@ -23,6 +23,13 @@ export interface AppConfig {
   corsOrigins: string[];
   /** How long a public search answer may be served from memory (0 turns the cache off). */
   searchCacheTtlMs: number;
+  /**
+   * A webhook is answered after its effect while fewer events than this wait to be applied in this
+   * process, and as soon as it is stored otherwise (0: always as soon as it is stored).
+   */
+  webhookInlineBacklog: number;
+  /** Stored webhook events this process applies at once (each holds a pooled connection while it runs). */
+  webhookApplyConcurrency: number;
   logLevel: string;
   /** True when the API runs cron jobs in this process (off in tests, which drive jobs directly). */
   schedulerEnabled: boolean;
@@ -159,6 +166,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     corsOrigins,
     searchCacheTtlMs: int(env, 'SEARCH_CACHE_TTL_MS', 2000, 0, 60_000),
+    webhookInlineBacklog: int(env, 'WEBHOOK_INLINE_BACKLOG', 16, 0, 100_000),
+    webhookApplyConcurrency: int(env, 'WEBHOOK_APPLY_CONCURRENCY', 4, 1, 64),
     logLevel: env.LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info'),
     schedulerEnabled: (env.SCHEDULER_ENABLED ?? (nodeEnv === 'test' ? 'false' : 'true')) !== 'false',
   };

@@ -1,0 +1,213 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { APP_CONFIG, AppConfig, RequestContext } from '@trektribe/common';
+import { OutboxDispatcher } from '@trektribe/notifications';
+import { ClsService } from 'nestjs-cls';
+import { AsyncResource } from 'node:async_hooks';
+import { DataSource } from 'typeorm';
+import { Applied, WebhookEffects } from './webhook-effects';
+import { StoredWebhookEvent, WebhookEventStore } from './webhook-event-store';
+
+/** Events held in memory, waiting for their turn; beyond this they wait in the table instead. */
+const MAX_QUEUED = 2_000;
+/** Rows claimed from the table per pull. */
+const PULL_BATCH = 200;
+/** Lock and serialization conflicts between concurrent applications are retried at once, this often. */
+const CONFLICT_RETRIES = 3;
+const CONFLICT_CODES = new Set(['40001', '40P01', '55P03']);
+/** With more deliveries than this being stored at once, the applier keeps to one application at a time. */
+const BUSY_INTAKE = 8;
+
+interface Queued {
+  stored: StoredWebhookEvent;
+  /** The delivering request's ids, for the audit rows the effect writes (not its req/res). */
+  context: Pick<RequestContext, 'requestId' | 'ip' | 'userAgent'>;
+  done(result: Applied | undefined): void;
+}
+
+/**
+ * Applies stored webhook events in the background of this process, a few at a time, in the order
+ * they arrived. A delivery is answered once its event is stored; the answer also waits for the
+ * effect while the queue is short (WebhooksService decides), so in normal traffic Razorpay (and a
+ * test) sees the effect done when it gets its 200, and in a burst the backlog drains here instead of
+ * holding Razorpay's connections. Events this process could not take (queue full, crash, restart)
+ * stay unprocessed in the table and are pulled again: when the queue drains, and by the scheduler.
+ */
+@Injectable()
+export class WebhookApplier implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebhookApplier.name);
+  private readonly queue: Queued[] = [];
+  private active = 0;
+  private readonly concurrency: number;
+  private storing = 0;
+  private stopped = false;
+  /** Some events were left in the table for want of room: pull them once the queue drains. */
+  private leftInTable = false;
+  private pulling: Promise<number> | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly detached = new AsyncResource('webhook-apply');
+
+  constructor(
+    dataSource: DataSource,
+    private readonly store: WebhookEventStore,
+    private readonly effects: WebhookEffects,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly cls: ClsService<RequestContext>,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    // Leave the pool room for the intake and for the API's other requests.
+    const pool = (dataSource.driver.options as { poolSize?: number }).poolSize ?? 10;
+    this.concurrency = Math.max(1, Math.min(config.webhookApplyConcurrency, pool - 4));
+  }
+
+  /** Events in memory waiting or being applied. */
+  get backlog(): number {
+    return this.queue.length + this.active;
+  }
+
+  /** Whether this process takes a new event now; if not, it stays in the table for a later pull. */
+  hasRoom(): boolean {
+    return !this.stopped && this.queue.length < MAX_QUEUED;
+  }
+
+  /**
+   * Runs the storing of a delivery. In a burst, answering Razorpay comes first (a late answer is a
+   * failed delivery, retried: more load): while many deliveries are being stored, applications go one
+   * at a time, and catch up when the burst is over.
+   */
+  async whileStoring<T>(store: () => Promise<T>): Promise<T> {
+    this.storing++;
+    try {
+      return await store();
+    } finally {
+      this.storing--;
+      this.pump();
+    }
+  }
+
+  /** Queues a stored event; resolves with what it did, or undefined if it is left for a retry. */
+  submit(stored: StoredWebhookEvent, context: Queued['context'] = {}): Promise<Applied | undefined> {
+    return new Promise((done) => {
+      this.queue.push({ stored, context, done });
+      this.pump();
+    });
+  }
+
+  /** Remembers that an event was stored for later because the queue was full. */
+  leftForLater(): void {
+    this.leftInTable = true;
+  }
+
+  /**
+   * Applies events nobody is applying: left by a full queue, by a crashed or stopped instance, or
+   * waiting for a retry after an error. Returns how many it took. The scheduler calls it every minute.
+   */
+  applyUnclaimed(): Promise<number> {
+    this.pulling ??= this.pullAll().finally(() => {
+      this.pulling = undefined;
+      this.wakeIfIdle();
+    });
+    return this.pulling;
+  }
+
+  /** Resolves when nothing is queued or being applied (tests and shutdown wait on it). */
+  idle(): Promise<void> {
+    if (this.backlog === 0 && !this.pulling) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  onApplicationBootstrap(): void {
+    // What a previous run of this instance stored but did not apply (its lease may still run).
+    this.detached.runInAsyncScope(() =>
+      setImmediate(
+        () =>
+          void this.applyUnclaimed().catch((err: unknown) =>
+            this.logger.error({ err }, 'webhook pull failed'),
+          ),
+      ),
+    );
+  }
+
+  /** Finish what is being applied; give what waits back to the table for the next instance. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    const waiting = this.queue.splice(0);
+    for (const q of waiting) q.done(undefined);
+    await this.pulling?.catch(() => undefined);
+    if (this.active > 0) await this.idle();
+    await this.store
+      .release(waiting.map((q) => q.stored.rowId))
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not release queued webhooks'));
+  }
+
+  private async pullAll(): Promise<number> {
+    let taken = 0;
+    for (;;) {
+      if (this.stopped) return taken;
+      this.leftInTable = false;
+      const rows = await this.store.claimUnprocessed(Math.min(PULL_BATCH, MAX_QUEUED - this.queue.length));
+      taken += rows.length;
+      await Promise.all(rows.map((stored) => this.submit(stored)));
+      if (rows.length < PULL_BATCH && !this.leftInTable) return taken;
+    }
+  }
+
+  private pump(): void {
+    const limit = this.storing > BUSY_INTAKE ? 1 : this.concurrency;
+    while (!this.stopped && this.active < limit && this.queue.length) {
+      const next = this.queue.shift()!;
+      this.active++;
+      // In the applier's own async context: the queue must not keep delivering requests alive.
+      this.detached.runInAsyncScope(
+        () =>
+          void this.cls
+            .runWith({ ...next.context }, () => this.applyOne(next.stored))
+            .then(next.done)
+            .finally(() => {
+              this.active--;
+              this.pump();
+            }),
+      );
+    }
+    if (this.backlog === 0 && this.leftInTable && !this.pulling && !this.stopped) {
+      void this.applyUnclaimed().catch((err: unknown) => this.logger.error({ err }, 'webhook pull failed'));
+    }
+    this.wakeIfIdle();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.backlog === 0 && !this.pulling) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private async applyOne(stored: StoredWebhookEvent): Promise<Applied | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.effects.apply(stored);
+        if (result.changed) this.dispatcher.kick();
+        if (result.applied)
+          this.logger.log(
+            { eventId: stored.eventId, type: stored.type, outcome: result.outcome },
+            'webhook applied',
+          );
+        return result;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && CONFLICT_CODES.has(code) && attempt < CONFLICT_RETRIES) continue;
+        this.logger.error(
+          { err, eventId: stored.eventId, type: stored.type },
+          'webhook application failed; it will be retried',
+        );
+        const message = err instanceof Error ? err.message : String(err);
+        await this.store
+          .markFailed(stored.rowId, message)
+          .catch((e: unknown) => this.logger.error({ err: e }, 'could not record the webhook failure'));
+        return undefined;
+      }
+    }
+  }
+}
