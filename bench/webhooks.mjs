@@ -665,6 +665,21 @@ function eventSource(events, dupRate, rng) {
   return s;
 }
 
+/** One autocannon per instance, the connections split between them; counts merged, latency of the worst. */
+async function fireAll(urls, source, phase, { connections, duration }) {
+  if (urls.length === 1) return fire(urls[0], source, phase, { connections, duration });
+  const each = await Promise.all(urls.map((url, i) => fire(url, source, phase, { connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0), duration })));
+  const worst = each.reduce((w, r) => (pct(r.latency, 99) > pct(w.latency, 99) ? r : w));
+  return {
+    ...worst,
+    duration: Math.max(...each.map((r) => r.duration)),
+    requests: { ...worst.requests, average: each.reduce((sum, r) => sum + r.requests.average, 0) },
+    errors: each.reduce((sum, r) => sum + r.errors, 0),
+    timeouts: each.reduce((sum, r) => sum + r.timeouts, 0),
+    perInstance: each.map((r) => ({ reqPerS: r.requests.average, latencyMs: { p50: pct(r.latency, 50), p99: pct(r.latency, 99), max: r.latency.max } })),
+  };
+}
+
 async function fire(url, source, phase, { connections, duration }) {
   source.setPhase(phase);
   const ph = source.byPhase[phase];
@@ -796,6 +811,9 @@ async function main() {
       'api-node-args': { type: 'string', default: '' },
       // extra settings for the API, e.g. --api-env WEBHOOK_APPLY_CONCURRENCY=2,WEBHOOK_INLINE_BACKLOG=0
       'api-env': { type: 'string', default: '' },
+      // web instances of the API on the same database, each receiving its share of the connections
+      // (as behind a load balancer); the first one is profiled and counted as before
+      instances: { type: 'string', default: '1' },
     },
   });
   const connections = Number(a.connections);
@@ -814,6 +832,10 @@ async function main() {
     const nodeArgs = [...a['api-node-args'].split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
     const apiEnv = Object.fromEntries(a['api-env'].split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     await h.startApi({ port: apiPort, env: { ...apiEnv, NODE_OPTIONS_ARGS: nodeArgs } });
+    const extra = [];
+    for (let i = 1; i < Number(a.instances); i++) extra.push(await h.startExtraApi({ port: await freePort(), env: apiEnv, name: `api-${i + 1}` }));
+    const urls = [h.api.url, ...extra.map((e) => e.url)];
+    const pids = [h.api.pid, ...extra.map((e) => e.pid)];
     const pool = new pg.Pool({ connectionString: h.dbUrl, max: 2 });
     const q = (sql, p) => pool.query(sql, p);
     try {
@@ -831,10 +853,11 @@ async function main() {
       log(`machine quiet check: ${JSON.stringify(quiet)}`);
       if (warmup > 0) {
         log(`warm-up ${warmup} s at ${connections} connections`);
-        await fire(h.api.url, source, 'warmup', { connections, duration: warmup });
+        await fireAll(urls, source, 'warmup', { connections, duration: warmup });
       }
       const rssBefore = rss(pid);
-      const cpuApi0 = cpuSeconds(pid);
+      const cpuApi0 = pids.reduce((sum, p) => sum + cpuSeconds(p), 0);
+      const samplers = pids.slice(1).map((p) => rssSampler(p, 500));
       const cpuPg0 = pgBackendCpuSeconds(h.db);
       const cpuSelf0 = process.cpuUsage();
       const machine = machineCpu();
@@ -843,7 +866,7 @@ async function main() {
       const count = async (where) => Number((await q(`SELECT count(*) AS n FROM webhook_events WHERE ${where}`)).rows[0].n);
       const queueAtStart = { applied: await count('processed_at IS NOT NULL'), waiting: await count('processed_at IS NULL') };
       const mono0 = Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC µs, the clock of --cpu-prof timestamps
-      const result = await fire(h.api.url, source, 'measure', { connections, duration });
+      const result = await fireAll(urls, source, 'measure', { connections, duration });
       const monoWindowUs = [mono0, Number(process.hrtime.bigint() / 1000n)];
       // Answered is not applied: the API answers once an event is stored and applies a backlog behind
       // it. How long until every stored event is applied, and the rate that sustains.
@@ -857,11 +880,12 @@ async function main() {
         await sleep(250);
       }
       const appliedInWindowAndDrain = (await count('processed_at IS NOT NULL')) - queueAtStart.applied;
-      const cpuApiWithDrain = cpuSeconds(pid) - cpuApi0;
+      const cpuApiWithDrain = pids.reduce((sum, p) => sum + cpuSeconds(p), 0) - cpuApi0;
       const cpuPgWithDrain = pgBackendCpuSeconds(h.db) - cpuPg0;
       const peak = sampler.stop();
       const busy = machine();
-      const cpuApi = cpuSeconds(pid) - cpuApi0;
+      const cpuApi = pids.reduce((sum, p) => sum + cpuSeconds(p), 0) - cpuApi0;
+      const extraPeaksMb = samplers.map((x) => Math.round(x.stop().peakKb / 1024));
       const cpuPg = pgBackendCpuSeconds(h.db) - cpuPg0;
       const self = process.cpuUsage(cpuSelf0);
       const rssAfter = rss(pid);
@@ -884,7 +908,7 @@ async function main() {
         date: new Date().toISOString(),
         commit: gitCommit(h.appRoot),
         machine: { ...machineInfo(), busyPctDuringRun: busy, quietCheck: quiet },
-        config: { apiNodeArgs: a['api-node-args'] || null, apiEnv: a['api-env'] || null, connections, durationS: duration, warmupS: warmup, dupRate, distinctEventsPrepared: events.length, mix: MIX },
+        config: { instances: urls.length, apiNodeArgs: a['api-node-args'] || null, apiEnv: a['api-env'] || null, connections, durationS: duration, warmupS: warmup, dupRate, distinctEventsPrepared: events.length, mix: MIX },
         measured: {
           requests: m.sent,
           freshEvents: m.fresh,
@@ -901,6 +925,7 @@ async function main() {
           timeouts: result.timeouts,
           poolExhausted: source.exhausted,
           monoWindowUs,
+          perInstance: result.perInstance ?? null,
         },
         warmup: source.byPhase.warmup ?? null,
         applied: {
@@ -931,6 +956,7 @@ async function main() {
           apiRssPeakMb: Math.round(peak.peakKb / 1024),
           apiRssAfterMb: Math.round(rssAfter.rssKb / 1024),
           apiVmHwmMb: Math.round(rssAfter.hwmKb / 1024),
+          otherInstancesRssPeakMb: extraPeaksMb,
         },
         verification: v,
         target: { eventsPerS: 1000, met: m.ok / seconds >= 1000 },

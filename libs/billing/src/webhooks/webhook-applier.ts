@@ -20,13 +20,17 @@ const PULL_BATCH = 200;
 /** Lock and serialization conflicts between concurrent applications are retried at once, this often. */
 const CONFLICT_RETRIES = 3;
 const CONFLICT_CODES = new Set(['40001', '40P01', '55P03']);
-/** With more deliveries than this being stored at once, the applier keeps to one application at a time. */
+/** More deliveries than this being stored at once is a burst: storing them comes first. */
 const BUSY_INTAKE = 8;
+/** During a burst, events nobody waits for still start one per this many ms, so the queue never stalls. */
+const BURST_PACE_MS = 250;
 
 interface Queued {
   stored: StoredWebhookEvent;
   /** The delivering request's ids, for the audit rows the effect writes (not its req/res). */
   context: Pick<RequestContext, 'requestId' | 'ip' | 'userAgent'>;
+  /** A delivery is waiting for this effect before it answers. */
+  awaited: boolean;
   done(result: Applied | undefined): void;
 }
 
@@ -45,6 +49,9 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   private active = 0;
   private readonly concurrency: number;
   private storing = 0;
+  private awaitedQueued = 0;
+  private lastStart = 0;
+  private paceTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Some events were left in the table for want of room: pull them once the queue drains. */
   private leftInTable = false;
@@ -75,11 +82,7 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
     return !this.stopped && this.queue.length < MAX_QUEUED;
   }
 
-  /**
-   * Runs the storing of a delivery. In a burst, answering Razorpay comes first (a late answer is a
-   * failed delivery, retried: more load): while many deliveries are being stored, applications go one
-   * at a time, and catch up when the burst is over.
-   */
+  /** Runs the storing of a delivery; how many are under way tells the applier a burst is on. */
   async whileStoring<T>(store: () => Promise<T>): Promise<T> {
     this.storing++;
     try {
@@ -90,10 +93,18 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Queues a stored event; resolves with what it did, or undefined if it is left for a retry. */
-  submit(stored: StoredWebhookEvent, context: Queued['context'] = {}): Promise<Applied | undefined> {
+  /**
+   * Queues a stored event; resolves with what it did, or undefined if it is left for a retry.
+   * `awaited`: a delivery waits for it (it is not held back by a burst).
+   */
+  submit(
+    stored: StoredWebhookEvent,
+    context: Queued['context'] = {},
+    awaited = false,
+  ): Promise<Applied | undefined> {
     return new Promise((done) => {
-      this.queue.push({ stored, context, done });
+      this.queue.push({ stored, context, awaited, done });
+      if (awaited) this.awaitedQueued++;
       this.pump();
     });
   }
@@ -158,10 +169,11 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   }
 
   private pump(): void {
-    const limit = this.storing > BUSY_INTAKE ? 1 : this.concurrency;
-    while (!this.stopped && this.active < limit && this.queue.length) {
+    while (!this.stopped && this.queue.length && this.active < this.limit()) {
       const next = this.queue.shift()!;
+      if (next.awaited) this.awaitedQueued--;
       this.active++;
+      this.lastStart = Date.now();
       // In the applier's own async context: the queue must not keep delivering requests alive.
       this.detached.runInAsyncScope(
         () =>
@@ -174,10 +186,29 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
             }),
       );
     }
+    if (!this.stopped && this.queue.length && this.active === 0 && !this.paceTimer) {
+      // held back by a burst: look again when the next paced start is due
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = undefined;
+        this.pump();
+      }, BURST_PACE_MS);
+      this.paceTimer.unref();
+    }
     if (this.backlog === 0 && this.leftInTable && !this.pulling && !this.stopped) {
       void this.applyUnclaimed().catch((err: unknown) => this.logger.error({ err }, 'webhook pull failed'));
     }
     this.wakeIfIdle();
+  }
+
+  /**
+   * How many applications may run now. While a burst of deliveries is being stored, answering
+   * Razorpay comes first (a late answer is a failed delivery, retried: more load): one at a time for
+   * effects a delivery waits on, otherwise one start per BURST_PACE_MS; the backlog catches up after.
+   */
+  private limit(): number {
+    if (this.storing <= BUSY_INTAKE) return this.concurrency;
+    if (this.awaitedQueued > 0) return 1;
+    return Date.now() - this.lastStart >= BURST_PACE_MS ? 1 : 0;
   }
 
   private wakeIfIdle(): void {

@@ -6,6 +6,8 @@ import { WebhookApplier } from './webhook-applier';
 import { outcomeOnReceipt, RazorpayEvent } from './webhook-effects';
 import { WebhookEventStore } from './webhook-event-store';
 
+const INLINE_WAIT_MS = 3_000;
+
 export interface WebhookAck {
   received: true;
   duplicate: boolean;
@@ -79,9 +81,16 @@ export class WebhooksService {
     const applying = this.applier.submit(
       { rowId, eventId, type, payload: event },
       { requestId: ctx?.requestId, ip: ctx?.ip, userAgent: ctx?.userAgent },
+      waitForEffect,
     );
     if (!waitForEffect) return { received: true, duplicate: false, queued: true };
-    const applied = await applying;
+    // Razorpay counts an answer after 5 s as a failure: the effect gets 3 s, then it follows the answer.
+    let timer: NodeJS.Timeout | undefined;
+    const applied = await Promise.race([
+      applying,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), INLINE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
     return { received: true, duplicate: false, queued: applied === undefined };
   }
 }
