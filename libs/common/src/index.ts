@@ -20,3 +20,4 @@ export const COMMON_ENTITIES = [AuditLog, IdempotencyKey];
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export * from './db';
 export * from './http/response-cache';
+export * from './load/loop-pressure';

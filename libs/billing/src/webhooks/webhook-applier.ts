@@ -5,7 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, RequestContext } from '@trektribe/common';
+import { APP_CONFIG, AppConfig, LoopPressure, RequestContext } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { ClsService } from 'nestjs-cls';
 import { AsyncResource } from 'node:async_hooks';
@@ -65,6 +65,7 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
     private readonly effects: WebhookEffects,
     private readonly dispatcher: OutboxDispatcher,
     private readonly cls: ClsService<RequestContext>,
+    private readonly pressure: LoopPressure,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     // Leave the pool room for the intake and for the API's other requests.
@@ -202,11 +203,12 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * How many applications may run now. While a burst of deliveries is being stored, answering
-   * Razorpay comes first (a late answer is a failed delivery, retried: more load): one at a time for
-   * effects a delivery waits on, otherwise one start per BURST_PACE_MS; the backlog catches up after.
+   * Razorpay comes first (a late answer is a failed delivery, retried: more load), and while a batch
+   * job runs here (the 02:00 charge run) it does: one at a time for effects a delivery waits on,
+   * otherwise one start per BURST_PACE_MS; the backlog catches up after.
    */
   private limit(): number {
-    if (this.storing <= BUSY_INTAKE) return this.concurrency;
+    if (this.storing <= BUSY_INTAKE && !this.pressure.batchRunning) return this.concurrency;
     if (this.awaitedQueued > 0) return 1;
     return Date.now() - this.lastStart >= BURST_PACE_MS ? 1 : 0;
   }
