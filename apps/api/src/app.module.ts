@@ -1,4 +1,11 @@
-import { DynamicModule, Module, OnApplicationShutdown, Inject, Optional } from '@nestjs/common';
+import {
+  DynamicModule,
+  RequestMethod,
+  Module,
+  OnApplicationShutdown,
+  Inject,
+  Optional,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -59,6 +66,9 @@ export class AppModule {
           },
         }),
         LoggerModule.forRoot({
+          // Razorpay's deliveries are machine traffic at up to ~1,000/s: no access-log line (and no
+          // per-request child logger) for them; the webhook service logs each event by its id.
+          exclude: [{ method: RequestMethod.POST, path: 'webhooks/razorpay', version: '1' }],
           pinoHttp: {
             level: config.logLevel,
             genReqId: (req) => (req as { id?: string }).id ?? '',
