@@ -29,8 +29,6 @@ interface Queued {
   stored: StoredWebhookEvent;
   /** The delivering request's ids, for the audit rows the effect writes (not its req/res). */
   context: Pick<RequestContext, 'requestId' | 'ip' | 'userAgent'>;
-  /** A delivery is waiting for this effect before it answers. */
-  awaited: boolean;
   done(result: Applied | undefined): void;
 }
 
@@ -46,10 +44,11 @@ interface Queued {
 export class WebhookApplier implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookApplier.name);
   private readonly queue: Queued[] = [];
+  /** Events a delivery waits on: applied before the others, also during a burst. */
+  private readonly awaitedQueue: Queued[] = [];
   private active = 0;
   private readonly concurrency: number;
   private storing = 0;
-  private awaitedQueued = 0;
   private lastStart = 0;
   private paceTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -75,7 +74,7 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
 
   /** Events in memory waiting or being applied. */
   get backlog(): number {
-    return this.queue.length + this.active;
+    return this.queue.length + this.awaitedQueue.length + this.active;
   }
 
   /** Whether this process takes a new event now; if not, it stays in the table for a later pull. */
@@ -104,8 +103,7 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
     awaited = false,
   ): Promise<Applied | undefined> {
     return new Promise((done) => {
-      this.queue.push({ stored, context, awaited, done });
-      if (awaited) this.awaitedQueued++;
+      (awaited ? this.awaitedQueue : this.queue).push({ stored, context, done });
       this.pump();
     });
   }
@@ -148,7 +146,7 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   /** Finish what is being applied; give what waits back to the table for the next instance. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    const waiting = this.queue.splice(0);
+    const waiting = [...this.awaitedQueue.splice(0), ...this.queue.splice(0)];
     for (const q of waiting) q.done(undefined);
     await this.pulling?.catch(() => undefined);
     if (this.active > 0) await this.idle();
@@ -170,9 +168,9 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   }
 
   private pump(): void {
-    while (!this.stopped && this.queue.length && this.active < this.limit()) {
-      const next = this.queue.shift()!;
-      if (next.awaited) this.awaitedQueued--;
+    while (!this.stopped && this.active < this.limit()) {
+      const next = this.awaitedQueue.shift() ?? this.queue.shift();
+      if (!next) break;
       this.active++;
       this.lastStart = Date.now();
       // In the applier's own async context: the queue must not keep delivering requests alive.
@@ -209,7 +207,7 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
    */
   private limit(): number {
     if (this.storing <= BUSY_INTAKE && !this.pressure.batchRunning) return this.concurrency;
-    if (this.awaitedQueued > 0) return 1;
+    if (this.awaitedQueue.length > 0) return 1;
     return Date.now() - this.lastStart >= BURST_PACE_MS ? 1 : 0;
   }
 
