@@ -158,12 +158,18 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   private async pullAll(): Promise<number> {
     let taken = 0;
     for (;;) {
+      const room = Math.min(PULL_BATCH, MAX_QUEUED - this.queue.length);
       if (this.stopped) return taken;
+      if (room <= 0) {
+        // a full queue (the cron during a burst): the rows stay in the table until it drains
+        this.leftInTable = true;
+        return taken;
+      }
       this.leftInTable = false;
-      const rows = await this.store.claimUnprocessed(Math.min(PULL_BATCH, MAX_QUEUED - this.queue.length));
+      const rows = await this.store.claimUnprocessed(room);
       taken += rows.length;
       await Promise.all(rows.map((stored) => this.submit(stored)));
-      if (rows.length < PULL_BATCH && !this.leftInTable) return taken;
+      if (rows.length < room && !this.leftInTable) return taken;
     }
   }
 
