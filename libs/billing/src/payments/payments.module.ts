@@ -9,11 +9,7 @@ import { WebhooksService } from '../webhooks/webhooks.service';
 import { CheckoutController } from './checkout.controller';
 import { CheckoutService } from './checkout.service';
 import { PaymentLedger } from './payment-ledger.service';
-import {
-  AdminPaymentsController,
-  OrganizerEarningsController,
-  PaymentsController,
-} from './payments.controller';
+import { AdminPaymentsController, OrganizerEarningsController, PaymentsController } from './payments.controller';
 import { PaymentsQueryService } from './payments-query.service';
 import { ReconciliationService } from './reconciliation.service';
 
@@ -25,13 +21,7 @@ import { ReconciliationService } from './reconciliation.service';
  */
 @Module({
   imports: [BookingModule],
-  controllers: [
-    CheckoutController,
-    PaymentsController,
-    AdminPaymentsController,
-    OrganizerEarningsController,
-    AdminRefundsController,
-  ],
+  controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController],
   providers: [
     PaymentLedger,
     CheckoutService,
@@ -44,13 +34,6 @@ import { ReconciliationService } from './reconciliation.service';
     WebhookApplier,
     { provide: RefundRequester, useExisting: RefundsService },
   ],
-  exports: [
-    RefundRequester,
-    RefundsService,
-    ReconciliationService,
-    PaymentLedger,
-    WebhookApplier,
-    WebhooksService,
-  ],
+  exports: [RefundRequester, RefundsService, ReconciliationService, PaymentLedger, WebhookApplier, WebhooksService],
 })
 export class PaymentsModule {}

@@ -110,7 +110,7 @@ export class SubscriptionChargeRun {
     private readonly pressure: LoopPressure,
   ) {}
 
-  /** Gateway calls wait while this process is late answering requests (its own webhooks among them). */
+  /** Gateway calls wait while this process is busy answering requests (its own webhooks among them). */
   private readonly pace = () => this.pressure.calm();
 
   /** Job entry point (02:00 IST, and admin `POST /auto-pay/process-scheduled`). */
@@ -179,24 +179,16 @@ export class SubscriptionChargeRun {
       }
       // An order that exists was (maybe) charged before: ask the gateway first (rare: retries, crashes).
       const reconciled: [ChargePlan, PaymentOrder][] = [];
-      await eachLimit(
-        ready,
-        CONCURRENCY,
-        async ([plan, order]) => {
-          const outcome = await this.reconcile(plan, order).catch((err: unknown) => this.failed(plan, err));
-          if (outcome === 'open') reconciled.push([plan, order]);
-          else out.set(plan.subscriptionId, outcome);
-        },
-        this.pace,
-      );
+      await eachLimit(ready, CONCURRENCY, async ([plan, order]) => {
+        const outcome = await this.reconcile(plan, order).catch((err: unknown) => this.failed(plan, err));
+        if (outcome === 'open') reconciled.push([plan, order]);
+        else out.set(plan.subscriptionId, outcome);
+      }, this.pace);
       const created = await this.ensureCycleOrders(fresh, out);
       const claimed = await this.claimCycles([...reconciled, ...created], out);
       await this.charge(claimed, out);
     } catch (err) {
-      this.logger.error(
-        { err, batch: ids.length },
-        'subscription charge batch failed; the next run resumes it',
-      );
+      this.logger.error({ err, batch: ids.length }, 'subscription charge batch failed; the next run resumes it');
     }
     for (const id of ids) if (!out.has(id)) out.set(id, 'error');
     return out;
@@ -225,10 +217,7 @@ export class SubscriptionChargeRun {
       )) as DueRow[];
       const chargeable: DueRow[] = [];
       for (const row of rows) {
-        const due =
-          CHARGEABLE.includes(row.status) &&
-          row.next_charge_at !== null &&
-          row.next_charge_at.getTime() <= now.getTime();
+        const due = CHARGEABLE.includes(row.status) && row.next_charge_at !== null && row.next_charge_at.getTime() <= now.getTime();
         if (!due || !row.is_active) {
           out.set(row.id, 'notDue');
         } else if (row.cancel_at_period_end) {
@@ -270,13 +259,7 @@ export class SubscriptionChargeRun {
           action: 'subscription.cycle_opened',
           entityType: 'subscription_cycle',
           entityId: c.id,
-          after: {
-            subscriptionId: c.subscription_id,
-            cycle: c.cycle,
-            amount: c.amount,
-            periodStart: c.period_start,
-            periodEnd: c.period_end,
-          },
+          after: { subscriptionId: c.subscription_id, cycle: c.cycle, amount: c.amount, periodStart: c.period_start, periodEnd: c.period_end },
         })),
       );
 
@@ -298,10 +281,7 @@ export class SubscriptionChargeRun {
           out.set(row.id, 'error'); // cannot happen: inserted above under the same lock
           continue;
         }
-        const claimedByOther =
-          cycle.status === 'charging' &&
-          cycle.last_attempt_at !== null &&
-          cycle.last_attempt_at.getTime() >= now.getTime() - CHARGE_LEASE_MS;
+        const claimedByOther = cycle.status === 'charging' && cycle.last_attempt_at !== null && cycle.last_attempt_at.getTime() >= now.getTime() - CHARGE_LEASE_MS;
         if (claimedByOther) {
           out.set(row.id, 'inProgress');
           continue;
@@ -338,10 +318,7 @@ export class SubscriptionChargeRun {
     if (existing) return existing;
     const out: Outcomes = new Map();
     const [pair] = await this.ensureCycleOrders([plan], out);
-    if (!pair)
-      throw new Error(
-        `could not create the order of cycle ${plan.cycle} of subscription ${plan.subscriptionId}`,
-      );
+    if (!pair) throw new Error(`could not create the order of cycle ${plan.cycle} of subscription ${plan.subscriptionId}`);
     return pair[1];
   }
 
@@ -367,29 +344,19 @@ export class SubscriptionChargeRun {
    */
   private async ensureCycleOrders(plans: ChargePlan[], out: Outcomes): Promise<[ChargePlan, PaymentOrder][]> {
     const created: { plan: ChargePlan; order: GatewayOrder }[] = [];
-    await eachLimit(
-      plans,
-      CONCURRENCY,
-      async (plan) => {
-        try {
-          const order = await this.gateway.createOrder({
-            amount: plan.amount,
-            currency: plan.currency,
-            receipt: cycleReceipt(plan.subscriptionId, plan.cycle),
-            notes: {
-              purpose: 'subscription',
-              subscription_id: plan.subscriptionId,
-              cycle: String(plan.cycle),
-              organizer_id: plan.organizerId,
-            },
-          });
-          created.push({ plan, order });
-        } catch (err) {
-          out.set(plan.subscriptionId, this.failed(plan, err));
-        }
-      },
-      this.pace,
-    );
+    await eachLimit(plans, CONCURRENCY, async (plan) => {
+      try {
+        const order = await this.gateway.createOrder({
+          amount: plan.amount,
+          currency: plan.currency,
+          receipt: cycleReceipt(plan.subscriptionId, plan.cycle),
+          notes: { purpose: 'subscription', subscription_id: plan.subscriptionId, cycle: String(plan.cycle), organizer_id: plan.organizerId },
+        });
+        created.push({ plan, order });
+      } catch (err) {
+        out.set(plan.subscriptionId, this.failed(plan, err));
+      }
+    }, this.pace);
     if (created.length === 0) return [];
     created.sort((a, b) => (a.plan.cycleId < b.plan.cycleId ? -1 : 1));
 
@@ -414,9 +381,7 @@ export class SubscriptionChargeRun {
         )
         .orIgnore()
         .execute();
-      const rows = await m.find(PaymentOrder, {
-        where: { receipt: In(created.map(({ plan }) => cycleReceipt(plan.subscriptionId, plan.cycle))) },
-      });
+      const rows = await m.find(PaymentOrder, { where: { receipt: In(created.map(({ plan }) => cycleReceipt(plan.subscriptionId, plan.cycle))) } });
       const byReceipt = new Map(rows.map((o) => [o.receipt, o]));
       const pairs: [ChargePlan, PaymentOrder][] = [];
       const ours: { plan: ChargePlan; gatewayOrderId: string }[] = [];
@@ -441,12 +406,7 @@ export class SubscriptionChargeRun {
             action: 'subscription.cycle_order_created',
             entityType: 'subscription_cycle',
             entityId: plan.cycleId,
-            after: {
-              subscriptionId: plan.subscriptionId,
-              cycle: plan.cycle,
-              gatewayOrderId,
-              receipt: cycleReceipt(plan.subscriptionId, plan.cycle),
-            },
+            after: { subscriptionId: plan.subscriptionId, cycle: plan.cycle, gatewayOrderId, receipt: cycleReceipt(plan.subscriptionId, plan.cycle) },
           })),
         );
       }
@@ -463,10 +423,7 @@ export class SubscriptionChargeRun {
     try {
       payments = (await this.gateway.fetchOrderPayments(order.gatewayOrderId)).items;
     } catch (err) {
-      this.logger.warn(
-        { subscriptionId: plan.subscriptionId, cycle: plan.cycle, err },
-        'could not fetch the cycle order payments; trying next run',
-      );
+      this.logger.warn({ subscriptionId: plan.subscriptionId, cycle: plan.cycle, err }, 'could not fetch the cycle order payments; trying next run');
       return 'unknown';
     }
     return this.settleFromGateway(plan, order, payments);
@@ -483,10 +440,7 @@ export class SubscriptionChargeRun {
   }
 
   /** The claim only one runner can win, for a whole batch; losers are 'skipped'. */
-  private async claimCycles(
-    pairs: [ChargePlan, PaymentOrder][],
-    out: Outcomes,
-  ): Promise<{ plan: ChargePlan; order: PaymentOrder; attempt: number }[]> {
+  private async claimCycles(pairs: [ChargePlan, PaymentOrder][], out: Outcomes): Promise<{ plan: ChargePlan; order: PaymentOrder; attempt: number }[]> {
     if (pairs.length === 0) return [];
     const now = this.clock.now();
     const sorted = [...pairs].sort(([a], [b]) => (a.cycleId < b.cycleId ? -1 : 1));
@@ -508,10 +462,7 @@ export class SubscriptionChargeRun {
       const free = sorted.filter(([plan]) => {
         const c = byId.get(plan.cycleId);
         if (!c || c.attempts !== plan.attempts) return false;
-        const claimable =
-          c.status === 'pending' ||
-          c.status === 'failed' ||
-          (c.status === 'charging' && (!c.last_attempt_at || c.last_attempt_at.getTime() < leaseStart));
+        const claimable = c.status === 'pending' || c.status === 'failed' || (c.status === 'charging' && (!c.last_attempt_at || c.last_attempt_at.getTime() < leaseStart));
         const chargeable =
           c.gateway_token_id === plan.tokenId &&
           !c.cancel_at_period_end &&
@@ -533,23 +484,14 @@ export class SubscriptionChargeRun {
               ),
             );
       const attempts = new Map(rows.map((r) => [r.id, r.attempts]));
-      const winners = sorted
-        .filter(([p]) => attempts.has(p.cycleId))
-        .map(([plan, order]) => ({ plan, order, attempt: attempts.get(plan.cycleId)! }));
+      const winners = sorted.filter(([p]) => attempts.has(p.cycleId)).map(([plan, order]) => ({ plan, order, attempt: attempts.get(plan.cycleId)! }));
       await this.auditMany(
         m,
         winners.map(({ plan, order, attempt }) => ({
           action: 'subscription.charge_attempted',
           entityType: 'subscription_cycle',
           entityId: plan.cycleId,
-          after: {
-            subscriptionId: plan.subscriptionId,
-            cycle: plan.cycle,
-            attempt,
-            gatewayOrderId: order.gatewayOrderId,
-            amount: order.amount,
-            at: now,
-          },
+          after: { subscriptionId: plan.subscriptionId, cycle: plan.cycle, attempt, gatewayOrderId: order.gatewayOrderId, amount: order.amount, at: now },
         })),
       );
       return winners;
@@ -560,41 +502,28 @@ export class SubscriptionChargeRun {
   }
 
   /** Requests the recurring debits of the claimed cycles, outside any transaction. */
-  private async charge(
-    claimed: { plan: ChargePlan; order: PaymentOrder; attempt: number }[],
-    out: Outcomes,
-  ): Promise<void> {
+  private async charge(claimed: { plan: ChargePlan; order: PaymentOrder; attempt: number }[], out: Outcomes): Promise<void> {
     const requested: { cycleId: string; attempt: number; paymentId: string }[] = [];
-    await eachLimit(
-      claimed,
-      CONCURRENCY,
-      async ({ plan, order, attempt }) => {
-        try {
-          const res = await this.gateway.createRecurringPayment({
-            email: plan.email,
-            contact: plan.contact,
-            amount: order.amount,
-            currency: order.currency,
-            order_id: order.gatewayOrderId,
-            customer_id: plan.customerId,
-            token: plan.tokenId,
-            recurring: '1',
-            description: `TrekTribe organizer plan, cycle ${plan.cycle}`,
-            notes: { subscription_id: plan.subscriptionId, cycle: String(plan.cycle) },
-          });
-          requested.push({ cycleId: plan.cycleId, attempt, paymentId: res.razorpay_payment_id });
-          out.set(plan.subscriptionId, 'charged');
-        } catch (err) {
-          out.set(
-            plan.subscriptionId,
-            await this.afterChargeError(plan, order, attempt, err).catch((e: unknown) =>
-              this.failed(plan, e),
-            ),
-          );
-        }
-      },
-      this.pace,
-    );
+    await eachLimit(claimed, CONCURRENCY, async ({ plan, order, attempt }) => {
+      try {
+        const res = await this.gateway.createRecurringPayment({
+          email: plan.email,
+          contact: plan.contact,
+          amount: order.amount,
+          currency: order.currency,
+          order_id: order.gatewayOrderId,
+          customer_id: plan.customerId,
+          token: plan.tokenId,
+          recurring: '1',
+          description: `TrekTribe organizer plan, cycle ${plan.cycle}`,
+          notes: { subscription_id: plan.subscriptionId, cycle: String(plan.cycle) },
+        });
+        requested.push({ cycleId: plan.cycleId, attempt, paymentId: res.razorpay_payment_id });
+        out.set(plan.subscriptionId, 'charged');
+      } catch (err) {
+        out.set(plan.subscriptionId, await this.afterChargeError(plan, order, attempt, err).catch((e: unknown) => this.failed(plan, e)));
+      }
+    }, this.pace);
     if (requested.length === 0) return;
     // The webhook may already have settled some: only fill in attempts that are still open.
     requested.sort((a, b) => (a.cycleId < b.cycleId ? -1 : 1));
@@ -606,12 +535,7 @@ export class SubscriptionChargeRun {
     );
   }
 
-  private async afterChargeError(
-    plan: ChargePlan,
-    order: PaymentOrder,
-    attempt: number,
-    err: unknown,
-  ): Promise<ChargeOutcome> {
+  private async afterChargeError(plan: ChargePlan, order: PaymentOrder, attempt: number, err: unknown): Promise<ChargeOutcome> {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
     if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') {
       // Refused outright, so nothing was debited now; but "already paid" means an earlier attempt went through.
@@ -620,23 +544,18 @@ export class SubscriptionChargeRun {
         .then((r) => r.items)
         .catch(() => null);
       if (payments) {
-        const outcome = await this.settleFromGateway(plan, order, payments, {
-          key: `declined:${plan.cycleId}:${attempt}`,
-          reason: message,
-        });
+        const outcome = await this.settleFromGateway(plan, order, payments, { key: `declined:${plan.cycleId}:${attempt}`, reason: message });
         return outcome === 'settled' || outcome === 'pending' ? outcome : 'declined';
       }
     }
     // No answer: the debit may or may not exist. The claim stands until its lease ends; then the next
     // run asks the gateway for the order's payments before anything else.
-    this.logger.warn(
-      { subscriptionId: plan.subscriptionId, cycle: plan.cycle, err: message },
-      'recurring charge outcome unknown',
-    );
-    await this.dataSource.query(
-      `UPDATE subscription_cycles SET last_error = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'charging'`,
-      [plan.cycleId, attempt, message],
-    );
+    this.logger.warn({ subscriptionId: plan.subscriptionId, cycle: plan.cycle, err: message }, 'recurring charge outcome unknown');
+    await this.dataSource.query(`UPDATE subscription_cycles SET last_error = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'charging'`, [
+      plan.cycleId,
+      attempt,
+      message,
+    ]);
     return 'unknown';
   }
 
@@ -650,10 +569,7 @@ export class SubscriptionChargeRun {
     return this.dataSource.transaction(async (m): Promise<ChargeOutcome | 'open'> => {
       await this.subscriptions.lockOrder(m, order);
       const sub = await this.subscriptions.lock(m, plan.subscriptionId);
-      const cycle = await m.findOne(SubscriptionCycle, {
-        where: { id: plan.cycleId },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const cycle = await m.findOne(SubscriptionCycle, { where: { id: plan.cycleId }, lock: { mode: 'pessimistic_write' } });
       if (!sub || !cycle) return 'notDue';
       if (cycle.status === 'paid') return 'settled';
       const captured = payments.find((p) => isCaptured(p));
@@ -666,14 +582,9 @@ export class SubscriptionChargeRun {
       // Oldest first (the gateway lists newest first), so the failure count follows the attempts.
       for (const p of [...payments].reverse().filter((x) => x.status === 'failed')) {
         const reason = (p.error_description ?? p.error_code ?? 'payment failed').slice(0, 500);
-        if ((await this.subscriptions.applyFailure(m, sub, cycle, p.id, reason, p.id)) === 'applied')
-          counted = true;
+        if ((await this.subscriptions.applyFailure(m, sub, cycle, p.id, reason, p.id)) === 'applied') counted = true;
       }
-      if (
-        declined &&
-        (await this.subscriptions.applyFailure(m, sub, cycle, declined.key, declined.reason)) === 'applied'
-      )
-        counted = true;
+      if (declined && (await this.subscriptions.applyFailure(m, sub, cycle, declined.key, declined.reason)) === 'applied') counted = true;
       return counted ? 'failureRecorded' : 'open';
     });
   }
@@ -684,43 +595,26 @@ export class SubscriptionChargeRun {
     await m.query(
       `INSERT INTO audit_logs (action, entity_type, entity_id, after)
        SELECT v.action, v.entity_type, v.entity_id, v.after::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(action, entity_type, entity_id, after)`,
-      [
-        rows.map((r) => r.action),
-        rows.map((r) => r.entityType),
-        rows.map((r) => r.entityId),
-        rows.map((r) => JSON.stringify(r.after)),
-      ],
+      [rows.map((r) => r.action), rows.map((r) => r.entityType), rows.map((r) => r.entityId), rows.map((r) => JSON.stringify(r.after))],
     );
   }
 
   private failed(plan: ChargePlan, err: unknown): ChargeOutcome {
-    this.logger.error(
-      { subscriptionId: plan.subscriptionId, cycle: plan.cycle, err },
-      'subscription charge step failed; the next run resumes it',
-    );
+    this.logger.error({ subscriptionId: plan.subscriptionId, cycle: plan.cycle, err }, 'subscription charge step failed; the next run resumes it');
     return 'error';
   }
 }
 
 /** A receipt shared by two subscriptions (a 96-bit prefix collision) must never be charged as ours. */
 function assertCycleOrder(order: PaymentOrder, plan: ChargePlan): PaymentOrder {
-  if (
-    order.subscriptionId !== plan.subscriptionId ||
-    order.cycleId !== plan.cycleId ||
-    order.purpose !== 'subscription'
-  ) {
+  if (order.subscriptionId !== plan.subscriptionId || order.cycleId !== plan.cycleId || order.purpose !== 'subscription') {
     throw new Error(`receipt ${order.receipt} belongs to another subscription cycle`);
   }
   return order;
 }
 
 /** `fn` over `items`, `limit` at a time; `pace` is awaited before each item starts. */
-async function eachLimit<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-  pace?: () => Promise<void>,
-): Promise<void> {
+async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, pace?: () => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
