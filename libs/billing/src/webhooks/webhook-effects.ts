@@ -88,7 +88,8 @@ export class WebhookEffects {
   }
 
   /**
-   * Events whose outcome is known without touching anything: payments of orders we do not have,
+   * Events whose outcome is known without touching anything: types we do not handle (normally
+   * settled on receipt already), payments of orders we do not have,
    * and payment news our row already has (order.paid after payment.captured, retries). States only
    * move forward, so a committed row that is already as far along stays so, and no lock is needed
    * to say "unchanged". Anything else goes through the ledger, with the order's id.
@@ -97,9 +98,9 @@ export class WebhookEffects {
     type: string,
     event: RazorpayEvent,
   ): Promise<{ outcome?: string; payment?: PaymentNews }> {
-    if (!(type in IMPLIED)) {
-      return HANDLED.has(type) ? {} : { outcome: 'ignored: unhandled event type' };
-    }
+    const ignored = outcomeOnReceipt(type);
+    if (ignored !== undefined) return { outcome: ignored };
+    if (!(type in IMPLIED)) return {};
     const p = event.payload?.payment?.entity as GatewayPayment | undefined;
     if (!isPayment(p)) return { outcome: 'ignored: malformed payment' };
     if (!p.order_id) return { outcome: 'ignored: payment without an order' };
