@@ -1,7 +1,7 @@
 import { RefundsService, WebhookApplier } from '@trektribe/billing';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register, SignedIn } from './support/app';
+import { createStaff, register, SignedIn } from './support/app';
 import { BillingTestApp, startBillingApp } from './support/billing';
 import { auditRows, book, bookingRow, createTrip } from './support/fixtures';
 
@@ -133,6 +133,71 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
     expect(await stored('evt_fails_once')).toMatchObject({ outcome: 'captured: booking confirmed', last_error: null });
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
     expect(await confirmationEmails(booking.id)).toHaveLength(1);
+  });
+
+  it('an admin finds a failing event, retries it while the cause stands, then once it is fixed: applied once', async () => {
+    const admin = await createStaff(t, 'admin');
+    const traveler = await register(t, 'traveler');
+    const { booking, event } = await paidBooking();
+    const paymentId = (event.payload.payment as { entity: { id: string } }).entity.id;
+    await t.db.query(`
+      CREATE FUNCTION tt_refuse_payment_2() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.gateway_payment_id = '${paymentId}' THEN RAISE EXCEPTION 'check constraint (simulated bug)'; END IF;
+        RETURN NEW;
+      END $$`);
+    await t.db.query(`CREATE TRIGGER tt_refuse_payment_2 BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION tt_refuse_payment_2()`);
+    let id: string;
+    try {
+      expect((await t.rzp.sendWebhook(event, { eventId: 'evt_admin_retry' })).status).toBe(200);
+      await applier.idle();
+
+      const failing = await t.http.get('/api/v1/admin/webhook-events').query({ status: 'failing' }).set(admin.auth).expect(200);
+      const listed = (failing.body.data as { eventId: string }[]).find((e) => e.eventId === 'evt_admin_retry');
+      expect(listed).toMatchObject({ type: 'payment.captured', status: 'failing', attempts: 1, outcome: null, processedAt: null });
+      expect((listed as unknown as { lastError: string }).lastError).toContain('simulated bug');
+      expect((listed as unknown as { payload?: unknown }).payload).toBeUndefined();
+      id = (listed as unknown as { id: string }).id;
+      expect(failing.body.meta).toMatchObject({ page: 1 });
+      expect(failing.body.meta.total).toBeGreaterThanOrEqual(1);
+
+      const one = await t.http.get(`/api/v1/admin/webhook-events/${id}`).set(admin.auth).expect(200);
+      expect(one.body.data.payload).toMatchObject({ event: 'payment.captured' });
+      expect(new Date(one.body.data.nextAttemptAt).getTime()).toBeGreaterThan(Date.now() + 20_000);
+
+      // the cause still stands: the retry runs at once, fails again, and says so
+      const again = await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(admin.auth).expect(200);
+      expect(again.body.data).toMatchObject({ status: 'failing', attempts: 2 });
+      expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending' });
+    } finally {
+      await t.db.query(`DROP TRIGGER IF EXISTS tt_refuse_payment_2 ON payments`);
+      await t.db.query(`DROP FUNCTION IF EXISTS tt_refuse_payment_2()`);
+    }
+    // fixed: applied now, not after the backoff
+    const applied = await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(admin.auth).expect(200);
+    expect(applied.body.data).toMatchObject({ status: 'processed', outcome: 'captured: booking confirmed', lastError: null, nextAttemptAt: null });
+    expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
+    expect(await confirmationEmails(booking.id)).toHaveLength(1);
+    const audits = await t.db.query(`SELECT actor_id FROM audit_logs WHERE action = 'webhook_event.retry_requested' AND entity_id = $1`, [id]);
+    expect(audits).toHaveLength(2);
+    expect(audits.every((a: { actor_id: string }) => a.actor_id === admin.id)).toBe(true);
+
+    // a processed event is not applied twice
+    const twice = await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(admin.auth).expect(409);
+    expect(twice.body.error.code).toBe('INVALID_STATE');
+    await applier.idle();
+    expect(await t.db.query(`SELECT 1 FROM payments WHERE booking_id = $1`, [booking.id])).toHaveLength(1);
+    // filters, and who may look
+    const byId = await t.http.get('/api/v1/admin/webhook-events').query({ eventId: 'evt_admin_retry', status: 'processed' }).set(admin.auth).expect(200);
+    expect(byId.body.data).toHaveLength(1);
+    expect(byId.body.meta.total).toBe(1);
+    const bad = await t.http.get('/api/v1/admin/webhook-events').query({ status: 'stuck' }).set(admin.auth).expect(400);
+    expect(bad.body.error.code).toBe('VALIDATION_ERROR');
+    await t.http.get('/api/v1/admin/webhook-events').set(traveler.auth).expect(403);
+    await t.http.get(`/api/v1/admin/webhook-events/${id}`).set(organizer.auth).expect(403);
+    await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(traveler.auth).expect(403);
+    await t.http.get('/api/v1/admin/webhook-events/00000000-0000-4000-8000-000000000000').set(admin.auth).expect(404);
+    await t.http.post('/api/v1/admin/webhook-events/not-a-uuid/retry').set(admin.auth).expect(400);
   });
 
   it('unhandled event types are stored processed on receipt, with nothing to apply', async () => {

@@ -2,9 +2,11 @@ import { Module } from '@nestjs/common';
 import { BookingModule, RefundRequester } from '@trektribe/booking';
 import { AdminRefundsController } from '../refunds/refunds.controller';
 import { RefundsService } from '../refunds/refunds.service';
+import { AdminWebhookEventsController } from '../webhooks/admin-webhook-events.controller';
 import { WebhookApplier } from '../webhooks/webhook-applier';
 import { WebhookEffects } from '../webhooks/webhook-effects';
 import { WebhookEventStore } from '../webhooks/webhook-event-store';
+import { WebhookEventsAdmin } from '../webhooks/webhook-events-admin';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { CheckoutController } from './checkout.controller';
 import { CheckoutService } from './checkout.service';
@@ -14,14 +16,14 @@ import { PaymentsQueryService } from './payments-query.service';
 import { ReconciliationService } from './reconciliation.service';
 
 /**
- * Online booking payments, refunds, the Razorpay webhook and reconciliation. RefundRequester is
+ * Online booking payments, refunds, the Razorpay webhook (and its admin view) and reconciliation. RefundRequester is
  * exported for booking's cancellations (BillingModule re-exports this module); RefundsService and
  * ReconciliationService and WebhookApplier for the scheduler's jobs; WebhooksService for the
  * webhook controller in apps/api.
  */
 @Module({
   imports: [BookingModule],
-  controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController],
+  controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController, AdminWebhookEventsController],
   providers: [
     PaymentLedger,
     CheckoutService,
@@ -32,6 +34,7 @@ import { ReconciliationService } from './reconciliation.service';
     WebhookEventStore,
     WebhookEffects,
     WebhookApplier,
+    WebhookEventsAdmin,
     { provide: RefundRequester, useExisting: RefundsService },
   ],
   exports: [RefundRequester, RefundsService, ReconciliationService, PaymentLedger, WebhookApplier, WebhooksService],

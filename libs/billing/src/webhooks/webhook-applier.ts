@@ -103,9 +103,19 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
     awaited = false,
   ): Promise<Applied | undefined> {
     return new Promise((done) => {
+      if (this.stopped) return done(undefined); // stopping: the row stays in the table for the next pull
       (awaited ? this.awaitedQueue : this.queue).push({ stored, context, done });
       this.pump();
     });
+  }
+
+  /**
+   * Applies an event this instance has just claimed ahead of the backlog (an admin's retry), in the
+   * caller's request context, so the audit rows it writes name that request.
+   */
+  applyNow(stored: StoredWebhookEvent): Promise<Applied | undefined> {
+    const ctx = this.cls.isActive() ? this.cls.get() : undefined;
+    return this.submit(stored, { requestId: ctx?.requestId, ip: ctx?.ip, userAgent: ctx?.userAgent }, true);
   }
 
   /** Remembers that an event was stored for later because the queue was full. */
