@@ -110,12 +110,12 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * Applies an event this instance has just claimed ahead of the backlog (an admin's retry), in the
-   * caller's request context, so the audit rows it writes name that request.
+   * `submit` for an event a request brought (a delivery, an admin's retry): the audit rows its effect
+   * writes name that request.
    */
-  applyNow(stored: StoredWebhookEvent): Promise<Applied | undefined> {
+  submitFromRequest(stored: StoredWebhookEvent, awaited: boolean): Promise<Applied | undefined> {
     const ctx = this.cls.isActive() ? this.cls.get() : undefined;
-    return this.submit(stored, { requestId: ctx?.requestId, ip: ctx?.ip, userAgent: ctx?.userAgent }, true);
+    return this.submit(stored, { requestId: ctx?.requestId, ip: ctx?.ip, userAgent: ctx?.userAgent }, awaited);
   }
 
   /** Remembers that an event was stored for later because the queue was full. */

@@ -150,7 +150,8 @@ export class WebhookEventsAdmin {
       return row;
     });
     if (takeIt) {
-      await this.applier.applyNow({ rowId: claimed.id, eventId: claimed.event_id, type: claimed.event_type, payload: claimed.payload });
+      const stored = { rowId: claimed.id, eventId: claimed.event_id, type: claimed.event_type, payload: claimed.payload };
+      await this.applier.submitFromRequest(stored, true); // ahead of any backlog
     }
     return this.get(id);
   }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, DomainError, RequestContext } from '@trektribe/common';
-import { ClsService } from 'nestjs-cls';
+import { APP_CONFIG, AppConfig, DomainError } from '@trektribe/common';
 import { RazorpayGateway } from '../gateway/razorpay.gateway';
 import { WebhookApplier } from './webhook-applier';
 import { outcomeOnReceipt, RazorpayEvent } from './webhook-effects';
@@ -30,7 +29,6 @@ export class WebhooksService {
     private readonly gateway: RazorpayGateway,
     private readonly store: WebhookEventStore,
     private readonly applier: WebhookApplier,
-    private readonly cls: ClsService<RequestContext>,
   ) {}
 
   async receiveRazorpay(input: {
@@ -77,12 +75,7 @@ export class WebhooksService {
       this.applier.leftForLater();
       return { received: true, duplicate: false, queued: true };
     }
-    const ctx = this.cls.isActive() ? this.cls.get() : undefined;
-    const applying = this.applier.submit(
-      { rowId, eventId, type, payload: event },
-      { requestId: ctx?.requestId, ip: ctx?.ip, userAgent: ctx?.userAgent },
-      waitForEffect,
-    );
+    const applying = this.applier.submitFromRequest({ rowId, eventId, type, payload: event }, waitForEffect);
     if (!waitForEffect) return { received: true, duplicate: false, queued: true };
     // Razorpay counts an answer after 5 s as a failure: the effect gets 3 s, then it follows the answer.
     let timer: NodeJS.Timeout | undefined;
