@@ -42,6 +42,21 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
   const confirmationEmails = (bookingId: string) =>
     t.db.query(`SELECT 1 FROM notification_outbox WHERE channel = 'email' AND dedupe_key = $1`, [`booking-confirmed:${bookingId}`]);
 
+  /** A real database error inside the effect's transaction, for this payment only; resolves with its removal. */
+  async function refusePaymentRow(gatewayPaymentId: string, message: string): Promise<() => Promise<void>> {
+    await t.db.query(`
+      CREATE FUNCTION tt_refuse_payment() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.gateway_payment_id = '${gatewayPaymentId}' THEN RAISE EXCEPTION '${message}'; END IF;
+        RETURN NEW;
+      END $$`);
+    await t.db.query(`CREATE TRIGGER tt_refuse_payment BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION tt_refuse_payment()`);
+    return async () => {
+      await t.db.query(`DROP TRIGGER IF EXISTS tt_refuse_payment ON payments`);
+      await t.db.query(`DROP FUNCTION IF EXISTS tt_refuse_payment()`);
+    };
+  }
+
   /** What a webhook row looks like in the table, by Razorpay's event id. */
   const stored = async (eventId: string) => (await t.db.query(`SELECT * FROM webhook_events WHERE event_id = $1`, [eventId]))[0];
 
@@ -103,14 +118,7 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
   it('an application that fails (a database error, not a rule) is kept, retried after a backoff, then applied', async () => {
     const { booking, event } = await paidBooking();
     const paymentId = (event.payload.payment as { entity: { id: string } }).entity.id;
-    // a real database error inside the effect's transaction, for this payment only
-    await t.db.query(`
-      CREATE FUNCTION tt_refuse_payment() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.gateway_payment_id = '${paymentId}' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF;
-        RETURN NEW;
-      END $$`);
-    await t.db.query(`CREATE TRIGGER tt_refuse_payment BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION tt_refuse_payment()`);
+    const allowAgain = await refusePaymentRow(paymentId, 'disk full (simulated)');
     try {
       const res = await t.rzp.sendWebhook(event, { eventId: 'evt_fails_once' });
       expect(res.status).toBe(200);
@@ -124,8 +132,7 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
       // still backing off: the pull leaves it
       expect(await applier.applyUnclaimed()).toBe(0);
     } finally {
-      await t.db.query(`DROP TRIGGER IF EXISTS tt_refuse_payment ON payments`);
-      await t.db.query(`DROP FUNCTION IF EXISTS tt_refuse_payment()`);
+      await allowAgain();
     }
     // the backoff is over
     await t.db.query(`UPDATE webhook_events SET claimed_until = now() - interval '1 second' WHERE event_id = 'evt_fails_once'`);
@@ -140,13 +147,7 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
     const traveler = await register(t, 'traveler');
     const { booking, event } = await paidBooking();
     const paymentId = (event.payload.payment as { entity: { id: string } }).entity.id;
-    await t.db.query(`
-      CREATE FUNCTION tt_refuse_payment_2() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.gateway_payment_id = '${paymentId}' THEN RAISE EXCEPTION 'check constraint (simulated bug)'; END IF;
-        RETURN NEW;
-      END $$`);
-    await t.db.query(`CREATE TRIGGER tt_refuse_payment_2 BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION tt_refuse_payment_2()`);
+    const allowAgain = await refusePaymentRow(paymentId, 'check constraint (simulated bug)');
     let id: string;
     try {
       expect((await t.rzp.sendWebhook(event, { eventId: 'evt_admin_retry' })).status).toBe(200);
@@ -170,8 +171,7 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
       expect(again.body.data).toMatchObject({ status: 'failing', attempts: 2 });
       expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending' });
     } finally {
-      await t.db.query(`DROP TRIGGER IF EXISTS tt_refuse_payment_2 ON payments`);
-      await t.db.query(`DROP FUNCTION IF EXISTS tt_refuse_payment_2()`);
+      await allowAgain();
     }
     // fixed: applied now, not after the backoff
     const applied = await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(admin.auth).expect(200);
