@@ -73,6 +73,32 @@ describe('refunds', () => {
     expect(gatewayRefunds(paymentId)).toHaveLength(1);
   });
 
+  it('one payment: the payer reads it with its refunds, admins read any; to anyone else it does not exist', async () => {
+    const trip = await createTrip(t, organizer, { capacity: 10, price: 210_000 });
+    const { traveler, booking } = await paidBooking(trip, 1);
+    await cancel(traveler, booking.id).expect(200);
+    await refunds.processPendingRefunds();
+    const { id } = await paymentRow(booking.id);
+
+    const mine = await t.http.get(`/api/v1/payments/${id}`).set(traveler.auth).expect(200);
+    expect(mine.body.data).toMatchObject({ id, bookingId: booking.id, payerId: traveler.id, amount: 210_000, amountRefunded: 210_000, status: 'refunded' });
+    expect(mine.body.data.refunds).toEqual([expect.objectContaining({ paymentId: id, amount: 210_000, status: 'processed', needsAttention: false })]);
+    expect(mine.body.data.payer).toBeUndefined();
+
+    const stranger = await register(t, 'traveler');
+    const hidden = await t.http.get(`/api/v1/payments/${id}`).set(stranger.auth).expect(404);
+    expect(hidden.body.error.code).toBe('NOT_FOUND');
+    // the trip's organizer sees the booking, not the traveler's payment record
+    await t.http.get(`/api/v1/payments/${id}`).set(organizer.auth).expect(404);
+    await t.http.get(`/api/v1/admin/payments/${id}`).set(traveler.auth).expect(403);
+    await t.http.get('/api/v1/payments/not-a-uuid').set(traveler.auth).expect(400);
+
+    const any = await t.http.get(`/api/v1/admin/payments/${id}`).set(admin.auth).expect(200);
+    expect(any.body.data).toMatchObject({ id, status: 'refunded', payer: { id: traveler.id, email: traveler.email } });
+    expect(any.body.data.refunds).toHaveLength(1);
+    await t.http.get('/api/v1/admin/payments/00000000-0000-4000-8000-000000000000').set(admin.auth).expect(404);
+  });
+
   it('partial refund: cancelled 3 days before the start → 50 %; organizer earnings net of it', async () => {
     const trip = await createTrip(t, organizer, { capacity: 10, price: 333_333 });
     const { traveler, booking, paymentId } = await paidBooking(trip, 1);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { startOfLocalDate } from '@trektribe/booking';
-import { offsetOf, Page } from '@trektribe/common';
+import { DomainError, offsetOf, Page } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { Refund } from '../refunds/refund.entity';
 import { AdminRefundsQuery } from '../refunds/refund.dto';
@@ -9,6 +9,8 @@ import { refundNeedsAttentionSql } from '../refunds/refund-policy';
 import { Payment } from './payment.entity';
 import { PaymentView, RefundView, toPaymentView, toRefundView } from './payment-views';
 import { AdminPaymentsQuery, MyPaymentsQuery } from './payment.dto';
+
+type PaymentsFilter = AdminPaymentsQuery & { id?: string };
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const ADMIN_TZ = 'Asia/Kolkata';
@@ -39,20 +41,37 @@ export class PaymentsQueryService {
   constructor(private readonly dataSource: DataSource) {}
 
   async mine(actor: Actor, q: MyPaymentsQuery): Promise<Page<PaymentView>> {
-    return this.payments({ ...q, payerId: actor.id } as AdminPaymentsQuery, false) as Promise<Page<PaymentView>>;
+    return this.payments({ ...q, payerId: actor.id } as PaymentsFilter, false) as Promise<Page<PaymentView>>;
   }
 
   async forAdmin(q: AdminPaymentsQuery): Promise<Page<AdminPaymentView>> {
     return this.payments(q, true) as Promise<Page<AdminPaymentView>>;
   }
 
-  private async payments(q: AdminPaymentsQuery, admin: boolean): Promise<Page<PaymentView | AdminPaymentView>> {
+  /** One of the actor's own payments with its refunds; anyone else's is "not found", so ids leak nothing. */
+  async mineOne(actor: Actor, id: string): Promise<PaymentView & { refunds: RefundView[] }> {
+    return this.one(id, actor.id, false);
+  }
+
+  async forAdminOne(id: string): Promise<AdminPaymentView & { refunds: RefundView[] }> {
+    return this.one(id, undefined, true) as Promise<AdminPaymentView & { refunds: RefundView[] }>;
+  }
+
+  private async one(id: string, payerId: string | undefined, admin: boolean) {
+    const [payment] = (await this.payments({ id, payerId, page: 1, limit: 1 } as PaymentsFilter, admin)).items;
+    if (!payment) throw DomainError.notFound('Payment');
+    const refunds = await this.dataSource.getRepository(Refund).find({ where: { paymentId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return { ...payment, refunds: refunds.map(toRefundView) };
+  }
+
+  private async payments(q: PaymentsFilter, admin: boolean): Promise<Page<PaymentView | AdminPaymentView>> {
     const qb = this.dataSource
       .getRepository(Payment)
       .createQueryBuilder('p')
       .leftJoin('payment_orders', 'o', 'o.id = p.order_id')
       .leftJoin('users', 'u', 'u.id = p.payer_id')
       .addSelect(['o.gateway_order_id AS gateway_order_id', 'u.name AS payer_name', 'u.email AS payer_email']);
+    if (q.id) qb.andWhere('p.id = :id', { id: q.id });
     if (q.payerId) qb.andWhere('p.payer_id = :payerId', { payerId: q.payerId });
     if (q.status) qb.andWhere('p.status = :status', { status: q.status });
     if (q.method) qb.andWhere('p.method = :method', { method: q.method });

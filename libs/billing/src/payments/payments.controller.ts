@@ -1,4 +1,4 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
 import { Roles } from '@trektribe/common';
@@ -17,6 +17,13 @@ export class PaymentsController {
   mine(@CurrentUser() actor: Actor, @Query() q: MyPaymentsQuery) {
     return this.query.mine(actor, q);
   }
+
+  @Get(':id')
+  @Roles('traveler', 'organizer')
+  @ApiOperation({ summary: 'One of your payments, with its refunds' })
+  one(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
+    return this.query.mineOne(actor, id);
+  }
 }
 
 @ApiTags('admin')
@@ -30,6 +37,12 @@ export class AdminPaymentsController {
   @ApiOperation({ summary: 'Every payment: filter by status, method, booking, payer and creation dates' })
   list(@Query() q: AdminPaymentsQuery) {
     return this.query.forAdmin(q);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One payment, with its payer and refunds' })
+  one(@Param('id', ParseUUIDPipe) id: string) {
+    return this.query.forAdminOne(id);
   }
 }
 
