@@ -3,7 +3,7 @@ import { returnedRows } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** How long the receiving instance keeps an event to itself before any instance may apply it. */
-export const WEBHOOK_LEASE_SECONDS = 120;
+const WEBHOOK_LEASE_SECONDS = 120;
 /** Most rows in one intake INSERT. */
 const MAX_INTAKE_BATCH = 500;
 /** Intake INSERTs in flight at once; deliveries arriving meanwhile wait for the next one (group commit). */
@@ -97,6 +97,21 @@ export class WebhookEventStore {
       ),
     );
     return rows.map((r) => ({ rowId: r.id, eventId: r.event_id, type: r.event_type, payload: r.payload }));
+  }
+
+  /**
+   * An admin's retry, inside the caller's transaction (the row locked): this instance takes the event
+   * with a fresh lease, or with `take` false frees it for any instance's next pull. Returns the new lease.
+   */
+  async retake(m: EntityManager, rowId: string, take: boolean): Promise<Date | null> {
+    const [row] = returnedRows<{ claimed_until: Date | null }>(
+      await m.query(
+        `UPDATE webhook_events SET claimed_until = CASE WHEN $2 THEN now() + make_interval(secs => $3) END
+          WHERE id = $1 AND processed_at IS NULL RETURNING claimed_until`,
+        [rowId, take, WEBHOOK_LEASE_SECONDS],
+      ),
+    );
+    return row?.claimed_until ?? null;
   }
 
   /** Gives events this instance will not apply (it is stopping) back to the others at once. */

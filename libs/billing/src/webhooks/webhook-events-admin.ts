@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Actor } from '@trektribe/auth';
-import { AuditService, DomainError, Page, PageQuery, offsetOf, returnedRows } from '@trektribe/common';
+import { AuditService, DomainError, Page, PageQuery, offsetOf } from '@trektribe/common';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { WebhookApplier } from './webhook-applier';
-import { WEBHOOK_LEASE_SECONDS } from './webhook-event-store';
+import { WebhookEventStore } from './webhook-event-store';
 
 /**
  * Where a stored event stands: `waiting` to be applied (just received, or left by a crashed instance),
@@ -88,6 +88,7 @@ export class WebhookEventsAdmin {
   constructor(
     private readonly dataSource: DataSource,
     private readonly applier: WebhookApplier,
+    private readonly store: WebhookEventStore,
     private readonly audit: AuditService,
   ) {}
 
@@ -130,22 +131,16 @@ export class WebhookEventsAdmin {
       if (row.attempts === 0 && row.claimed_until && new Date(row.claimed_until).getTime() > Date.now()) {
         throw new DomainError('INVALID_STATE', 'This event is being applied right now');
       }
-      // This instance takes it (lease as on receipt); one that is stopping leaves it to the next pull.
-      const [after] = returnedRows<EventRow>(
-        await m.query(
-          `UPDATE webhook_events
-              SET claimed_until = CASE WHEN $2 THEN now() + make_interval(secs => $3) END
-            WHERE id = $1 RETURNING ${COLUMNS}`,
-          [id, takeIt, WEBHOOK_LEASE_SECONDS],
-        ),
-      );
+      // This instance takes it; one that is stopping (or full) leaves it to the next pull.
+      const claimedUntil = await this.store.retake(m, id, takeIt);
+      const before = { ...row, payload: undefined };
       await this.audit.record(m, {
         actor,
         action: 'webhook_event.retry_requested',
         entityType: 'webhook_event',
         entityId: id,
-        before: toView({ ...row, payload: undefined }),
-        after: toView(after),
+        before: toView(before),
+        after: toView({ ...before, claimed_until: claimedUntil }),
       });
       return row;
     });
