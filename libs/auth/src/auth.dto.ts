@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
-import { PageQuery } from '@trektribe/common';
+import { MultiLine, PageQuery, SingleLine } from '@trektribe/common';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -14,6 +14,7 @@ export class RegisterDto {
   @ApiProperty({ example: 'Asha Rao' })
   @Transform(trim)
   @IsString()
+  @SingleLine()
   @Length(1, 120)
   name: string;
 
@@ -44,6 +45,7 @@ export class LoginDto {
   @ApiProperty({ example: 'asha@example.com' })
   @Transform(lower)
   @IsString()
+  @SingleLine()
   @MaxLength(254)
   email: string;
 
@@ -57,6 +59,7 @@ export class RefreshDto {
   @ApiPropertyOptional({ description: 'Omit to use the refresh_token cookie' })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(200)
   refreshToken?: string;
 }
@@ -66,6 +69,7 @@ export class UpdateMeDto {
   @IsOptional()
   @Transform(trim)
   @IsString()
+  @SingleLine()
   @Length(1, 120)
   name?: string;
 
@@ -78,6 +82,7 @@ export class UpdateMeDto {
   @ApiPropertyOptional({ example: 'Weekend trekker from Pune' })
   @IsOptional()
   @IsString()
+  @MultiLine()
   @MaxLength(1000)
   bio?: string;
 
@@ -85,6 +90,7 @@ export class UpdateMeDto {
   @IsOptional()
   @Transform(trim)
   @IsString()
+  @SingleLine()
   @MaxLength(120)
   location?: string;
 }
@@ -105,6 +111,7 @@ export class ForgotPasswordDto {
   @ApiProperty({ example: 'asha@example.com' })
   @Transform(lower)
   @IsString()
+  @SingleLine()
   @MaxLength(254)
   email: string;
 }
@@ -112,6 +119,7 @@ export class ForgotPasswordDto {
 export class ResetPasswordDto {
   @ApiProperty()
   @IsString()
+  @SingleLine()
   @Length(10, 200)
   token: string;
 
@@ -124,6 +132,7 @@ export class ResetPasswordDto {
 export class VerifyEmailDto {
   @ApiProperty()
   @IsString()
+  @SingleLine()
   @Length(10, 200)
   token: string;
 }
@@ -144,6 +153,7 @@ export class AdminUsersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Search email, name or phone' })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(100)
   q?: string;
 
@@ -162,12 +172,14 @@ export class AdminAuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'booking' })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(40)
   entityType?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(80)
   entityId?: string;
 
@@ -179,6 +191,7 @@ export class AdminAuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'booking.cancelled' })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(80)
   action?: string;
 }

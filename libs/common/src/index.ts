@@ -4,6 +4,7 @@ export * from './clock';
 export * from './http/pagination';
 export * from './http/request-context';
 export * from './http/decorators';
+export * from './http/input-rules';
 export * from './audit/audit-log.entity';
 export * from './audit/audit.service';
 export * from './common.module';

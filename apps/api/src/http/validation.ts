@@ -1,36 +1,37 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import type { ErrorDetail } from '@trektribe/common';
+import { ErrorDetail, inputFaultAt, OBJECT_ITEMS, objectItemFaults } from '@trektribe/common';
 import { ValidationFailed } from './errors.filter';
 
 function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({
-      field,
-      message: e.constraints?.whitelistValidation === message ? `${field} is not an allowed field` : message,
-    }));
+    const own = Object.entries(e.constraints ?? {}).flatMap(([name, message]) => {
+      // An array of objects with a non-object item: one detail per bad item, on `field.<index>`.
+      if (name === OBJECT_ITEMS) return objectItemFaults(field, e.value);
+      return [{ field, message: name === 'whitelistValidation' ? `${field} is not an allowed field` : message }];
+    });
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }
 
-/** The path of the first string holding a NUL character, which PostgreSQL refuses in text (a 500 otherwise). */
-export function nulPath(value: unknown, path = '', depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || 'value' : undefined;
-  if (depth > 20 || value === null || typeof value !== 'object') return undefined;
-  for (const [key, v] of Object.entries(value)) {
-    if (key.includes('\u0000')) return path ? `${path}.${key.replaceAll('\u0000', '')}` : key.replaceAll('\u0000', '');
-    const found = nulPath(v, path ? `${path}.${key}` : key, depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 class AppValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const bad = metadata.type === 'custom' ? undefined : nulPath(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
-    if (bad !== undefined) throw new ValidationFailed([{ field: bad, message: `${bad} must not contain NUL (\\u0000) characters` }]);
+    if (metadata.type !== 'custom') {
+      // Every string and key of a body, query or path, before the DTO's own rules: a lone surrogate,
+      // NUL or a stray control character is a 400 naming the field, never a 500 from PostgreSQL.
+      const bad = inputFaultAt(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (bad) throw new ValidationFailed([bad]);
+      // A JSON array where the DTO expects an object: the pipe would validate nothing.
+      if (Array.isArray(value) && metadata.type === 'body' && isDto(metadata.metatype)) {
+        throw new ValidationFailed([{ field: 'body', message: 'the request body must be a JSON object, not an array' }]);
+      }
+    }
     return super.transform(value, metadata);
   }
+}
+
+function isDto(metatype: unknown): boolean {
+  return typeof metatype === 'function' && ![String, Number, Boolean, Array, Object].includes(metatype as never);
 }
 
 /** Unknown fields are rejected, never silently applied: no mass assignment of role, status, amount. */
@@ -40,7 +41,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
+    // Values stay on the errors for flatten() (per-item details); no detail ever echoes one back.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => new ValidationFailed(flatten(errors)),
   });
 }

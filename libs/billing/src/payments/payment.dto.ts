@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@trektribe/common';
+import { PageQuery, SingleLine } from '@trektribe/common';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import type { PaymentRowStatus } from './payment.entity';
 
@@ -22,6 +22,7 @@ export class VerifyPaymentDto {
 
   @ApiProperty({ description: 'hex HMAC-SHA256 from checkout' })
   @IsString()
+  @SingleLine()
   @MaxLength(128)
   razorpay_signature: string;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@trektribe/common';
+import { MultiLine, PageQuery } from '@trektribe/common';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
@@ -32,6 +32,7 @@ export class VerifyPaymentDto {
   @IsOptional()
   @Transform(trim)
   @IsString()
+  @MultiLine()
   @MaxLength(500)
   note?: string;
 }

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@trektribe/common';
+import { MultiLine, PageQuery } from '@trektribe/common';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import type { RefundStatus } from './refund.entity';
 
@@ -31,6 +31,7 @@ export class ManualRefundDto {
   @ApiPropertyOptional({ example: 'Paid by UPI, ref 4321' })
   @IsOptional()
   @IsString()
+  @MultiLine()
   @MaxLength(500)
   note?: string;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Actor } from '@trektribe/auth';
-import { AuditService, DomainError, Page, PageQuery, offsetOf } from '@trektribe/common';
+import { AuditService, DomainError, Page, PageQuery, offsetOf, SingleLine } from '@trektribe/common';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { WebhookApplier } from './webhook-applier';
@@ -24,12 +24,14 @@ export class AdminWebhookEventsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'payment.captured' })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(60)
   type?: string;
 
   @ApiPropertyOptional({ description: "Razorpay's event id (x-razorpay-event-id)" })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(100)
   eventId?: string;
 }

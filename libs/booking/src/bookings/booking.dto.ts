@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@trektribe/common';
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { MultiLine, NestedObjects, PageQuery, SingleLine } from '@trektribe/common';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { BOOKING_STATUSES, MAX_SEATS_PER_BOOKING, PAYMENT_STATUSES } from './booking.entity';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -10,6 +10,7 @@ export class ParticipantDto {
   @ApiProperty({ example: 'Asha Rao' })
   @Transform(trim)
   @IsString()
+  @SingleLine()
   @Length(1, 120)
   name: string;
 
@@ -28,6 +29,7 @@ export class ParticipantDto {
   @ApiPropertyOptional({ example: 'vegetarian' })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(300)
   dietaryRestrictions?: string;
 }
@@ -44,11 +46,9 @@ export class CreateBookingDto {
   seats: number;
 
   @ApiProperty({ type: [ParticipantDto], description: 'one per seat' })
-  @IsArray()
+  @NestedObjects(() => ParticipantDto)
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SEATS_PER_BOOKING)
-  @ValidateNested({ each: true })
-  @Type(() => ParticipantDto)
   participants: ParticipantDto[];
 
   @ApiProperty({ enum: ['online', 'screenshot'] })
@@ -58,6 +58,7 @@ export class CreateBookingDto {
   @ApiPropertyOptional({ example: 'Lower bunk please' })
   @IsOptional()
   @IsString()
+  @MultiLine()
   @MaxLength(1000)
   specialRequests?: string;
 }
@@ -66,6 +67,7 @@ export class CancelBookingDto {
   @ApiPropertyOptional({ example: 'Change of plans' })
   @IsOptional()
   @IsString()
+  @MultiLine()
   @MaxLength(500)
   reason?: string;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@trektribe/common';
+import { MultiLine, NestedObjects, PageQuery, SingleLine } from '@trektribe/common';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -16,7 +16,6 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 import { DIFFICULTY_LEVELS } from './trip.entity';
 
@@ -32,6 +31,7 @@ export class ItineraryDayDto {
 
   @ApiProperty({ example: 'Sankri to Juda ka Talab' })
   @IsString()
+  @SingleLine()
   @Length(1, 200)
   title: string;
 
@@ -39,6 +39,7 @@ export class ItineraryDayDto {
   @IsArray()
   @ArrayMaxSize(30)
   @IsString({ each: true })
+  @SingleLine({ each: true })
   @MaxLength(300, { each: true })
   activities: string[];
 }
@@ -47,17 +48,20 @@ export class CreateTripDto {
   @ApiProperty({ example: 'Kedarkantha Winter Trek' })
   @Transform(trim)
   @IsString()
+  @SingleLine()
   @Length(3, 200)
   title: string;
 
   @ApiProperty({ example: 'A classic winter summit trek in Uttarakhand with snow camps.' })
   @IsString()
+  @MultiLine()
   @Length(10, 10_000)
   description: string;
 
   @ApiProperty({ example: 'Uttarakhand' })
   @Transform(trim)
   @IsString()
+  @SingleLine()
   @Length(2, 200)
   destination: string;
 
@@ -86,6 +90,7 @@ export class CreateTripDto {
   @ApiPropertyOptional({ example: 'Asia/Kolkata' })
   @IsOptional()
   @IsString()
+  @SingleLine()
   @MaxLength(64)
   timezone?: string;
 
@@ -108,10 +113,8 @@ export class CreateTripDto {
 
   @ApiPropertyOptional({ type: [ItineraryDayDto] })
   @IsOptional()
-  @IsArray()
+  @NestedObjects(() => ItineraryDayDto)
   @ArrayMaxSize(60)
-  @ValidateNested({ each: true })
-  @Type(() => ItineraryDayDto)
   itinerary?: ItineraryDayDto[];
 
   @ApiPropertyOptional({ example: ['Meals', 'Tents', 'Guide'] })
@@ -119,6 +122,7 @@ export class CreateTripDto {
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
+  @SingleLine({ each: true })
   @MaxLength(200, { each: true })
   includedItems?: string[];
 
@@ -127,6 +131,7 @@ export class CreateTripDto {
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
+  @SingleLine({ each: true })
   @MaxLength(200, { each: true })
   requirements?: string[];
 
@@ -139,19 +144,19 @@ export class CreateTripDto {
 }
 
 export class UpdateTripDto {
-  @ApiPropertyOptional() @IsOptional() @Transform(trim) @IsString() @Length(3, 200) title?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(10, 10_000) description?: string;
-  @ApiPropertyOptional() @IsOptional() @Transform(trim) @IsString() @Length(2, 200) destination?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(trim) @IsString() @SingleLine() @Length(3, 200) title?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MultiLine() @Length(10, 10_000) description?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(trim) @IsString() @SingleLine() @Length(2, 200) destination?: string;
   @ApiPropertyOptional() @IsOptional() @IsArray() @ArrayMaxSize(10) @IsString({ each: true }) @Matches(/^[a-z0-9-]{2,40}$/, { each: true }) categories?: string[];
   @ApiPropertyOptional({ enum: DIFFICULTY_LEVELS }) @IsOptional() @IsIn(DIFFICULTY_LEVELS) difficultyLevel?: (typeof DIFFICULTY_LEVELS)[number];
   @ApiPropertyOptional() @IsOptional() @Matches(DATE) @IsISO8601({ strict: true }) startDate?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(DATE) @IsISO8601({ strict: true }) endDate?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) timezone?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @SingleLine() @MaxLength(64) timezone?: string;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(100_000_000) price?: number;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1000) capacity?: number;
-  @ApiPropertyOptional({ type: [ItineraryDayDto] }) @IsOptional() @IsArray() @ArrayMaxSize(60) @ValidateNested({ each: true }) @Type(() => ItineraryDayDto) itinerary?: ItineraryDayDto[];
-  @ApiPropertyOptional() @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(200, { each: true }) includedItems?: string[];
-  @ApiPropertyOptional() @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(200, { each: true }) requirements?: string[];
+  @ApiPropertyOptional({ type: [ItineraryDayDto] }) @IsOptional() @NestedObjects(() => ItineraryDayDto) @ArrayMaxSize(60) itinerary?: ItineraryDayDto[];
+  @ApiPropertyOptional() @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @SingleLine({ each: true }) @MaxLength(200, { each: true }) includedItems?: string[];
+  @ApiPropertyOptional() @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @SingleLine({ each: true }) @MaxLength(200, { each: true }) requirements?: string[];
   @ApiPropertyOptional() @IsOptional() @IsArray() @ArrayMaxSize(20) @IsUrl({ protocols: ['https'], require_protocol: true }, { each: true }) images?: string[];
   @ApiPropertyOptional({ enum: ['active', 'inactive'], description: 'cancel with DELETE; completion is automatic' })
   @IsOptional()
@@ -163,6 +168,7 @@ export class CancelTripDto {
   @ApiPropertyOptional({ example: 'Heavy snowfall closed the route' })
   @IsOptional()
   @IsString()
+  @MultiLine()
   @MaxLength(500)
   reason?: string;
 }
@@ -171,13 +177,13 @@ export const TRIP_SORTS = ['startDate', '-startDate', 'price', '-price', 'rating
 
 export class SearchTripsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'kedarkantha snow', description: 'full text over title, description and destination' })
-  @IsOptional() @IsString() @MaxLength(200) q?: string;
+  @IsOptional() @IsString() @SingleLine() @MaxLength(200) q?: string;
 
   @ApiPropertyOptional({ example: 'Uttarakhand' })
-  @IsOptional() @IsString() @MaxLength(200) destination?: string;
+  @IsOptional() @IsString() @SingleLine() @MaxLength(200) destination?: string;
 
   @ApiPropertyOptional({ example: 'snow' })
-  @IsOptional() @IsString() @MaxLength(40) category?: string;
+  @IsOptional() @IsString() @SingleLine() @MaxLength(40) category?: string;
 
   @ApiPropertyOptional({ enum: DIFFICULTY_LEVELS })
   @IsOptional() @IsIn(DIFFICULTY_LEVELS) difficulty?: string;

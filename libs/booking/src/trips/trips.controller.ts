@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
-import { CachedResponse, PageQuery, Public, Roles } from '@trektribe/common';
+import { CachedResponse, MultiLine, PageQuery, Public, Roles } from '@trektribe/common';
 import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { ReviewsService } from '../reviews/reviews.service';
 import { WaitlistService } from '../waitlist/waitlist.service';
@@ -10,11 +10,11 @@ import { TripsService } from './trips.service';
 
 class CreateReviewDto {
   @ApiProperty({ minimum: 1, maximum: 5, example: 5 }) @IsInt() @Min(1) @Max(5) rating: number;
-  @ApiProperty({ example: 'Superb guides and a clear summit day.' }) @IsString() @Length(3, 2000) comment: string;
+  @ApiProperty({ example: 'Superb guides and a clear summit day.' }) @IsString() @MultiLine() @Length(3, 2000) comment: string;
   @ApiPropertyOptional({ description: 'which completed booking, when you have several' }) @IsOptional() @IsUUID() bookingId?: string;
 }
 class ReplyDto {
-  @ApiProperty({ example: 'Thank you for trekking with us!' }) @IsString() @Length(1, 2000) reply: string;
+  @ApiProperty({ example: 'Thank you for trekking with us!' }) @IsString() @MultiLine() @Length(1, 2000) reply: string;
 }
 class JoinWaitlistDto {
   @ApiProperty({ minimum: 1, maximum: 10, example: 2 }) @IsInt() @Min(1) @Max(10) seats: number;
