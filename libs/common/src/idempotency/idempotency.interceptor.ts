@@ -21,6 +21,28 @@ interface Req {
 }
 
 /**
+ * The request a key stands for: the method and the concrete path (ids included, so one key on two
+ * bookings is two requests), in the one spelling the router treats alike: routing ignores letter
+ * case and a trailing slash, and UUIDs are case-insensitive.
+ */
+export function requestScope(method: string, originalUrl: string): string {
+  const path = originalUrl.split('?')[0].toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+  return `${method.toUpperCase()} ${path}`.slice(0, 300);
+}
+
+/**
+ * JSON with object keys in code-point order at every depth: the fingerprint of a body whatever
+ * order its client serialised the keys in. Array order is kept (it means something).
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
  * `Idempotency-Key` for POSTs that create money or seats: the same key from the same user within 24 h
  * returns the first answer and does nothing twice; the same key with another body is 422; a repeat
  * while the first is still running is 409. A failed first attempt frees the key for a retry.
@@ -44,9 +66,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         { field: 'Idempotency-Key', message: 'must be 8 to 255 characters of letters, digits, _ . : -' },
       ]);
     }
-    // The concrete path (ids included), not the route template: one key on two bookings is two requests.
-    const scope = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 300);
-    const hash = createHash('sha256').update(scope).update('\n').update(JSON.stringify(req.body ?? null)).digest('hex');
+    const scope = requestScope(req.method, req.originalUrl);
+    const hash = createHash('sha256').update(scope).update('\n').update(canonicalJson(req.body ?? null)).digest('hex');
     const claim = await this.claim(req.user.id, key, scope, hash);
     if (claim.replay) {
       res.setHeader('Idempotent-Replayed', 'true');
