@@ -119,19 +119,23 @@ export class AuthService implements OnApplicationBootstrap {
 
   async refresh(refreshToken: string | undefined): Promise<AuthResult> {
     if (!refreshToken) throw new DomainError('INVALID_REFRESH_TOKEN', 'A refresh token is required');
-    // Rotation and the family revocation on replay must commit even though we then answer 401.
-    const rotated = await this.dataSource.transaction((m) => this.tokens.rotate(m, refreshToken).catch((e: unknown) => e));
-    if (rotated instanceof Error) throw rotated;
-    const { userId, familyId } = rotated as { userId: string; familyId: string };
-    return this.dataSource.transaction(async (m) => {
-      const user = await m.findOne(User, { where: { id: userId } });
-      if (!user || !user.isActive) {
-        await this.tokens.revokeFamily(m, familyId);
-        throw new DomainError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid, expired or revoked');
-      }
-      const pair = await this.tokens.issue(m, user, familyId);
-      return { user: toUserView(user), ...pair };
+    // One transaction for the rotation and its successor. A refusal is returned rather than thrown
+    // so that a replay's family revocation commits even though we then answer 401.
+    const outcome = await this.dataSource.transaction(async (m) => {
+      const rotated = await this.tokens
+        .rotate(m, refreshToken, async (userId) => {
+          const user = await m.findOne(User, { where: { id: userId } });
+          return user?.isActive ? user : null;
+        })
+        .catch((e: unknown) => {
+          if (e instanceof DomainError) return e; // a refusal: commit what it revoked
+          throw e; // anything else rolls the whole rotation back
+        });
+      if (rotated instanceof DomainError) return rotated;
+      return { user: toUserView(rotated.user), ...rotated.pair };
     });
+    if (outcome instanceof DomainError) throw outcome;
+    return outcome;
   }
 
   async logout(actor: Actor, refreshToken: string | undefined): Promise<void> {
