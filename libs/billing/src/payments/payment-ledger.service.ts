@@ -39,6 +39,12 @@ export function higher(a: ObservedStatus | null, b: ObservedStatus | null): Obse
   return RANK[a] >= RANK[b] ? a : b;
 }
 
+/** What a webhook claimed about a payment when it disagreed with our order (the gateway's record is applied instead). */
+export interface PaymentClaim {
+  amount: number;
+  currency: string;
+}
+
 export type ApplyKind = 'confirmed' | 'already_confirmed' | 'refund_initiated' | 'authorized' | 'failed' | 'unchanged' | 'subscription' | 'ignored';
 
 export interface ApplyResult {
@@ -68,7 +74,13 @@ export class PaymentLedger {
     @Optional() @Inject(SubscriptionPaymentHandler) private readonly subscriptions?: SubscriptionPaymentHandler,
   ) {}
 
-  async apply(m: EntityManager, orderId: string, p: GatewayPayment, observed: ObservedStatus, actor: Actor | null): Promise<ApplyResult> {
+  /**
+   * `p` is the gateway's payment (checkout verify and reconciliation fetch it; a webhook's entity
+   * when it agrees with our order, else the gateway's own record, with the event's figures in
+   * `claimed`). A capture for another amount or currency than the order's is never kept: the payment
+   * is refunded in full and the mismatch recorded for admins (`payment.amount_mismatch` audit row).
+   */
+  async apply(m: EntityManager, orderId: string, p: GatewayPayment, observed: ObservedStatus, actor: Actor | null, claimed?: PaymentClaim): Promise<ApplyResult> {
     const order = await m.findOne(PaymentOrder, { where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
     if (!order) return { kind: 'ignored', detail: 'ignored: unknown order', payment: null };
     if (p.order_id !== order.gatewayOrderId) return { kind: 'ignored', detail: 'ignored: payment of another order', payment: null };
@@ -137,6 +149,9 @@ export class PaymentLedger {
       payload: { paymentId: row.id, bookingId: row.bookingId, subscriptionId: row.subscriptionId, status: row.status, amount: row.amount, currency: row.currency },
     });
 
+    if (observed === 'captured' && (p.amount !== order.amount || p.currency !== order.currency || claimed)) {
+      return this.refuseMismatch(m, order, row, p, claimed);
+    }
     if (order.purpose !== 'booking') return this.applySubscription(m, order, row, p, observed);
     if (observed === 'captured') return this.onBookingCaptured(m, order, row, p, actor);
     if (observed === 'failed') {
@@ -163,10 +178,10 @@ export class PaymentLedger {
    */
   private async onBookingCaptured(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, actor: Actor | null): Promise<ApplyResult> {
     const booking = await m.findOne(Booking, { where: { id: order.bookingId! } });
-    if (!booking) return this.refundInFull(m, row, null, 'booking not found', 'refund: booking missing');
-    if (p.amount !== order.amount || p.currency !== order.currency || order.amount !== booking.totalAmount || order.currency !== booking.currency) {
-      this.logger.error({ paymentId: row.id, paid: p.amount, order: order.amount, booking: booking.totalAmount }, 'captured amount does not match');
-      return this.refundInFull(m, row, booking, 'the amount paid does not match the booking', 'refund: amount mismatch');
+    if (!booking) return this.refundInFull(m, row, p, null, 'booking not found', 'refund: booking missing');
+    if (order.amount !== booking.totalAmount || order.currency !== booking.currency) {
+      this.logger.error({ paymentId: row.id, paid: p.amount, order: order.amount, booking: booking.totalAmount }, 'the order does not match its booking');
+      return this.refundInFull(m, row, p, booking, 'the amount paid does not match the booking', 'refund: amount mismatch');
     }
     const outcome = await this.bookings.confirmPaid(m, booking.id, actor);
     switch (outcome) {
@@ -177,19 +192,52 @@ export class PaymentLedger {
           `SELECT 1 FROM payments WHERE booking_id = $1 AND id <> $2 AND status IN ('captured', 'partially_refunded') LIMIT 1`,
           [booking.id, row.id],
         )) as unknown[];
-        if (other.length) return this.refundInFull(m, row, booking, 'the booking was already paid: duplicate payment', 'refund: duplicate payment');
+        if (other.length) return this.refundInFull(m, row, p, booking, 'the booking was already paid: duplicate payment', 'refund: duplicate payment');
         return { kind: 'already_confirmed', detail: 'captured: booking already confirmed', payment: row };
       }
       case 'seats_gone':
-        return this.refundInFull(m, row, booking, 'the seat hold expired and the seats were taken', 'refund: seats gone');
+        return this.refundInFull(m, row, p, booking, 'the seat hold expired and the seats were taken', 'refund: seats gone');
       case 'booking_cancelled':
-        return this.refundInFull(m, row, booking, 'the booking was cancelled before the payment arrived', 'refund: booking cancelled');
+        return this.refundInFull(m, row, p, booking, 'the booking was cancelled before the payment arrived', 'refund: booking cancelled');
     }
   }
 
-  /** Money we cannot keep: a full refund (one per payment, by key), and the traveler is told. */
-  private async refundInFull(m: EntityManager, row: Payment, booking: Booking | null, reason: string, detail: string): Promise<ApplyResult> {
-    const amount = row.amount - row.amountRefunded;
+  /**
+   * A capture whose amount or currency is not the order's (or an event that claimed so): whatever the
+   * gateway holds for the payment goes back, the booking is not confirmed (a subscription cycle not
+   * paid), and admins find the mismatch under `payment.amount_mismatch` in the audit log.
+   */
+  private async refuseMismatch(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, claimed: PaymentClaim | undefined): Promise<ApplyResult> {
+    this.logger.error({ paymentId: row.id, orderId: order.id, expected: order.amount, captured: p.amount, claimed: claimed?.amount }, 'captured amount does not match the order');
+    await this.audit.record(m, {
+      actor: null,
+      action: 'payment.amount_mismatch',
+      entityType: 'payment',
+      entityId: row.id,
+      after: {
+        paymentId: row.id,
+        gatewayPaymentId: p.id,
+        orderId: order.id,
+        gatewayOrderId: order.gatewayOrderId,
+        purpose: order.purpose,
+        bookingId: order.bookingId,
+        subscriptionId: order.subscriptionId,
+        expected: { amount: order.amount, currency: order.currency },
+        captured: { amount: p.amount, currency: p.currency },
+        claimedByEvent: claimed ?? null,
+      },
+    });
+    const booking = order.bookingId ? await m.findOne(Booking, { where: { id: order.bookingId } }) : null;
+    return this.refundInFull(m, row, p, booking, 'the amount paid does not match the booking', 'refund: amount mismatch');
+  }
+
+  /**
+   * Money we cannot keep: a full refund of what the gateway holds for the payment (one per payment,
+   * by key), and the traveler is told.
+   */
+  private async refundInFull(m: EntityManager, row: Payment, p: GatewayPayment, booking: Booking | null, reason: string, detail: string): Promise<ApplyResult> {
+    const heldAtGateway = p.amount - (Number.isInteger(p.amount_refunded) ? p.amount_refunded : 0);
+    const amount = Math.min(row.amount - row.amountRefunded, heldAtGateway);
     if (amount > 0) {
       await this.refunds.createRefund(m, {
         payment: row,

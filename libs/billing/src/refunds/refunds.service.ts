@@ -345,7 +345,17 @@ export class RefundsService extends RefundRequester implements OnModuleInit, OnM
     const before = toRefundView(r);
     const now = this.clock.now();
     if (gw.status === 'processed') {
-      if (gw.amount !== r.amount) this.logger.error({ refundId: r.id, ours: r.amount, gateway: gw.amount }, 'refund amount differs at the gateway');
+      if (gw.amount !== r.amount) {
+        // Our row keeps our amount (the event's figure is not applied); admins see the difference.
+        this.logger.error({ refundId: r.id, ours: r.amount, gateway: gw.amount }, 'refund amount differs at the gateway');
+        await this.audit.record(m, {
+          actor: null,
+          action: 'refund.amount_mismatch',
+          entityType: 'refund',
+          entityId: r.id,
+          after: { refundId: r.id, gatewayRefundId: gw.id, expected: { amount: r.amount, currency: r.currency }, reported: { amount: gw.amount, currency: gw.currency } },
+        });
+      }
       r.status = 'processed';
       r.gatewayRefundId = gw.id;
       r.processedAt = now;

@@ -1,13 +1,14 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DomainError } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { GatewayPayment, GatewayToken } from '../gateway/razorpay.gateway';
+import { GatewayPayment, GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
 import {
   higher,
   movesForward,
   ObservedStatus,
   observedStatus,
   PaymentLedger,
+  PaymentClaim,
 } from '../payments/payment-ledger.service';
 import type { PaymentRowStatus } from '../payments/payment.entity';
 import { SubscriptionPaymentHandler } from '../ports';
@@ -38,8 +39,11 @@ export function outcomeOnReceipt(type: string): string | undefined {
 /** A payment event for one of our orders that may move it forward, as the pre-check read it. */
 interface PaymentNews {
   orderId: string;
+  /** The event's entity, or the gateway's own record of the payment when the event disagreed with our order. */
   entity: GatewayPayment;
   observed: ObservedStatus;
+  /** What the event said, when it disagreed with our order (the ledger then refuses the payment). */
+  claimed?: PaymentClaim;
 }
 
 export interface Applied {
@@ -61,6 +65,7 @@ export class WebhookEffects {
     private readonly store: WebhookEventStore,
     private readonly ledger: PaymentLedger,
     private readonly refunds: RefundsService,
+    private readonly gateway: RazorpayGateway,
     @Optional()
     @Inject(SubscriptionPaymentHandler)
     private readonly subscriptions?: SubscriptionPaymentHandler,
@@ -105,13 +110,36 @@ export class WebhookEffects {
     if (!isPayment(p)) return { outcome: 'ignored: malformed payment' };
     if (!p.order_id) return { outcome: 'ignored: payment without an order' };
     const [found] = (await this.dataSource.query(
-      `SELECT o.id, p.status FROM payment_orders o LEFT JOIN payments p ON p.gateway_payment_id = $2 WHERE o.gateway_order_id = $1`,
+      `SELECT o.id, o.amount, o.currency, p.status FROM payment_orders o LEFT JOIN payments p ON p.gateway_payment_id = $2 WHERE o.gateway_order_id = $1`,
       [p.order_id, p.id],
-    )) as { id: string; status: PaymentRowStatus | null }[];
+    )) as { id: string; amount: number; currency: string; status: PaymentRowStatus | null }[];
     if (!found) return { outcome: 'ignored: unknown order' };
     const observed = higher(IMPLIED[type], observedStatus(p))!;
     if (!movesForward(observed, found.status)) return { outcome: `unchanged (${found.status})` };
-    return { payment: { orderId: found.id, entity: p, observed } };
+    if (p.amount === found.amount && p.currency === found.currency) return { payment: { orderId: found.id, entity: p, observed } };
+    return this.askGateway(found.id, p, found.status);
+  }
+
+  /**
+   * An event whose amount or currency differs from our order's. The event's figures are not money we
+   * hold: the gateway's own record of the payment is fetched, and it is what the ledger records and
+   * refunds (the ledger refuses the payment and records the mismatch for admins). Unreachable gateway:
+   * thrown, so the event is retried with its backoff. A payment the gateway refuses to show (unknown
+   * id, another order): rejected, nothing moves.
+   */
+  private async askGateway(orderId: string, p: GatewayPayment, current: PaymentRowStatus | null): Promise<{ outcome?: string; payment?: PaymentNews }> {
+    let held: GatewayPayment;
+    try {
+      held = await this.gateway.fetchPayment(p.id);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') return { outcome: `rejected: amount differs from the order and ${err.message}` };
+      throw new Error(`amount differs from the order; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (held.order_id !== p.order_id) return { outcome: 'rejected: amount differs from the order and the gateway shows the payment on another order' };
+    const observed = observedStatus(held);
+    if (!observed) return { outcome: `ignored: amount differs from the order; the gateway shows the payment ${held.status}` };
+    if (!movesForward(observed, current)) return { outcome: `unchanged (${current})` };
+    return { payment: { orderId, entity: held, observed, claimed: { amount: p.amount, currency: p.currency } } };
   }
 
   /** One statement: the outcome of an event without an effect. */
@@ -129,7 +157,7 @@ export class WebhookEffects {
     payment: PaymentNews | undefined,
   ): Promise<string> {
     if (payment)
-      return (await this.ledger.apply(m, payment.orderId, payment.entity, payment.observed, null)).detail;
+      return (await this.ledger.apply(m, payment.orderId, payment.entity, payment.observed, null, payment.claimed)).detail;
     if (type === 'refund.processed' || type === 'refund.failed') {
       const refund = event.payload?.refund?.entity;
       if (!refund || typeof refund !== 'object') return 'ignored: malformed refund';
