@@ -36,6 +36,18 @@ export const subscriptionEmails = {
     };
   },
 
+  mandateConfirmed(name: string, authorizationAmount: number): SubscriptionEmail {
+    return {
+      topic: 'subscription.mandate-confirmed',
+      subject: 'TrekTribe: auto-pay is set up',
+      body:
+        `Hi ${name},\n\nYour bank has confirmed the auto-pay mandate for your organizer plan, so future payments are taken automatically. ` +
+        `The ${formatInr(authorizationAmount)} authorisation payment you made while setting it up is being refunded in full; ` +
+        'banks usually take 5–7 working days to show it.' +
+        SIGN_OFF,
+    };
+  },
+
   noPaymentMethod(name: string, attempt: number, amount: number): SubscriptionEmail {
     const left = PLAN.maxFailedAttempts - attempt;
     return {

@@ -40,6 +40,10 @@ export class Subscription {
   @Column({ name: 'gateway_token_id', type: 'varchar', length: 64, nullable: true })
   gatewayTokenId: string | null;
 
+  /** When the bank confirmed the mandate of gatewayTokenId (null: not yet, or no token). */
+  @Column({ name: 'token_confirmed_at', type: 'timestamptz', nullable: true })
+  tokenConfirmedAt: Date | null;
+
   @Column({ name: 'failed_attempts', type: 'int', default: 0 })
   failedAttempts: number;
 

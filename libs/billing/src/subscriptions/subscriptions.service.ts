@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayPayment, GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../payments/payment-order.entity';
+import { Payment } from '../payments/payment.entity';
+import { RefundsService } from '../refunds/refunds.service';
 import { SubscriptionPaymentHandler } from '../ports';
 import { SubscriptionCycle } from './subscription-cycle.entity';
 import { SubscriptionEmail, subscriptionEmails } from './subscription-emails';
@@ -34,12 +36,15 @@ export interface OrganizerContact {
 
 export interface AutoPaySetup {
   orderId: string;
+  /** The authorisation payment, in paise (0 for e-mandates). */
   amount: number;
   currency: string;
   keyId: string | undefined;
   customerId: string;
   method: MandateMethod;
   recurring: true;
+  /** What happens to the authorisation payment: refunded in full, automatically, once the bank confirms the mandate. */
+  authorizationRefund: { amount: number; when: 'mandate_confirmed' } | null;
 }
 
 export interface CheckoutFields {
@@ -102,6 +107,7 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     private readonly outbox: OutboxService,
     private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
+    private readonly refunds: RefundsService,
   ) {}
 
   // ------------------------------------------------------------------------------------------------
@@ -188,7 +194,16 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
         after: { gatewayOrderId: order.id, receipt, method, amount, gatewayCustomerId: customerId },
       });
     });
-    return { orderId: order.id, amount, currency: sub.currency, keyId: this.gateway.keyId, customerId, method, recurring: true };
+    return {
+      orderId: order.id,
+      amount,
+      currency: sub.currency,
+      keyId: this.gateway.keyId,
+      customerId,
+      method,
+      recurring: true,
+      authorizationRefund: amount > 0 ? { amount, when: 'mandate_confirmed' } : null,
+    };
   }
 
   /**
@@ -215,7 +230,7 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     // which hands it back here through onOrderPaid; verify only saves the mandate.
     const result = await this.dataSource.transaction(async (m) => {
       const locked = (await this.lock(m, sub.id))!;
-      if (token) await this.storeToken(m, locked, token.id, actor, 'verify');
+      if (token) await this.storeToken(m, locked, token.id, actor, 'verify', token.recurring_details?.status === 'confirmed');
       return toAutoPayStatus(locked);
     });
     this.dispatcher.kick();
@@ -300,7 +315,7 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     const found = await m.findOne(Subscription, { where });
     if (!found) return 'ignored: token of an unknown customer';
     const sub = (await this.lock(m, found.id))!;
-    return `subscription token ${await this.storeToken(m, sub, token.id, null, 'token.confirmed')}`;
+    return `subscription token ${await this.storeToken(m, sub, token.id, null, 'token.confirmed', true)}`;
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -507,8 +522,10 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
   private async authorizationPaid(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<string> {
     const sub = await this.lock(m, order.subscriptionId!);
     if (!sub) return 'ignored: unknown subscription';
-    if (!payment.token_id) return 'subscription authorisation paid; token pending';
-    return `subscription authorisation paid; token ${await this.storeToken(m, sub, payment.token_id, null, 'authorization_paid')}`;
+    const token = payment.token_id ? await this.storeToken(m, sub, payment.token_id, null, 'authorization_paid', false) : 'pending';
+    // The mandate may have been confirmed before this capture was recorded: its refund is due now.
+    const refunded = sub.tokenConfirmedAt ? await this.refundAuthorizations(m, sub) : 0;
+    return `subscription authorisation paid; token ${token}${refunded ? '; authorisation refund started' : ''}`;
   }
 
   /**
@@ -516,11 +533,25 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
    * cancellation is withdrawn, and a past-due, suspended or cancelled subscription is charged at the
    * next run (a cancelled one starts a fresh period then).
    */
-  private async storeToken(m: EntityManager, sub: Subscription, tokenId: string, actor: AuditActor | null, source: string): Promise<'saved' | 'unchanged'> {
-    if (sub.gatewayTokenId === tokenId) return 'unchanged';
+  private async storeToken(
+    m: EntityManager,
+    sub: Subscription,
+    tokenId: string,
+    actor: AuditActor | null,
+    source: string,
+    confirmed: boolean,
+  ): Promise<'saved' | 'unchanged' | 'unchanged, mandate confirmed'> {
     const now = this.clock.now();
+    if (sub.gatewayTokenId === tokenId) {
+      if (!confirmed || sub.tokenConfirmedAt) return 'unchanged';
+      sub.tokenConfirmedAt = now;
+      await this.persistSub(m, sub);
+      await this.refundAuthorizations(m, sub);
+      return 'unchanged, mandate confirmed';
+    }
     const before = toAutoPayStatus(sub);
     sub.gatewayTokenId = tokenId;
+    sub.tokenConfirmedAt = confirmed ? now : null;
     sub.cancelAtPeriodEnd = false;
     if (sub.status === 'cancelled') {
       sub.status = 'past_due';
@@ -532,7 +563,41 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     }
     await this.persistSub(m, sub);
     await this.recordChange(m, sub, before, 'subscription.payment_method_saved', actor, { source });
+    if (confirmed) await this.refundAuthorizations(m, sub);
     return 'saved';
+  }
+
+  /**
+   * The authorisation payments of a subscription whose mandate is confirmed go back in full, through
+   * the normal refund path (one refund per payment, by key; shown with the payment in `/payments`),
+   * and the organizer is told once per payment. Called with the subscription row locked. Returns how
+   * many refunds were started (0 when every one already was).
+   */
+  private async refundAuthorizations(m: EntityManager, sub: Subscription): Promise<number> {
+    const payments = await m
+      .getRepository(Payment)
+      .createQueryBuilder('p')
+      .innerJoin(PaymentOrder, 'o', 'o.id = p.order_id')
+      .where(`o.subscription_id = :id AND o.purpose = 'subscription_authorization' AND p.status = 'captured'`, { id: sub.id })
+      .orderBy('p.created_at', 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .getMany();
+    let started = 0;
+    for (const payment of payments) {
+      const refundId = await this.refunds.createRefund(m, {
+        payment,
+        bookingId: null,
+        amount: payment.amount - payment.amountRefunded,
+        currency: payment.currency,
+        reason: 'Automatic refund of the auto-pay authorisation payment: the mandate is confirmed',
+        idempotencyKey: `autopay_auth_${payment.gatewayPaymentId ?? payment.id}`,
+        actor: null,
+      });
+      if (!refundId) continue;
+      started++;
+      await this.mail(m, sub.organizerId, (name) => subscriptionEmails.mandateConfirmed(name, payment.amount), `sub-auth-refund:${payment.id}`);
+    }
+    return started;
   }
 
   private async suspend(m: EntityManager, sub: Subscription, before: AutoPayStatus, reason: string): Promise<void> {
@@ -606,6 +671,7 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
         currentPeriodEnd: s.currentPeriodEnd,
         nextChargeAt: s.nextChargeAt,
         gatewayTokenId: s.gatewayTokenId,
+        tokenConfirmedAt: s.tokenConfirmedAt,
         failedAttempts: s.failedAttempts,
         cancelAtPeriodEnd: s.cancelAtPeriodEnd,
         suspendedAt: s.suspendedAt,

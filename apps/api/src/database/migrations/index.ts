@@ -3,6 +3,7 @@ import { Billing1795250362869 } from './1795250362869-Billing';
 import { WebhookQueue1795265139075 } from './1795265139075-WebhookQueue';
 import { Bookings1795249776798 } from './1795249776798-Bookings';
 import { Initial1795249261978 } from './1795249261978-Initial';
+import { MandateConfirmed1795962049869 } from './1795962049869-MandateConfirmed';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Bookings1795249776798,
   Billing1795250362869,
   WebhookQueue1795265139075,
+  MandateConfirmed1795962049869,
 ];
