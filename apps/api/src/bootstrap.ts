@@ -21,7 +21,8 @@ export const BODY_LIMIT = '1mb';
  */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   const filter = new ErrorsFilter();
-  app.set('trust proxy', 'loopback');
+  // Off unless TRUST_PROXY names the proxies: otherwise any caller could pick its own rate-limit key.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
     req.id = requestIdFor(req, res);

@@ -51,6 +51,10 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'staging' }, /NODE_ENV must be/],
     [{ JWT_ACCESS_SECRET: 'short', JWT_REFRESH_SECRET: 'b'.repeat(40) }, /at least 32 characters/],
     [{ THROTTLE_LIMIT: '0' }, /THROTTLE_LIMIT must be between/],
+    [{ TRUST_PROXY: 'true' }, /TRUST_PROXY=true would let any client choose its own address/],
+    [{ TRUST_PROXY: '11' }, /TRUST_PROXY must be a hop count from 0 to 10/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY entry "10.0.0.0\/33"/],
+    [{ TRUST_PROXY: 'loopback, proxy.internal' }, /TRUST_PROXY entry "proxy.internal"/],
   ])('rejects %o with a clear message', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
@@ -67,5 +71,15 @@ describe('loadConfig', () => {
       'https://a.test',
       'http://localhost:5173',
     ]);
+  });
+
+  it('trusts no proxy unless TRUST_PROXY names them: a hop count, or addresses, subnets and names', () => {
+    const trust = (v?: string) => loadConfig({ DATA_DIR: dataDir(), ...(v === undefined ? {} : { TRUST_PROXY: v }) }).trustProxy;
+    expect(trust()).toBe(false);
+    expect(trust('')).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('0')).toBe(false);
+    expect(trust('1')).toBe(1);
+    expect(trust('loopback, 10.0.0.0/8 ,fd00::/8,192.0.2.10')).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.10']);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -21,6 +22,13 @@ export interface AppConfig {
   throttle: { limit: number; ttlSeconds: number; authLimit: number };
   holds: { onlineMinutes: number; screenshotHours: number; waitlistOfferHours: number };
   corsOrigins: string[];
+  /**
+   * Which peers may tell us the client's address in `X-Forwarded-For` (Express's `trust proxy`):
+   * `false` trusts nobody (the socket's peer is the client), a number trusts that many proxy hops,
+   * a list trusts those addresses, subnets and names (`loopback`, `linklocal`, `uniquelocal`).
+   * The client address keys rate limits, failed-login limits and audit rows.
+   */
+  trustProxy: false | number | string[];
   /** How long a public search answer may be served from memory (0 turns the cache off). */
   searchCacheTtlMs: number;
   /**
@@ -59,6 +67,34 @@ function int(env: Env, name: string, fallback: number, min = 1, max = Number.MAX
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}; got ${n}`);
   return n;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY: unset or `false` (trust nobody), a hop count, or a list of addresses, subnets and names. */
+export function parseTrustProxy(raw: string | undefined): false | number | string[] {
+  const v = raw?.trim() ?? '';
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 10) throw new ConfigError(`TRUST_PROXY must be a hop count from 0 to 10, or addresses; got ${hops}`);
+    return hops;
+  }
+  if (v === 'true') {
+    throw new ConfigError('TRUST_PROXY=true would let any client choose its own address: give the number of proxies in front of the app, or their addresses');
+  }
+  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_NAMES.includes(entry)) continue;
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (!family || rest.length || !prefixOk) {
+      throw new ConfigError(`TRUST_PROXY entry "${entry}" must be an IP address, a subnet like 10.0.0.0/8, or one of ${PROXY_NAMES.join(', ')}`);
+    }
+  }
+  return entries;
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -165,6 +201,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       waitlistOfferHours: int(env, 'WAITLIST_OFFER_HOURS', 12, 1, 24 * 7),
     },
     corsOrigins,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     searchCacheTtlMs: int(env, 'SEARCH_CACHE_TTL_MS', 2000, 0, 60_000),
     webhookInlineBacklog: int(env, 'WEBHOOK_INLINE_BACKLOG', 16, 0, 100_000),
     webhookApplyConcurrency: int(env, 'WEBHOOK_APPLY_CONCURRENCY', 4, 1, 64),
