@@ -484,8 +484,10 @@ export class RazorpayEmulator {
    * HMAC_SHA256(keySecret, order_id + "|" + payment_id). On an authorisation order (token request +
    * customer_id) it also creates the customer's token (recurring_details.status 'initiated').
    * Sends no webhook: tests send them with sendWebhook so they control order and duplicates.
+   * `amount` pays less than is due, as on an order that accepts partial payments: the order stays
+   * `attempted` with the rest due.
    */
-  payOrder(orderId: string, opts: { capture?: boolean; method?: string } = {}): CheckoutResult {
+  payOrder(orderId: string, opts: { capture?: boolean; method?: string; amount?: number } = {}): CheckoutResult {
     const order = this.payableOrder(orderId);
     const customer = order.customer_id ? this.customers.get(order.customer_id) : undefined;
     const method = opts.method ?? order.method ?? 'card';
@@ -516,6 +518,7 @@ export class RazorpayEmulator {
       contact: customer?.contact ?? '+919000090000',
       customer_id: order.customer_id ?? null,
       token_id: token?.id ?? null,
+      ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
     });
     if (opts.capture === false) {
       payment.status = 'authorized';
@@ -1090,9 +1093,9 @@ export class RazorpayEmulator {
   private markCaptured(payment: PaymentEntity, order: OrderEntity): void {
     payment.status = 'captured';
     payment.captured = true;
-    order.status = 'paid';
-    order.amount_paid = order.amount;
-    order.amount_due = 0;
+    order.amount_paid = Math.min(order.amount, order.amount_paid + payment.amount);
+    order.amount_due = order.amount - order.amount_paid;
+    if (order.amount_due === 0) order.status = 'paid';
   }
 
   private markFailed(payment: PaymentEntity, code: string, description: string): void {

@@ -39,12 +39,6 @@ export function higher(a: ObservedStatus | null, b: ObservedStatus | null): Obse
   return RANK[a] >= RANK[b] ? a : b;
 }
 
-/** What a webhook claimed about a payment when it disagreed with our order (the gateway's record is applied instead). */
-export interface PaymentClaim {
-  amount: number;
-  currency: string;
-}
-
 export type ApplyKind = 'confirmed' | 'already_confirmed' | 'refund_initiated' | 'authorized' | 'failed' | 'unchanged' | 'subscription' | 'ignored';
 
 export interface ApplyResult {
@@ -76,11 +70,11 @@ export class PaymentLedger {
 
   /**
    * `p` is the gateway's payment (checkout verify and reconciliation fetch it; a webhook's entity
-   * when it agrees with our order, else the gateway's own record, with the event's figures in
-   * `claimed`). A capture for another amount or currency than the order's is never kept: the payment
-   * is refunded in full and the mismatch recorded for admins (`payment.amount_mismatch` audit row).
+   * when it agrees with our order, else the gateway's own record). A capture for another amount or
+   * currency than the order's is never kept: what the gateway holds is refunded in full and the
+   * mismatch recorded for admins (`payment.amount_mismatch` audit row).
    */
-  async apply(m: EntityManager, orderId: string, p: GatewayPayment, observed: ObservedStatus, actor: Actor | null, claimed?: PaymentClaim): Promise<ApplyResult> {
+  async apply(m: EntityManager, orderId: string, p: GatewayPayment, observed: ObservedStatus, actor: Actor | null): Promise<ApplyResult> {
     const order = await m.findOne(PaymentOrder, { where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
     if (!order) return { kind: 'ignored', detail: 'ignored: unknown order', payment: null };
     if (p.order_id !== order.gatewayOrderId) return { kind: 'ignored', detail: 'ignored: payment of another order', payment: null };
@@ -149,8 +143,8 @@ export class PaymentLedger {
       payload: { paymentId: row.id, bookingId: row.bookingId, subscriptionId: row.subscriptionId, status: row.status, amount: row.amount, currency: row.currency },
     });
 
-    if (observed === 'captured' && (p.amount !== order.amount || p.currency !== order.currency || claimed)) {
-      return this.refuseMismatch(m, order, row, p, claimed);
+    if (observed === 'captured' && (p.amount !== order.amount || p.currency !== order.currency)) {
+      return this.refuseMismatch(m, order, row, p);
     }
     if (order.purpose !== 'booking') return this.applySubscription(m, order, row, p, observed);
     if (observed === 'captured') return this.onBookingCaptured(m, order, row, p, actor);
@@ -203,12 +197,12 @@ export class PaymentLedger {
   }
 
   /**
-   * A capture whose amount or currency is not the order's (or an event that claimed so): whatever the
+   * A capture whose amount or currency is not the order's (a partial payment, say): whatever the
    * gateway holds for the payment goes back, the booking is not confirmed (a subscription cycle not
    * paid), and admins find the mismatch under `payment.amount_mismatch` in the audit log.
    */
-  private async refuseMismatch(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, claimed: PaymentClaim | undefined): Promise<ApplyResult> {
-    this.logger.error({ paymentId: row.id, orderId: order.id, expected: order.amount, captured: p.amount, claimed: claimed?.amount }, 'captured amount does not match the order');
+  private async refuseMismatch(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment): Promise<ApplyResult> {
+    this.logger.error({ paymentId: row.id, orderId: order.id, expected: order.amount, captured: p.amount }, 'captured amount does not match the order');
     await this.audit.record(m, {
       actor: null,
       action: 'payment.amount_mismatch',
@@ -224,7 +218,6 @@ export class PaymentLedger {
         subscriptionId: order.subscriptionId,
         expected: { amount: order.amount, currency: order.currency },
         captured: { amount: p.amount, currency: p.currency },
-        claimedByEvent: claimed ?? null,
       },
     });
     const booking = order.bookingId ? await m.findOne(Booking, { where: { id: order.bookingId } }) : null;
@@ -237,7 +230,7 @@ export class PaymentLedger {
    */
   private async refundInFull(m: EntityManager, row: Payment, p: GatewayPayment, booking: Booking | null, reason: string, detail: string): Promise<ApplyResult> {
     const heldAtGateway = p.amount - (Number.isInteger(p.amount_refunded) ? p.amount_refunded : 0);
-    const amount = Math.min(row.amount - row.amountRefunded, heldAtGateway);
+    const amount = Math.min(await this.refunds.refundableLeft(m, row), heldAtGateway);
     if (amount > 0) {
       await this.refunds.createRefund(m, {
         payment: row,

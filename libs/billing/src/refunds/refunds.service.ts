@@ -123,7 +123,7 @@ export class RefundsService extends RefundRequester implements OnModuleInit, OnM
     const key = () => (part === 0 ? req.idempotencyKey : `${req.idempotencyKey}_${part + 1}`);
     for (const payment of await this.refundablePayments(m, booking)) {
       if (remaining <= 0) break;
-      const left = payment.amount - payment.amountRefunded - (await this.openRefundTotal(m, payment.id));
+      const left = await this.refundableLeft(m, payment);
       if (left <= 0) continue;
       const amount = Math.min(left, remaining);
       await this.createRefund(m, { payment, bookingId: booking.id, amount, currency: payment.currency, reason: req.reason, idempotencyKey: key(), actor: req.actor });
@@ -179,6 +179,14 @@ export class RefundsService extends RefundRequester implements OnModuleInit, OnM
       .addOrderBy('p.id', 'ASC')
       .setParameter('method', booking.paymentMethod)
       .getMany();
+  }
+
+  /**
+   * What may still be refunded of a payment, in paise: its amount less what was refunded and what
+   * open refunds (pending, failed, due by hand) will refund. Whatever key asked for the refunds.
+   */
+  async refundableLeft(m: EntityManager, payment: Pick<Payment, 'id' | 'amount' | 'amountRefunded'>): Promise<number> {
+    return Math.max(0, payment.amount - payment.amountRefunded - (await this.openRefundTotal(m, payment.id)));
   }
 
   private async openRefundTotal(m: EntityManager, paymentId: string): Promise<number> {
@@ -327,7 +335,7 @@ export class RefundsService extends RefundRequester implements OnModuleInit, OnM
     if (typeof entity?.id !== 'string' || typeof entity.amount !== 'number') return 'ignored: malformed refund';
     let id: string | undefined = (await m.findOne(Refund, { where: { gatewayRefundId: entity.id } }))?.id;
     const notes = entity.notes as { refund_id?: unknown } | undefined;
-    if (!id && notes && typeof notes === 'object' && typeof notes.refund_id === 'string' && /^[0-9a-f-]{36}$/i.test(notes.refund_id)) {
+    if (!id && notes && typeof notes === 'object' && typeof notes.refund_id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(notes.refund_id)) {
       id = (await m.findOne(Refund, { where: { id: notes.refund_id } }))?.id;
     }
     if (!id) return 'ignored: unknown refund';

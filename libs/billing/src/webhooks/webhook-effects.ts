@@ -1,14 +1,13 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DomainError } from '@trektribe/common';
+import { AuditService, DomainError } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { GatewayPayment, GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
+import { GatewayPayment, GatewayRefund, GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
 import {
   higher,
   movesForward,
   ObservedStatus,
   observedStatus,
   PaymentLedger,
-  PaymentClaim,
 } from '../payments/payment-ledger.service';
 import type { PaymentRowStatus } from '../payments/payment.entity';
 import { SubscriptionPaymentHandler } from '../ports';
@@ -41,9 +40,18 @@ interface PaymentNews {
   orderId: string;
   /** The event's entity, or the gateway's own record of the payment when the event disagreed with our order. */
   entity: GatewayPayment;
-  observed: ObservedStatus;
-  /** What the event said, when it disagreed with our order (the ledger then refuses the payment). */
-  claimed?: PaymentClaim;
+  /** Null when the gateway's record shows nothing to record (a payment still `created`). */
+  observed: ObservedStatus | null;
+  /** Set when the event's amount or currency disagreed with our order: recorded for admins, never applied. */
+  claim?: { order: { amount: number; currency: string }; event: { amount: number; currency: string } };
+}
+
+/** A refund event whose amount differs from our refund's, with the gateway's own record of that refund. */
+interface RefundNews {
+  refundId: string;
+  ours: { amount: number; currency: string };
+  claimed: { amount: number };
+  held: GatewayRefund;
 }
 
 export interface Applied {
@@ -66,6 +74,7 @@ export class WebhookEffects {
     private readonly ledger: PaymentLedger,
     private readonly refunds: RefundsService,
     private readonly gateway: RazorpayGateway,
+    private readonly audit: AuditService,
     @Optional()
     @Inject(SubscriptionPaymentHandler)
     private readonly subscriptions?: SubscriptionPaymentHandler,
@@ -79,7 +88,7 @@ export class WebhookEffects {
     if (settled.outcome !== undefined) return this.recordOnly(stored.rowId, settled.outcome);
     try {
       return await this.dataSource.transaction(async (m) => {
-        const outcome = await this.effect(m, stored.type, event, settled.payment);
+        const outcome = settled.refund ? await this.settleCheckedRefund(m, stored, settled.refund) : await this.effect(m, stored, event, settled.payment);
         if (!(await this.store.markProcessed(m, stored.rowId, outcome))) throw new AlreadyProcessed();
         return { outcome, applied: true, changed: true };
       });
@@ -102,9 +111,10 @@ export class WebhookEffects {
   private async answerWithoutEffect(
     type: string,
     event: RazorpayEvent,
-  ): Promise<{ outcome?: string; payment?: PaymentNews }> {
+  ): Promise<{ outcome?: string; payment?: PaymentNews; refund?: RefundNews }> {
     const ignored = outcomeOnReceipt(type);
     if (ignored !== undefined) return { outcome: ignored };
+    if (type === 'refund.processed' || type === 'refund.failed') return this.checkRefundAmount(event);
     if (!(type in IMPLIED)) return {};
     const p = event.payload?.payment?.entity as GatewayPayment | undefined;
     if (!isPayment(p)) return { outcome: 'ignored: malformed payment' };
@@ -114,20 +124,25 @@ export class WebhookEffects {
       [p.order_id, p.id],
     )) as { id: string; amount: number; currency: string; status: PaymentRowStatus | null }[];
     if (!found) return { outcome: 'ignored: unknown order' };
+    if (p.amount !== found.amount || p.currency !== found.currency) return this.askGateway(found, p);
     const observed = higher(IMPLIED[type], observedStatus(p))!;
     if (!movesForward(observed, found.status)) return { outcome: `unchanged (${found.status})` };
-    if (p.amount === found.amount && p.currency === found.currency) return { payment: { orderId: found.id, entity: p, observed } };
-    return this.askGateway(found.id, p, found.status);
+    return { payment: { orderId: found.id, entity: p, observed } };
   }
 
   /**
-   * An event whose amount or currency differs from our order's. The event's figures are not money we
-   * hold: the gateway's own record of the payment is fetched, and it is what the ledger records and
-   * refunds (the ledger refuses the payment and records the mismatch for admins). Unreachable gateway:
-   * thrown, so the event is retried with its backoff. A payment the gateway refuses to show (unknown
-   * id, another order): rejected, nothing moves.
+   * An event whose amount or currency differs from our order's. Its figures are not money we hold:
+   * the gateway's own record of the payment is fetched and applied instead, so the outcome is the
+   * same as when checkout's verify (which fetches it too) comes first. A capture the gateway holds for
+   * another amount is refused and refunded by the ledger; one that matches the order is kept. Either
+   * way the event's claim is recorded for admins (`webhook.amount_mismatch`). Unreachable gateway:
+   * thrown, so the event is retried with its backoff. A payment the gateway will not show (unknown
+   * id) or shows on another order: rejected, nothing moves.
    */
-  private async askGateway(orderId: string, p: GatewayPayment, current: PaymentRowStatus | null): Promise<{ outcome?: string; payment?: PaymentNews }> {
+  private async askGateway(
+    order: { id: string; amount: number; currency: string },
+    p: GatewayPayment,
+  ): Promise<{ outcome?: string; payment?: PaymentNews }> {
     let held: GatewayPayment;
     try {
       held = await this.gateway.fetchPayment(p.id);
@@ -136,10 +151,73 @@ export class WebhookEffects {
       throw new Error(`amount differs from the order; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (held.order_id !== p.order_id) return { outcome: 'rejected: amount differs from the order and the gateway shows the payment on another order' };
-    const observed = observedStatus(held);
-    if (!observed) return { outcome: `ignored: amount differs from the order; the gateway shows the payment ${held.status}` };
-    if (!movesForward(observed, current)) return { outcome: `unchanged (${current})` };
-    return { payment: { orderId, entity: held, observed, claimed: { amount: p.amount, currency: p.currency } } };
+    const claim = { order: { amount: order.amount, currency: order.currency }, event: { amount: p.amount, currency: p.currency } };
+    return { payment: { orderId: order.id, entity: held, observed: observedStatus(held), claim } };
+  }
+
+  /**
+   * A refund event for one of our refunds that names another amount than ours. Our row is never
+   * settled on the event's figure: the gateway's record of that refund is fetched; when it agrees
+   * with our amount it settles the refund, otherwise nothing is settled and admins see the
+   * difference (`refund.amount_mismatch`). Unknown at the gateway: rejected. Unreachable: retried.
+   */
+  private async checkRefundAmount(event: RazorpayEvent): Promise<{ outcome?: string; refund?: RefundNews }> {
+    const entity = event.payload?.refund?.entity as (Partial<GatewayRefund> & { notes?: { refund_id?: unknown } }) | undefined;
+    if (!entity || typeof entity.id !== 'string' || typeof entity.amount !== 'number') return {};
+    const noted = typeof entity.notes?.refund_id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(entity.notes.refund_id) ? entity.notes.refund_id : null;
+    const [ours] = (await this.dataSource.query(
+      `SELECT id, amount, currency FROM refunds WHERE gateway_refund_id = $1 OR id = $2 ORDER BY (gateway_refund_id = $1) DESC NULLS LAST LIMIT 1`,
+      [entity.id, noted],
+    )) as { id: string; amount: number; currency: string }[];
+    if (!ours || ours.amount === entity.amount) return {};
+    let held: GatewayRefund;
+    try {
+      held = await this.gateway.fetchRefund(entity.id);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') return { outcome: `rejected: refund amount differs from ours and ${err.message}` };
+      throw new Error(`refund amount differs from ours; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { refund: { refundId: ours.id, ours: { amount: ours.amount, currency: ours.currency }, claimed: { amount: entity.amount }, held } };
+  }
+
+  /** A signed event that misstated a payment: admins see what it said, what we expected and what the gateway holds. */
+  private async recordClaim(m: EntityManager, stored: StoredWebhookEvent, payment: PaymentNews): Promise<void> {
+    await this.audit.record(m, {
+      actor: null,
+      action: 'webhook.amount_mismatch',
+      entityType: 'webhook_event',
+      entityId: stored.rowId,
+      after: {
+        eventId: stored.eventId,
+        eventType: stored.type,
+        gatewayPaymentId: payment.entity.id,
+        orderId: payment.orderId,
+        expected: payment.claim!.order,
+        claimedByEvent: payment.claim!.event,
+        heldAtGateway: { amount: payment.entity.amount, currency: payment.entity.currency, status: payment.entity.status },
+      },
+    });
+  }
+
+  private async settleCheckedRefund(m: EntityManager, stored: StoredWebhookEvent, news: RefundNews): Promise<string> {
+    if (news.held.amount === news.ours.amount) {
+      return `${await this.refunds.settle(m, news.refundId, news.held, null)} (the event's amount was not ours; the gateway's record applied)`;
+    }
+    await this.audit.record(m, {
+      actor: null,
+      action: 'refund.amount_mismatch',
+      entityType: 'refund',
+      entityId: news.refundId,
+      after: {
+        refundId: news.refundId,
+        eventId: stored.eventId,
+        gatewayRefundId: news.held.id,
+        expected: news.ours,
+        claimedByEvent: news.claimed,
+        heldAtGateway: { amount: news.held.amount, currency: news.held.currency, status: news.held.status },
+      },
+    });
+    return 'rejected: the gateway refunded another amount than ours; left for an admin';
   }
 
   /** One statement: the outcome of an event without an effect. */
@@ -152,12 +230,17 @@ export class WebhookEffects {
 
   private async effect(
     m: EntityManager,
-    type: string,
+    stored: StoredWebhookEvent,
     event: RazorpayEvent,
     payment: PaymentNews | undefined,
   ): Promise<string> {
-    if (payment)
-      return (await this.ledger.apply(m, payment.orderId, payment.entity, payment.observed, null, payment.claimed)).detail;
+    const type = stored.type;
+    if (payment) {
+      if (payment.claim) await this.recordClaim(m, stored, payment);
+      if (!payment.observed) return `ignored: the gateway shows the payment ${payment.entity.status}`;
+      const detail = (await this.ledger.apply(m, payment.orderId, payment.entity, payment.observed, null)).detail;
+      return payment.claim ? `${detail} (the event's amount was not the order's; the gateway's record applied)` : detail;
+    }
     if (type === 'refund.processed' || type === 'refund.failed') {
       const refund = event.payload?.refund?.entity;
       if (!refund || typeof refund !== 'object') return 'ignored: malformed refund';
