@@ -584,10 +584,13 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
       .getMany();
     let started = 0;
     for (const payment of payments) {
+      // Nothing to give back: an e-mandate's authorisation is free, or another refund covers it already.
+      const amount = await this.refunds.refundableLeft(m, payment);
+      if (amount <= 0) continue;
       const refundId = await this.refunds.createRefund(m, {
         payment,
         bookingId: null,
-        amount: payment.amount - payment.amountRefunded,
+        amount,
         currency: payment.currency,
         reason: 'Automatic refund of the auto-pay authorisation payment: the mandate is confirmed',
         idempotencyKey: `autopay_auth_${payment.gatewayPaymentId ?? payment.id}`,
