@@ -157,6 +157,16 @@ describe('replayed faults', () => {
       expect(ok.body.data.description).toBe(description);
     });
 
+    it('bidi overrides in a name are refused; a password is a secret and keeps any character', async () => {
+      const email = `bidi.${Date.now()}@example.com`;
+      const spoof = await t.http.post('/api/v1/auth/register').send({ name: 'Asha \u202Egnp.exe', email, password: PASSWORD, phone: '+919812345678' });
+      expect(spoof.status).toBe(400);
+      expect(fieldsOf(spoof)).toEqual(['name']);
+      const password = 'Trek\t2026\u0007Ok';
+      await t.http.post('/api/v1/auth/register').send({ name: 'Asha', email, password, phone: '+919812345678' }).expect(201);
+      await t.http.post('/api/v1/auth/login').send({ email, password }).expect(200);
+    });
+
     it('the kind, in every DTO: each free-text string field says whether it is one line or several', () => {
       const undecided: string[] = [];
       let strings = 0;
@@ -243,61 +253,101 @@ describe('replayed faults', () => {
   });
 
   describe('5. a payment event whose amount differs from the order', () => {
-    async function paidOrder() {
+    async function orderFor() {
       const who = await register(t, 'traveler');
       const booking = (await t.http.post(BOOKINGS).set(who.auth).send(bookingBody(trip.id, 1)).expect(201)).body.data;
       const order = (await t.http.post(`${BOOKINGS}/${booking.id}/payments/order`).set(who.auth).expect(200)).body.data;
-      const paid = t.rzp.payOrder(order.orderId);
-      return { who, booking, order, payment: t.rzp.payments.get(paid.razorpay_payment_id)! };
+      return { who, booking, order };
     }
+    const paymentRow = async (gatewayPaymentId: string) => (await t.db.query(`SELECT * FROM payments WHERE gateway_payment_id = $1`, [gatewayPaymentId]))[0];
+    const refundsOf = (paymentId: string) => t.db.query(`SELECT amount, status FROM refunds WHERE payment_id = $1`, [paymentId]);
+    const claims = async (gatewayPaymentId: string) =>
+      (await t.db.query(`SELECT after FROM audit_logs WHERE action = 'webhook.amount_mismatch' AND after->>'gatewayPaymentId' = $1`, [gatewayPaymentId])).map(
+        (r: { after: unknown }) => r.after,
+      );
 
     for (const claimed of [100, 99_999_999]) {
-      it(`claims ${claimed} paise: refused, and the refund is what the gateway captured, not the claim; admins see the mismatch`, async () => {
-        const { booking, order, payment } = await paidOrder();
-        expect(payment.amount).toBe(order.amount);
-        const event = t.rzp.buildEvent('payment.captured', { payment: { ...payment, amount: claimed } });
-        const res = await t.rzp.sendWebhook(event);
+      it(`an event claiming ${claimed} paise for a payment the gateway holds in full: its claim is not applied, the gateway's record is, admins see it`, async () => {
+        const { booking, order } = await orderFor();
+        const paid = t.rzp.payOrder(order.orderId);
+        const payment = t.rzp.payments.get(paid.razorpay_payment_id)!;
+        const res = await t.rzp.sendWebhook(t.rzp.buildEvent('payment.captured', { payment: { ...payment, amount: claimed } }));
         expect(res.status).toBe(200);
 
-        const [row] = await t.db.query(`SELECT * FROM payments WHERE gateway_payment_id = $1`, [payment.id]);
-        expect(row.amount).toBe(order.amount);
-        const refunds = await t.db.query(`SELECT amount, status FROM refunds WHERE payment_id = $1`, [row.id]);
-        expect(refunds).toEqual([{ amount: order.amount, status: 'pending' }]);
-        expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending', payment_status: 'refund_pending' });
-
-        const [mismatch] = await auditRows(t, row.id, 'payment.amount_mismatch');
-        expect(mismatch.after).toMatchObject({
-          expected: { amount: order.amount, currency: 'INR' },
-          captured: { amount: order.amount, currency: 'INR' },
-          claimedByEvent: { amount: claimed, currency: 'INR' },
-        });
+        // The same outcome as when checkout's verify (which asks the gateway too) comes first.
+        const row = await paymentRow(payment.id);
+        expect(row).toMatchObject({ amount: order.amount, status: 'captured' });
+        expect(await refundsOf(row.id)).toEqual([]);
+        expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
+        expect(await claims(payment.id)).toEqual([
+          expect.objectContaining({ expected: { amount: order.amount, currency: 'INR' }, claimedByEvent: { amount: claimed, currency: 'INR' } }),
+        ]);
         const admin = await createStaff(t, 'admin');
-        const listed = await t.http.get(`/api/v1/admin/audit-logs?action=payment.amount_mismatch&entityId=${row.id}`).set(admin.auth).expect(200);
-        expect(listed.body.data).toHaveLength(1);
+        const listed = await t.http.get('/api/v1/admin/audit-logs?action=webhook.amount_mismatch').set(admin.auth).expect(200);
+        expect(listed.body.data.length).toBeGreaterThanOrEqual(1);
+      });
+    }
+
+    it('checkout verify first, the lying event after: the same final state, and the claim is still recorded', async () => {
+      const { who, booking, order } = await orderFor();
+      const paid = t.rzp.payOrder(order.orderId);
+      await t.http.post(`${BOOKINGS}/${booking.id}/payments/verify`).set(who.auth).send(paid).expect(200);
+      const payment = t.rzp.payments.get(paid.razorpay_payment_id)!;
+      expect((await t.rzp.sendWebhook(t.rzp.buildEvent('payment.captured', { payment: { ...payment, amount: 100 } }))).status).toBe(200);
+      const row = await paymentRow(payment.id);
+      expect(row).toMatchObject({ amount: order.amount, status: 'captured' });
+      expect(await refundsOf(row.id)).toEqual([]);
+      expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
+      expect(await claims(payment.id)).toHaveLength(1);
+    });
+
+    for (const claimed of ['truthful', 100] as const) {
+      it(`the gateway holds less than the order (a partial payment), the event ${claimed === 'truthful' ? 'says so' : 'claims 100 paise'}: refused, and what the gateway holds goes back`, async () => {
+        const { booking, order } = await orderFor();
+        const paid = t.rzp.payOrder(order.orderId, { amount: 50_000 });
+        const payment = t.rzp.payments.get(paid.razorpay_payment_id)!;
+        const amount = claimed === 'truthful' ? payment.amount : claimed;
+        expect((await t.rzp.sendWebhook(t.rzp.buildEvent('payment.captured', { payment: { ...payment, amount } }))).status).toBe(200);
+
+        const row = await paymentRow(payment.id);
+        expect(row.amount).toBe(50_000);
+        expect(await refundsOf(row.id)).toEqual([{ amount: 50_000, status: 'pending' }]);
+        expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending', payment_status: 'refund_pending' });
+        const [mismatch] = await auditRows(t, row.id, 'payment.amount_mismatch');
+        expect(mismatch.after).toMatchObject({ expected: { amount: order.amount, currency: 'INR' }, captured: { amount: 50_000, currency: 'INR' } });
 
         await t.app.get(RefundsService).processPendingRefunds();
         const atGateway = [...t.rzp.refunds.values()].filter((r) => r.payment_id === payment.id);
-        expect(atGateway.map((r) => r.amount)).toEqual([order.amount]);
+        expect(atGateway.map((r) => r.amount)).toEqual([50_000]);
       });
     }
   });
 
   describe('5b. the same kind on refunds', () => {
-    it('a refund.processed event for another amount settles our refund for our amount; admins see the difference', async () => {
-      const who = await register(t, 'traveler');
-      const booking = (await t.http.post(BOOKINGS).set(who.auth).send(bookingBody(trip.id, 1)).expect(201)).body.data;
-      const order = (await t.http.post(`${BOOKINGS}/${booking.id}/payments/order`).set(who.auth).expect(200)).body.data;
-      const paid = t.rzp.payOrder(order.orderId);
+    it('a refund.processed naming another amount for a refund the gateway never made: rejected, our refund is not settled', async () => {
+      const { order } = await (async () => {
+        const who = await register(t, 'traveler');
+        const booking = (await t.http.post(BOOKINGS).set(who.auth).send(bookingBody(trip.id, 1)).expect(201)).body.data;
+        return { order: (await t.http.post(`${BOOKINGS}/${booking.id}/payments/order`).set(who.auth).expect(200)).body.data };
+      })();
+      const paid = t.rzp.payOrder(order.orderId, { amount: 70_000 });
       const payment = t.rzp.payments.get(paid.razorpay_payment_id)!;
-      await t.rzp.sendWebhook(t.rzp.buildEvent('payment.captured', { payment: { ...payment, amount: 100 } }));
-      const [refund] = await t.db.query(`SELECT r.id FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.gateway_payment_id = $1`, [payment.id]);
+      // Our refund of what the gateway holds is refused once, so it waits (failed, retried later).
+      t.rzp.failNextRefunds(1, 'error');
+      await t.rzp.sendWebhook(t.rzp.buildEvent('payment.captured', { payment }));
+      await t.app.get(RefundsService).processPendingRefunds();
+      const [refund] = await t.db.query(`SELECT r.id, r.amount, r.status FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.gateway_payment_id = $1`, [payment.id]);
+      expect(refund).toMatchObject({ amount: 70_000, status: 'failed' });
       const entity = { id: 'rfnd_claimsless01', entity: 'refund', amount: 100, currency: 'INR', payment_id: payment.id, status: 'processed', notes: { refund_id: refund.id }, created_at: 1 };
-      expect((await t.rzp.sendWebhook(t.rzp.buildEvent('refund.processed', { refund: entity as never }))).status).toBe(200);
+      const res = await t.rzp.sendWebhook(t.rzp.buildEvent('refund.processed', { refund: entity as never }));
+      expect(res.status).toBe(200);
 
+      const [stored] = await t.db.query(`SELECT outcome FROM webhook_events WHERE event_id = $1`, [res.eventId]);
+      expect(stored.outcome).toMatch(/^rejected: refund amount differs/);
       const [row] = await t.db.query(`SELECT amount, status FROM refunds WHERE id = $1`, [refund.id]);
-      expect(row).toEqual({ amount: order.amount, status: 'processed' });
-      const [mismatch] = await auditRows(t, refund.id, 'refund.amount_mismatch');
-      expect(mismatch.after).toMatchObject({ expected: { amount: order.amount }, reported: { amount: 100 } });
+      expect(row).toEqual({ amount: 70_000, status: 'failed' });
+      const [p] = await t.db.query(`SELECT amount_refunded FROM payments WHERE gateway_payment_id = $1`, [payment.id]);
+      expect(p.amount_refunded).toBe(0);
     });
   });
 
@@ -364,6 +414,38 @@ describe('replayed faults', () => {
       await capture(setup.orderId, paid.razorpay_payment_id);
       expect(await authRefunds(paid.razorpay_payment_id)).toEqual([expect.objectContaining({ amount: setup.amount, status: 'pending' })]);
       expect(await mails(org)).toHaveLength(1);
+    });
+
+    it('an e-mandate (a free authorisation) has nothing to refund: the confirmation is applied, no refund, no error', async () => {
+      const org = await register(t, 'organizer');
+      const setup = (await t.http.post(`${AP}/setup`).set(org.auth).send({ method: 'emandate' }).expect(201)).body.data;
+      expect(setup).toMatchObject({ amount: 0, authorizationRefund: null });
+      const paid = t.rzp.payOrder(setup.orderId);
+      await t.http.post(`${AP}/verify`).set(org.auth).send(paid).expect(200);
+      await capture(setup.orderId, paid.razorpay_payment_id);
+      const tokenId = t.rzp.payments.get(paid.razorpay_payment_id)!.token_id!;
+      const token = t.rzp.confirmToken(tokenId);
+      const res = await t.rzp.sendWebhook(t.rzp.buildEvent('token.confirmed', { token }));
+      const [stored] = await t.db.query(`SELECT outcome, processed_at FROM webhook_events WHERE event_id = $1`, [res.eventId]);
+      expect(stored.processed_at).not.toBeNull();
+      expect(stored.outcome).toMatch(/mandate confirmed/);
+      expect(await authRefunds(paid.razorpay_payment_id)).toEqual([]);
+      const [sub] = await t.db.query(`SELECT token_confirmed_at FROM subscriptions WHERE organizer_id = $1`, [org.id]);
+      expect(sub.token_confirmed_at).not.toBeNull();
+    });
+
+    it('an authorisation already refunded for another reason is not refunded twice when the mandate is confirmed', async () => {
+      const org = await register(t, 'organizer');
+      const setup = (await t.http.post(`${AP}/setup`).set(org.auth).send({}).expect(201)).body.data;
+      // The gateway holds less than the authorisation order asked: the ledger refunds that at once.
+      const paid = t.rzp.payOrder(setup.orderId, { amount: setup.amount - 40 });
+      await t.http.post(`${AP}/verify`).set(org.auth).send(paid).expect(200);
+      const payment = t.rzp.payments.get(paid.razorpay_payment_id)!;
+      expect((await t.rzp.sendWebhook(t.rzp.buildEvent('payment.captured', { payment }))).status).toBe(200);
+      expect(await authRefunds(paid.razorpay_payment_id)).toEqual([expect.objectContaining({ amount: setup.amount - 40, idempotency_key: `auto_${payment.id}` })]);
+      await confirm(payment.token_id!);
+      expect(await authRefunds(paid.razorpay_payment_id)).toHaveLength(1);
+      expect(await mails(org)).toHaveLength(0);
     });
   });
 });

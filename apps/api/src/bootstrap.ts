@@ -1,4 +1,4 @@
-import { INestApplication, VersioningType } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -23,6 +23,19 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   const filter = new ErrorsFilter();
   // Off unless TRUST_PROXY names the proxies: otherwise any caller could pick its own rate-limit key.
   app.set('trust proxy', config.trustProxy);
+  if (config.trustProxy === false) {
+    // A proxy in front that nobody told us about makes every client share its address: say so once.
+    let warned = false;
+    app.use((req: Request, _res: Response, next: NextFunction) => {
+      if (!warned && req.headers['x-forwarded-for'] !== undefined) {
+        warned = true;
+        new NestLogger('TrustProxy').warn(
+          'A request came with X-Forwarded-For, which is ignored: TRUST_PROXY is unset. Behind a proxy, set it (docs/operations.md) or every client shares the proxy\'s rate limits.',
+        );
+      }
+      next();
+    });
+  }
   app.disable('x-powered-by');
   app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
     req.id = requestIdFor(req, res);

@@ -29,7 +29,7 @@ export class ParticipantDto {
   @ApiPropertyOptional({ example: 'vegetarian' })
   @IsOptional()
   @IsString()
-  @SingleLine()
+  @MultiLine()
   @MaxLength(300)
   dietaryRestrictions?: string;
 }

@@ -15,8 +15,14 @@ import { IsArray, IsObject, ValidateBy, ValidateNested, ValidationOptions } from
 const LONE_SURROGATE = /\p{Cs}/u;
 /** Control characters (C0, DEL and C1) other than TAB, LF and CR, which multi-line text may hold. */
 const STRAY_CONTROL = /[^\P{Cc}\t\n\r]/u;
-/** What a single-line field refuses on top: every control character and the Unicode line separators. */
-const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/**
+ * What a single-line field refuses on top: every control character, the Unicode line separators and
+ * the bidirectional embedding, override and isolate controls (they make a name in an email or a CSV
+ * read as something else).
+ */
+const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+/** Secrets are never stored as text (only hashed), and any character a password manager produces is the user's. */
+const SECRET_KEY = /password/i;
 
 export interface InputFault {
   field: string;
@@ -47,6 +53,7 @@ export function inputFaultAt(value: unknown, path = '', depth = 0): InputFault |
     const field = path ? `${path}.${printable(key)}` : printable(key) || 'key';
     const bad = faultOf(key, field);
     if (bad) return { field, message: `${field}: the field name ${bad.message.slice(field.length + 1)}` };
+    if (SECRET_KEY.test(key) && typeof v === 'string') continue;
     const found = inputFaultAt(v, field, depth + 1);
     if (found) return found;
   }
@@ -59,7 +66,7 @@ export const OBJECT_ITEMS = 'objectItems';
 
 /**
  * Names, titles, subjects, references, search terms: one line of text. CR, LF, TAB, any other
- * control character and U+2028/U+2029 → 400 (a CR/LF in a name would split an email header or a
+ * control character, U+2028/U+2029 and bidi overrides → 400 (a CR/LF in a name would split an email header or a
  * CSV row). Every string field of a DTO says either this or MultiLine (a spec checks).
  */
 export function SingleLine(options?: ValidationOptions): PropertyDecorator {
