@@ -7,7 +7,7 @@ import { BookingEvents } from '../booking-events';
 import { RefundRequester } from '../ports';
 import { Trip } from '../trips/trip.entity';
 import { startOfLocalDate } from '../trips/trip-time';
-import { SeatInventory } from '../trips/seat-inventory';
+import { SeatInventory, TripPriceChanged } from '../trips/seat-inventory';
 import { WaitlistService } from '../waitlist/waitlist.service';
 import { BookingParticipant } from './booking-participant.entity';
 import { Booking, BookingStatus, PaymentStatus } from './booking.entity';
@@ -79,53 +79,68 @@ export class BookingsService {
       ]);
     }
     const now = this.clock.now();
-    const result = await this.dataSource.transaction(async (m) => {
-      // One traveler's bookings on one trip are made one at a time, so the cap on unpaid holds is
-      // exact without counting under the trip's row lock, which every traveler queues on.
-      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`booking-hold:${actor.id}:${dto.tripId}`]);
-      const [{ holds }] = (await m.query(
-        `SELECT count(*)::int AS holds FROM bookings WHERE trip_id = $1 AND traveler_id = $2 AND status = 'pending'`,
-        [dto.tripId, actor.id],
-      )) as { holds: number }[];
-      if (holds >= MAX_PENDING_HOLDS_PER_TRIP) {
-        throw new DomainError('HOLD_LIMIT_REACHED', `You already hold ${holds} unpaid bookings on this trip; pay or cancel one first`);
+    // A price change between the unlocked read and the seat update is rare: start over with the new price.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.dataSource.transaction((m) => this.hold(m, actor, dto, now));
+        this.dispatcher.kick();
+        return result;
+      } catch (err) {
+        if (!(err instanceof TripPriceChanged) || attempt >= 3) throw err instanceof TripPriceChanged ? new DomainError('CONFLICT', 'The trip changed while booking; try again') : err;
       }
-      const trip = await this.seats.take(m, dto.tripId, dto.seats, now);
-      const holdMs =
-        dto.paymentMethod === 'online' ? this.config.holds.onlineMinutes * 60_000 : this.config.holds.screenshotHours * 3_600_000;
-      const booking = m.create(Booking, {
-        tripId: trip.id,
-        travelerId: actor.id,
-        organizerId: trip.organizerId,
-        seats: dto.seats,
-        unitPrice: trip.price,
-        totalAmount: trip.price * dto.seats,
-        currency: trip.currency,
-        status: 'pending',
-        paymentStatus: 'unpaid',
-        paymentMethod: dto.paymentMethod,
-        holdExpiresAt: new Date(now.getTime() + holdMs),
-        specialRequests: dto.specialRequests ?? null,
-        cancellationPolicy: STANDARD_POLICY,
-      });
-      await m.save(booking);
-      booking.participants = dto.participants.map((p) =>
-        m.create(BookingParticipant, {
-          bookingId: booking.id,
-          name: p.name,
-          phone: p.phone ?? null,
-          age: p.age ?? null,
-          dietaryRestrictions: p.dietaryRestrictions ?? null,
-        }),
-      );
-      await m.save(booking.participants);
-      await this.audit.record(m, { actor, action: 'booking.created', entityType: 'booking', entityId: booking.id, after: toBookingView(booking) });
-      await this.events.bookingChanged(m, 'booking.created', booking);
-      await this.events.tripSeats(m, trip.id, trip.seatsAvailable);
-      return toBookingView(booking, trip);
+    }
+  }
+
+  /**
+   * A new pending booking holding its seats. Everything the booking writes (its row, participants,
+   * audit, events) goes first; the seats are taken last by one conditional UPDATE, so the hot trip's
+   * row lock, which every booking on that trip queues on, is held for that statement and the commit.
+   * A failed take rolls the rest back.
+   */
+  private async hold(m: EntityManager, actor: Actor, dto: CreateBookingDto, now: Date): Promise<BookingView> {
+    // One traveler's bookings on one trip are made one at a time, so the cap on unpaid holds is
+    // exact without counting under the trip's row lock.
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`booking-hold:${actor.id}:${dto.tripId}`]);
+    const [{ holds }] = (await m.query(
+      `SELECT count(*)::int AS holds FROM bookings WHERE trip_id = $1 AND traveler_id = $2 AND status = 'pending'`,
+      [dto.tripId, actor.id],
+    )) as { holds: number }[];
+    if (holds >= MAX_PENDING_HOLDS_PER_TRIP) {
+      throw new DomainError('HOLD_LIMIT_REACHED', `You already hold ${holds} unpaid bookings on this trip; pay or cancel one first`);
+    }
+    const trip = await this.seats.bookable(m, dto.tripId, dto.seats, now);
+    const holdMs = dto.paymentMethod === 'online' ? this.config.holds.onlineMinutes * 60_000 : this.config.holds.screenshotHours * 3_600_000;
+    const booking = m.create(Booking, {
+      tripId: trip.id,
+      travelerId: actor.id,
+      organizerId: trip.organizerId,
+      seats: dto.seats,
+      unitPrice: trip.price,
+      totalAmount: trip.price * dto.seats,
+      currency: trip.currency,
+      status: 'pending',
+      paymentStatus: 'unpaid',
+      paymentMethod: dto.paymentMethod,
+      holdExpiresAt: new Date(now.getTime() + holdMs),
+      specialRequests: dto.specialRequests ?? null,
+      cancellationPolicy: STANDARD_POLICY,
     });
-    this.dispatcher.kick();
-    return result;
+    await m.save(booking);
+    booking.participants = dto.participants.map((p) =>
+      m.create(BookingParticipant, {
+        bookingId: booking.id,
+        name: p.name,
+        phone: p.phone ?? null,
+        age: p.age ?? null,
+        dietaryRestrictions: p.dietaryRestrictions ?? null,
+      }),
+    );
+    await m.save(booking.participants);
+    await this.audit.record(m, { actor, action: 'booking.created', entityType: 'booking', entityId: booking.id, after: toBookingView(booking) });
+    await this.events.bookingChanged(m, 'booking.created', booking);
+    const taken = await this.seats.take(m, trip.id, dto.seats, now, trip);
+    await this.events.tripSeats(m, trip.id, taken.seatsAvailable);
+    return toBookingView(booking, taken);
   }
 
   async list(actor: Actor, q: ListBookingsQuery): Promise<Page<BookingView>> {
@@ -171,7 +186,7 @@ export class BookingsService {
       // Lock order: the trip row, then the booking, as a trip cancellation does (TripsService.cancel).
       // Booking first, then the trip (for the seat release) deadlocked against it on PostgreSQL: 500s.
       const { tripId } = await this.findVisible(m, actor, id);
-      const trip = await m.findOneOrFail(Trip, { where: { id: tripId }, lock: { mode: 'pessimistic_write' } });
+      const trip = await m.findOneOrFail(Trip, { where: { id: tripId }, lock: { mode: 'for_no_key_update' } });
       const booking = await this.findVisible(m, actor, id, true);
       const view = await this.cancelLocked(m, actor, booking, trip, by, dto.reason ?? null);
       await this.waitlist.offerFreedSeats(m, trip.id);
@@ -270,7 +285,7 @@ export class BookingsService {
     // Trip row first, then the booking: the lock order of trip and booking cancellation (no deadlock).
     const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [id])) as { trip_id: string }[];
     if (!ref) return false;
-    await m.query(`SELECT id FROM trips WHERE id = $1 FOR UPDATE`, [ref.trip_id]);
+    await this.seats.lockTrip(m, ref.trip_id);
     const rows = returnedRows<{ trip_id: string }>(
       await m.query(
         `UPDATE bookings SET status = 'expired', seats_released_at = $2, updated_at = now()
@@ -301,7 +316,7 @@ export class BookingsService {
     // capture racing a cancellation deadlocks on PostgreSQL).
     const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [bookingId])) as { trip_id: string }[];
     if (!ref) throw DomainError.notFound('Booking');
-    await m.query(`SELECT id FROM trips WHERE id = $1 FOR UPDATE`, [ref.trip_id]);
+    await this.seats.lockTrip(m, ref.trip_id);
     const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
     if (!b) throw DomainError.notFound('Booking');
     if (b.paymentStatus === 'paid' || b.status === 'confirmed' || b.status === 'completed') return 'already_confirmed';

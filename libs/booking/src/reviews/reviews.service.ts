@@ -60,7 +60,7 @@ export class ReviewsService {
   async create(actor: Actor, tripId: string, dto: { bookingId?: string; rating: number; comment: string }) {
     try {
       return await this.dataSource.transaction(async (m) => {
-        const trip = await m.findOne(Trip, { where: { id: tripId }, lock: { mode: 'pessimistic_write' } });
+        const trip = await m.findOne(Trip, { where: { id: tripId }, lock: { mode: 'for_no_key_update' } });
         if (!trip) throw DomainError.notFound('Trip');
         const where = { tripId, travelerId: actor.id, status: 'completed' as const, ...(dto.bookingId ? { id: dto.bookingId } : {}) };
         const bookings = await m.find(Booking, { where, order: { createdAt: 'ASC' } });

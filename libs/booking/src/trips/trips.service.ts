@@ -243,7 +243,7 @@ export class TripsService {
   }
 
   private async lockOwned(m: EntityManager, actor: Actor, id: string): Promise<Trip> {
-    const trip = await m.findOne(Trip, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    const trip = await m.findOne(Trip, { where: { id }, lock: { mode: 'for_no_key_update' } });
     if (!trip || (actor.role !== 'admin' && trip.organizerId !== actor.id)) throw DomainError.notFound('Trip');
     return trip;
   }

@@ -40,7 +40,7 @@ export class WaitlistService {
   async join(actor: Actor, tripId: string, seats: number): Promise<WaitlistView> {
     try {
       return await this.dataSource.transaction(async (m) => {
-        const trip = await m.findOne(Trip, { where: { id: tripId }, lock: { mode: 'pessimistic_write' } });
+        const trip = await m.findOne(Trip, { where: { id: tripId }, lock: { mode: 'for_no_key_update' } });
         if (!trip || trip.status === 'inactive') throw DomainError.notFound('Trip');
         if (trip.status !== 'active') throw new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status}`);
         // A trip under way takes no bookings (SeatInventory.take), so a place in its line could never turn into an offer.
@@ -70,7 +70,7 @@ export class WaitlistService {
     await this.dataSource.transaction(async (m) => {
       // Locks in the order every other path takes: trip → booking → waitlist entry (a trip cancel,
       // and confirmPaid for a paid offer); any other order deadlocks against them on PostgreSQL.
-      await m.query(`SELECT id FROM trips WHERE id = $1 FOR UPDATE`, [tripId]);
+      await this.seats.lockTrip(m, tripId);
       const where = [
         { tripId, travelerId: actor.id, status: 'waiting' as const },
         { tripId, travelerId: actor.id, status: 'offered' as const },
