@@ -15,6 +15,9 @@
 #   ROUNDS             app/bare search rounds, alternating (the median is reported)  3
 #   QUIET_WAIT         seconds to wait for the (shared) machine to go idle before each run  90
 #   SKIP_BUILD=1       use the existing dist/ instead of `npx nest build`
+#   BOOKINGS_ONLY=1    only the hot-trip booking run after the seed (no bare server, no search rounds)
+#   PGBENCH=1          then pgbench bench/hot-trip-hold.sql on the same trip and concurrency (the SQL floor)
+#   SYNC_COMMIT=off    the bench database without the WAL flush per commit (a diagnostic of the locked work)
 #   SNAPSHOT=<git ref> benchmark that commit instead of the working tree: `git archive <ref>` into a
 #                      temp dir (node_modules symlinked), `npx nest build` there, run that build.
 #                      Use it while the working tree is being edited; the repository is not touched.
@@ -104,6 +107,12 @@ fi
 log "creating database $DB"
 pgexec "CREATE DATABASE \"$DB\""
 DB_CREATED=1
+if [ -n "${SYNC_COMMIT:-}" ]; then
+  # A diagnostic: synchronous_commit=off takes the WAL flush out of each commit, so what is left is
+  # the work done while the hot trip's row is locked. Never the setting the product runs with.
+  log "synchronous_commit = $SYNC_COMMIT for $DB"
+  pgexec "ALTER DATABASE \"$DB\" SET synchronous_commit = $SYNC_COMMIT"
+fi
 
 log "starting the API on 127.0.0.1:$API_PORT (migrations run at start)"
 DATABASE_URL="$DB_URL" PORT="$API_PORT" NODE_ENV=production \
@@ -118,11 +127,13 @@ API="http://127.0.0.1:$API_PORT"
 log "seeding"
 timeout 300 node bench/seed.mjs --api "$API" --db "$DB_URL" --out "$WORK/manifest.json"
 
+if [ "${BOOKINGS_ONLY:-0}" = 1 ]; then ROUNDS=0; else
 log "starting the bare node:http + pg server on 127.0.0.1:$BARE_PORT"
 DATABASE_URL="$DB_URL" PORT="$BARE_PORT" node bench/bare-search-server.mjs >"$WORK/bare.log" 2>&1 &
 BARE_PID=$!
 wait_http "http://127.0.0.1:$BARE_PORT/api/v1/health" 30
 BARE="http://127.0.0.1:$BARE_PORT"
+fi
 
 SEARCH_LIMIT=$((SEARCH_DURATION + QUIET_WAIT + 60))
 for r in $(seq 1 "$ROUNDS"); do
@@ -140,7 +151,22 @@ BARE_PID=""
 
 log "bookings: hot trip, $CONNECTIONS connections, up to ${BOOKINGS_DURATION} s or sold out"
 timeout $((BOOKINGS_DURATION + QUIET_WAIT + 300)) node bench/bookings.mjs --api "$API" --db "$DB_URL" --manifest "$WORK/manifest.json" \
-  --pid "$API_PID" --connections "$CONNECTIONS" --duration "$BOOKINGS_DURATION" --quiet-wait "$QUIET_WAIT" >"$WORK/bookings.summary.json" || BOOKINGS_RC=$?
+  --pid "$API_PID" --connections "$CONNECTIONS" --duration "$BOOKINGS_DURATION" --quiet-wait "$QUIET_WAIT" \
+  --label "bookings${BOOKINGS_ONLY:+-$COMMIT}" >"$WORK/bookings.summary.json" || BOOKINGS_RC=$?
+
+if [ "${PGBENCH:-0}" = 1 ]; then
+  # The same hold transaction in bare SQL on the same trip at the same concurrency: the floor.
+  stop_pid "$API_PID"
+  API_PID=""
+  IDS=$(psql "$DB_URL" -Atc "UPDATE trips SET capacity = 10000000 WHERE id = '$(node -p "require('$WORK/manifest.json').hotTrip.id")'
+    RETURNING '''' || id || ''' ''' || organizer_id || ''' ''' || (SELECT id FROM users WHERE role = 'traveler' LIMIT 1) || ''''")
+  read -r TRIP_ID ORG_ID TRAVELER_ID <<<"$IDS"
+  log "pgbench: $CONNECTIONS clients, ${BOOKINGS_DURATION} s, bench/hot-trip-hold.sql"
+  pgbench -n -c "$CONNECTIONS" -j 2 -T "$BOOKINGS_DURATION" -r -f bench/hot-trip-hold.sql \
+    -D trip="$TRIP_ID" -D organizer="$ORG_ID" -D traveler="$TRAVELER_ID" "$DB_URL" >"$WORK/pgbench.txt" 2>&1 || log "pgbench failed: $(tail -3 "$WORK/pgbench.txt")"
+  cp "$WORK/pgbench.txt" "$RESULTS/pgbench-hot-trip-$COMMIT.txt"
+  grep -E '^(latency average|tps)' "$WORK/pgbench.txt" >&2 || true
+fi
 
 WORK="$WORK" RESULTS="$RESULTS" DB="$DB" COMMIT="$COMMIT" node --input-type=module -e '
   import { readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -165,6 +191,14 @@ WORK="$WORK" RESULTS="$RESULTS" DB="$DB" COMMIT="$COMMIT" node --input-type=modu
       non2xxTotal: rs.reduce((a, r) => a + r.non2xx + r.errors, 0),
     };
   };
+  if (!runs.length) {
+    const b = read("bookings.summary.json");
+    writeFileSync(`${process.env.RESULTS}/summary-bookings-${process.env.COMMIT}.json`, JSON.stringify({ date: new Date().toISOString(), commit: process.env.COMMIT,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model }, bookings: b }, null, 2));
+    console.log(`bookings: ${b.bookingsPerSec} bookings/s, 201 p50 ${b.latencyMs.created201.p50} ms p99 ${b.latencyMs.created201.p99} ms, all p99 ${b.latencyMs.all?.p99} ms, statuses ${JSON.stringify(b.statuses)}, sold out ${b.soldOut} after ${b.soldOutAfterS} s`);
+    console.log(`oversell: ${b.oversell.oversell} (seats_booked ${b.oversell.seatsBooked} = sold ${b.oversell.soldPendingOrConfirmed}: ${b.oversell.seatsBookedMatchesSold}); other processes ${b.machine.foreignCoresDuringRun} cores`);
+    process.exit(0);
+  }
   const app = side("app"), bare = side("bare");
   const bookings = read("bookings.summary.json");
   const first = runs.find((r) => r.variants);
