@@ -419,6 +419,11 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     return Object.fromEntries(rows.map((r) => [r.id, r.status]));
   }
 
+  async function suspendedBy(): Promise<Record<string, string | null>> {
+    const rows: { id: string; by: string | null }[] = await t.db.query(`SELECT id, suspended_by_subscription_id AS by FROM trips WHERE organizer_id = $1`, [org.id]);
+    return Object.fromEntries(rows.map((r) => [r.id, r.by]));
+  }
+
   it('three failed charges a day apart suspend the plan and hide the active trips; bookings stay valid', async () => {
     const sub = await subRow(t, org);
     t.rzp.setRecurringOutcome('fail');
@@ -449,6 +454,10 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     expect(booking).toMatchObject({ status: 'confirmed', paymentStatus: 'paid' });
     expect(await emails(t, org, 'subscription.suspended')).toHaveLength(1);
     expect(await auditRows(t, trips[0].id, 'trip.deactivated')).toHaveLength(1);
+    // The state lives in tables, not in audit rows: which trips this suspension hid, which failures counted.
+    expect(await suspendedBy()).toEqual({ [trips[0].id]: sub.id, [trips[1].id]: sub.id, [ownHidden.id]: null });
+    const failures = await t.db.query(`SELECT key, cycle_id FROM subscription_charge_failures WHERE subscription_id = $1`, [sub.id]);
+    expect(failures).toHaveLength(3);
     const [cycle] = await cyclesOf(t, sub.id);
     expect(cycle).toMatchObject({ status: 'failed', attempts: 3 });
     expect(await cycleOrdersOf(t, sub.id)).toHaveLength(1);
@@ -486,6 +495,7 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     expect(await status(t, org)).toMatchObject({ status: 'active', failedAttempts: 0, suspendedAt: null, currentPeriodEnd: periodEnd, nextChargeAt: periodEnd });
     // The two trips the suspension hid are back; the one the organizer had hidden stays hidden.
     expect(await tripStatuses()).toEqual({ [trips[0].id]: 'active', [trips[1].id]: 'active', [ownHidden.id]: 'inactive' });
+    expect(await suspendedBy()).toEqual({ [trips[0].id]: null, [trips[1].id]: null, [ownHidden.id]: null });
     expect(await auditRows(t, trips[1].id, 'trip.reactivated')).toHaveLength(1);
     expect(await auditRows(t, sub.id, 'subscription.reactivated')).toHaveLength(1);
     await t.http.post('/api/v1/trips').set(org.auth).send(tripBody(t)).expect(201);

@@ -6,13 +6,14 @@ import { BookingsService } from './bookings/bookings.service';
 import { OrganizerController } from './organizer.controller';
 import { ReviewsService } from './reviews/reviews.service';
 import { SeatInventory } from './trips/seat-inventory';
+import { TripListings } from './trips/trip-listings';
 import { TripsController } from './trips/trips.controller';
 import { TripsService } from './trips/trips.service';
 import { WaitlistService } from './waitlist/waitlist.service';
 
 @Module({
   controllers: [TripsController, BookingsController, OrganizerController],
-  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor],
-  exports: [BookingsService, TripsService],
+  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings],
+  exports: [BookingsService, TripsService, TripListings],
 })
 export class BookingModule {}

@@ -4,6 +4,7 @@ export { Booking, BookingStatus, PaymentStatus, PaymentMethod } from './bookings
 export { BookingParticipant } from './bookings/booking-participant.entity';
 export { BookingsService, BookingView, ConfirmOutcome, toBookingView } from './bookings/bookings.service';
 export { TripsService, TripView } from './trips/trips.service';
+export { TripListings } from './trips/trip-listings';
 export { RefundRequester, RefundRequest, ListingPolicy } from './ports';
 export { startOfLocalDate, localDate } from './trips/trip-time';
 

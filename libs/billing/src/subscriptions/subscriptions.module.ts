@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ListingPolicy } from '@trektribe/booking';
+import { BookingModule, ListingPolicy } from '@trektribe/booking';
 import { SubscriptionPaymentHandler } from '../ports';
 import { AutoPayController } from './auto-pay.controller';
 import { SubscriptionChargeRun } from './subscription-charge-run';
@@ -13,6 +13,7 @@ import { SubscriptionsService } from './subscriptions.service';
  * bindings (and the job services) reachable everywhere; RazorpayGateway comes from it too.
  */
 @Module({
+  imports: [BookingModule],
   controllers: [AutoPayController],
   providers: [
     SubscriptionsService,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
-import { ListingPolicy } from '@trektribe/booking';
+import { ListingPolicy, TripListings } from '@trektribe/booking';
 import { AuditActor, AuditService, Clock, DomainError, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
 import { randomBytes } from 'node:crypto';
@@ -94,7 +94,7 @@ const INSERT_ALL = `
  * Every state change happens with the subscription row locked (always locked before its cycle row),
  * is audited, and emits `subscription.updated` to `user:<organizerId>` through the outbox. Outcomes
  * are idempotent and order-independent: a paid cycle ignores later failures, a failure is counted once
- * per gateway payment (its audit row is the dedupe record), a repeated payment changes nothing.
+ * per gateway payment (subscription_charge_failures is the dedupe record), a repeated payment changes nothing.
  */
 @Injectable()
 export class SubscriptionsService implements SubscriptionPaymentHandler, ListingPolicy {
@@ -108,6 +108,7 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
     private readonly refunds: RefundsService,
+    private readonly listings: TripListings,
   ) {}
 
   // ------------------------------------------------------------------------------------------------
@@ -395,11 +396,14 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     gatewayPaymentId: string | null = null,
   ): Promise<FailureResult> {
     if (cycle.status === 'paid') return 'ignored';
-    const seen = (await m.query(
-      `SELECT 1 FROM audit_logs WHERE entity_type = 'subscription_charge' AND entity_id = $1 AND action = 'subscription.charge_failed' LIMIT 1`,
-      [key],
-    )) as unknown[];
-    if (seen.length > 0) return 'duplicate';
+    const counted = returnedRows<{ key: string }>(
+      await m.query(
+        `INSERT INTO subscription_charge_failures (key, subscription_id, cycle_id, gateway_payment_id, reason)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING RETURNING key`,
+        [key.slice(0, 120), sub.id, cycle.id, gatewayPaymentId, reason.slice(0, 500)],
+      ),
+    );
+    if (counted.length === 0) return 'duplicate';
     const now = this.clock.now();
     await this.audit.record(m, {
       actor: null,
@@ -609,50 +613,14 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     sub.suspendedAt = now;
     sub.nextChargeAt = null;
     await this.persistSub(m, sub);
-    const tripIds = returnedRows<{ id: string }>(
-      await m.query(`UPDATE trips SET status = 'inactive', updated_at = now() WHERE organizer_id = $1 AND status = 'active' RETURNING id`, [sub.organizerId]),
-    ).map((r) => r.id);
-    for (const id of tripIds) {
-      await this.audit.record(m, {
-        actor: null,
-        action: 'trip.deactivated',
-        entityType: 'trip',
-        entityId: id,
-        before: { status: 'active' },
-        after: { status: 'inactive', reason: 'subscription_suspended', subscriptionId: sub.id },
-      });
-    }
-    // The suspension's audit row is also the record of which trips it hid (read back by restoreTrips).
+    const tripIds = await this.listings.suspendForOrganizer(m, sub.organizerId, sub.id);
     await this.recordChange(m, sub, before, 'subscription.suspended', null, { reason, deactivatedTripIds: tripIds });
     await this.mail(m, sub.organizerId, (name) => subscriptionEmails.suspended(name, sub.amount, tripIds.length), `sub-suspended:${sub.id}:${now.toISOString()}`);
   }
 
-  /** Lists again the trips the last suspension hid and that are still inactive (not cancelled or changed since). */
-  private async restoreTrips(m: EntityManager, sub: Subscription): Promise<string[]> {
-    const [row] = (await m.query(
-      `SELECT after FROM audit_logs WHERE entity_type = 'subscription' AND entity_id = $1 AND action = 'subscription.suspended'
-        ORDER BY created_at DESC, id DESC LIMIT 1`,
-      [sub.id],
-    )) as { after: { deactivatedTripIds?: unknown } | null }[];
-    const ids = Array.isArray(row?.after?.deactivatedTripIds) ? (row.after.deactivatedTripIds as string[]) : [];
-    if (ids.length === 0) return [];
-    const restored = returnedRows<{ id: string }>(
-      await m.query(
-        `UPDATE trips SET status = 'active', updated_at = now() WHERE id = ANY($1::uuid[]) AND organizer_id = $2 AND status = 'inactive' RETURNING id`,
-        [ids, sub.organizerId],
-      ),
-    ).map((r) => r.id);
-    for (const id of restored) {
-      await this.audit.record(m, {
-        actor: null,
-        action: 'trip.reactivated',
-        entityType: 'trip',
-        entityId: id,
-        before: { status: 'inactive' },
-        after: { status: 'active', reason: 'subscription_reactivated', subscriptionId: sub.id },
-      });
-    }
-    return restored;
+  /** Lists again the trips the suspension hid and that are still inactive (not cancelled or changed since). */
+  private restoreTrips(m: EntityManager, sub: Subscription): Promise<string[]> {
+    return this.listings.restoreForSubscription(m, sub.organizerId, sub.id);
   }
 
   /**

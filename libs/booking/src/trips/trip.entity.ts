@@ -31,6 +31,7 @@ export interface ItineraryDay {
 @Index('idx_trips_difficulty', ['difficultyLevel'])
 @Index('idx_trips_rating', ['ratingAvg'])
 @Index('idx_trips_created', ['createdAt'])
+@Index('idx_trips_suspended_by', ['suspendedBySubscriptionId'], { where: '"suspended_by_subscription_id" IS NOT NULL' })
 // Created by hand in the migration (GIN and expression indexes TypeORM cannot describe):
 @Index('idx_trips_search', { synchronize: false })
 @Index('idx_trips_categories', { synchronize: false })
@@ -107,6 +108,10 @@ export class Trip {
 
   @Column({ name: 'search_vector', type: 'tsvector', nullable: true, select: false, insert: false, update: false })
   searchVector?: string;
+
+  /** Set while the organizer's suspended subscription hides this trip (TripListings); cleared when it is listed again or its status is changed by hand. */
+  @Column({ name: 'suspended_by_subscription_id', type: 'uuid', nullable: true })
+  suspendedBySubscriptionId: string | null;
 
   @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
   cancelledAt: Date | null;

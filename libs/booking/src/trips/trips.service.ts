@@ -129,6 +129,8 @@ export class TripsService {
       const next = { ...trip, ...changes };
       if (changes.startDate || changes.endDate || changes.timezone) this.assertDates(next.startDate, next.endDate, next.timezone);
       Object.assign(trip, changes);
+      // A status set by hand is the owner's decision: a later subscription payment does not undo it.
+      if (changes.status !== undefined) trip.suspendedBySubscriptionId = null;
       await m.save(trip);
       await this.audit.record(m, { actor, action: 'trip.updated', entityType: 'trip', entityId: trip.id, before, after: toTripView(trip) });
       if (changes.capacity !== undefined && changes.capacity !== before.capacity) {
@@ -151,6 +153,7 @@ export class TripsService {
       if (trip.status === 'completed') throw new DomainError('INVALID_STATE', 'A completed trip cannot be cancelled');
       const before = toTripView(trip);
       trip.status = 'cancelled';
+      trip.suspendedBySubscriptionId = null;
       trip.cancelledAt = this.clock.now();
       trip.cancelReason = reason ?? null;
       await m.save(trip);

@@ -4,6 +4,7 @@ import { WebhookQueue1795265139075 } from './1795265139075-WebhookQueue';
 import { Bookings1795249776798 } from './1795249776798-Bookings';
 import { Initial1795249261978 } from './1795249261978-Initial';
 import { MandateConfirmed1795962049869 } from './1795962049869-MandateConfirmed';
+import { StateInTables1795964282154 } from './1795964282154-StateInTables';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Billing1795250362869,
   WebhookQueue1795265139075,
   MandateConfirmed1795962049869,
+  StateInTables1795964282154,
 ];
