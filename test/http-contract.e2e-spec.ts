@@ -2,6 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { PATH_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY, ROLES_KEY } from '@trektribe/common';
+import { getMetadataStorage } from 'class-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorsFilter } from '../apps/api/src/http/errors.filter';
 import { createStaff, register, startTestApp, TestApp } from './support/app';
@@ -104,6 +105,21 @@ describe('the HTTP contract', () => {
     const doc = (await t.http.get('/api/docs-json').expect(200)).body;
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.RegisterDto.properties.email.example).toBe('asha@example.com');
+  });
+
+  it('names every schema once: each route shows its own body (the checkout verify route, the Razorpay fields)', async () => {
+    const doc = (await t.http.get('/api/docs-json').expect(200)).body;
+    const bodyOf = (path: string) => {
+      const ref: string = doc.paths[path].post.requestBody.content['application/json'].schema.$ref;
+      return doc.components.schemas[ref.split('/').pop()!].properties;
+    };
+    expect(Object.keys(bodyOf('/api/v1/bookings/{id}/payments/verify'))).toEqual(['razorpay_order_id', 'razorpay_payment_id', 'razorpay_signature']);
+    expect(Object.keys(bodyOf('/api/v1/bookings/{id}/verify-payment'))).toEqual(['approve', 'note']);
+    // Two DTO classes with one name collide in the document: the second silently replaces the first.
+    const names = new Map<string, number>();
+    const storage = getMetadataStorage() as unknown as { validationMetadatas: Map<{ name: string }, unknown[]> };
+    for (const target of storage.validationMetadatas.keys()) names.set(target.name, (names.get(target.name) ?? 0) + 1);
+    expect([...names].filter(([, n]) => n > 1).map(([name]) => name)).toEqual([]);
   });
 
   it('never leaks internals in a 500', () => {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger
 import { Actor, CurrentUser } from '@trektribe/auth';
 import { Idempotent, Roles } from '@trektribe/common';
 import { CheckoutService } from './checkout.service';
-import { VerifyPaymentDto } from './payment.dto';
+import { VerifyCheckoutDto } from './payment.dto';
 
 @ApiTags('bookings')
 @ApiBearerAuth()
@@ -26,7 +26,7 @@ export class CheckoutController {
   @Idempotent()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Checkout’s answer: signature, amount and currency checked; the booking is confirmed once' })
-  verify(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: VerifyPaymentDto) {
+  verify(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: VerifyCheckoutDto) {
     return this.checkout.verify(actor, id, dto);
   }
 }

@@ -10,7 +10,7 @@ import { PaymentLedger, observedStatus } from './payment-ledger.service';
 import { PaymentOrder } from './payment-order.entity';
 import { Payment } from './payment.entity';
 import { CheckoutOrderView, PaymentView, toCheckoutOrderView, toPaymentView } from './payment-views';
-import { VerifyPaymentDto } from './payment.dto';
+import { VerifyCheckoutDto } from './payment.dto';
 
 /** Razorpay's minimum order amount: ₹1. */
 const MIN_ORDER_PAISE = 100;
@@ -102,7 +102,7 @@ export class CheckoutService {
    * the payment is fetched from the gateway and must be for that order, amount and currency. The
    * payment is recorded through the same ledger as webhooks, so a racing webhook confirms once.
    */
-  async verify(actor: Actor, bookingId: string, dto: VerifyPaymentDto): Promise<VerifyResult> {
+  async verify(actor: Actor, bookingId: string, dto: VerifyCheckoutDto): Promise<VerifyResult> {
     this.assertConfigured();
     const booking = await this.bookings.findVisible(this.dataSource.manager, actor, bookingId);
     const order = await this.dataSource.getRepository(PaymentOrder).findOne({

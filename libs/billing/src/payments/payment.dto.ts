@@ -7,7 +7,7 @@ export const PAYMENT_ROW_STATUSES: PaymentRowStatus[] = ['authorized', 'captured
 export const PAYMENT_METHODS = ['online', 'screenshot', 'recurring'] as const;
 
 /** The three fields checkout.js hands the client after a successful payment (Razorpay's own names). */
-export class VerifyPaymentDto {
+export class VerifyCheckoutDto {
   @ApiProperty({ example: 'order_NZx3kQe1r8Wq2P' })
   @IsString()
   @MaxLength(64)

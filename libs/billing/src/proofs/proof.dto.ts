@@ -23,7 +23,7 @@ export class UploadProofForm extends UploadProofDto {
   file: unknown;
 }
 
-export class VerifyPaymentDto {
+export class ReviewProofDto {
   @ApiProperty({ description: 'true: the money arrived, confirm the booking; false: reject the proof' })
   @IsBoolean()
   approve: boolean;

@@ -5,7 +5,7 @@ import { Actor, CurrentUser } from '@trektribe/auth';
 import { DomainError, Idempotent, Roles } from '@trektribe/common';
 import type { Response } from 'express';
 import { memoryStorage } from 'multer';
-import { MAX_PROOF_BYTES, PendingVerificationsQuery, UploadProofDto, UploadProofForm, VerifyPaymentDto } from './proof.dto';
+import { MAX_PROOF_BYTES, PendingVerificationsQuery, UploadProofDto, UploadProofForm, ReviewProofDto } from './proof.dto';
 import { ProofsService, UploadedProof } from './proofs.service';
 
 @ApiTags('payment proofs')
@@ -75,7 +75,7 @@ export class PaymentProofsController {
   @Idempotent()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat-safe decision for 24 h' })
   @ApiOperation({ summary: "The trip's organizer approves (booking confirmed) or rejects (hold resumes for 24 h) the pending proof" })
-  verify(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: VerifyPaymentDto) {
+  verify(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: ReviewProofDto) {
     return this.proofs.verify(actor, id, dto);
   }
 }

@@ -10,7 +10,7 @@ import { Payment } from '../payments/payment.entity';
 import { Refund } from '../refunds/refund.entity';
 import { detectProofType } from './file-type';
 import { PaymentProof } from './payment-proof.entity';
-import { MAX_PROOF_BYTES, PendingVerificationsQuery, VerifyPaymentDto } from './proof.dto';
+import { MAX_PROOF_BYTES, PendingVerificationsQuery, ReviewProofDto } from './proof.dto';
 import { ProofStorage } from './proof-storage';
 
 /** A rejected proof gives the traveler this long to upload another before the seats go. */
@@ -266,7 +266,7 @@ export class ProofsService {
    * cancelled meanwhile, the money is still recorded and a manual refund falls due. Reject: the
    * traveler is told why and gets 24 h to try again.
    */
-  async verify(actor: Actor, bookingId: string, dto: VerifyPaymentDto) {
+  async verify(actor: Actor, bookingId: string, dto: ReviewProofDto) {
     const result = await this.dataSource.transaction(async (m) => {
       const now = this.clock.now();
       const booking = await this.bookings.findVisible(m, actor, bookingId, true);
