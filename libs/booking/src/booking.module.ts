@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { IdempotencyInterceptor } from '@trektribe/common';
 import { BookingEvents } from './booking-events';
 import { BookingsController } from './bookings/bookings.controller';
+import { BookingPayments } from './bookings/booking-payments';
 import { BookingsService } from './bookings/bookings.service';
 import { OrganizerController } from './organizer.controller';
 import { ReviewsService } from './reviews/reviews.service';
@@ -13,7 +14,7 @@ import { WaitlistService } from './waitlist/waitlist.service';
 
 @Module({
   controllers: [TripsController, BookingsController, OrganizerController],
-  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings],
-  exports: [BookingsService, TripsService, TripListings],
+  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments],
+  exports: [BookingsService, TripsService, TripListings, BookingPayments],
 })
 export class BookingModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
-import { Booking, BookingsService } from '@trektribe/booking';
+import { Booking, BookingPayments, BookingsService } from '@trektribe/booking';
 import { AuditService, Clock, formatInr } from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { EntityManager } from 'typeorm';
@@ -61,6 +61,7 @@ export class PaymentLedger {
 
   constructor(
     private readonly bookings: BookingsService,
+    private readonly bookingPayments: BookingPayments,
     private readonly refunds: RefundsService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -149,10 +150,7 @@ export class PaymentLedger {
     if (order.purpose !== 'booking') return this.applySubscription(m, order, row, p, observed);
     if (observed === 'captured') return this.onBookingCaptured(m, order, row, p, actor);
     if (observed === 'failed') {
-      const b = await m.findOne(Booking, { where: { id: order.bookingId! } });
-      if (b && b.status === 'pending' && b.paymentStatus === 'unpaid') {
-        await this.bookings.setPaymentStatus(m, b.id, 'failed', actor, 'booking.payment_failed');
-      }
+      await this.bookingPayments.markFailed(m, order.bookingId!, actor);
       return { kind: 'failed', detail: 'failed', payment: row };
     }
     return { kind: 'authorized', detail: 'authorized (awaiting capture)', payment: row };
@@ -242,8 +240,9 @@ export class PaymentLedger {
         actor: null,
       });
     }
+    // A booking that was not paid (or failed) now waits for this money to go back; a paid one keeps its status.
     if (booking && (booking.paymentStatus === 'unpaid' || booking.paymentStatus === 'failed')) {
-      await this.bookings.setPaymentStatus(m, booking.id, 'refund_pending', null, 'booking.payment_refund_pending');
+      await this.bookingPayments.markRefundPending(m, booking.id, null, 'booking.payment_refund_pending');
     }
     if (booking) {
       const [u] = (await m.query(

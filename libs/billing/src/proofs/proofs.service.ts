@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
-import { Booking, BookingsService, ConfirmOutcome, toBookingView } from '@trektribe/booking';
+import { Booking, BookingPayments, BookingsService, ConfirmOutcome, toBookingView } from '@trektribe/booking';
 import { AuditService, Clock, DomainError, formatInr, offsetOf, Page, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
 import { createHash } from 'node:crypto';
@@ -92,6 +92,7 @@ export class ProofsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bookings: BookingsService,
+    private readonly bookingPayments: BookingPayments,
     private readonly storage: ProofStorage,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
@@ -361,7 +362,7 @@ export class ProofsService {
     });
     // A confirmed booking keeps its own payment status: this refund is of a second payment.
     if (outcome !== 'already_confirmed') {
-      await this.bookings.setPaymentStatus(m, booking.id, 'refund_pending', actor, 'booking.refund_due');
+      await this.bookingPayments.markRefundPending(m, booking.id, actor, 'booking.refund_due');
     }
     const [traveler] = (await m.query(`SELECT name, email FROM users WHERE id = $1`, [booking.travelerId])) as { name: string; email: string }[];
     if (traveler) {

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { Actor } from '@trektribe/auth';
-import { Booking, BookingsService, PaymentStatus, RefundRequest, RefundRequester } from '@trektribe/booking';
+import { Booking, BookingPayments, RefundRequest, RefundRequester } from '@trektribe/booking';
 import { AuditService, Clock, DomainError, formatInr, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
 import { createHash } from 'node:crypto';
@@ -57,7 +56,6 @@ interface NewRefund {
 @Injectable()
 export class RefundsService extends RefundRequester implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RefundsService.name);
-  private bookings!: BookingsService;
   private running: Promise<RefundRunResult> | undefined;
   private kicked = false;
   private stopping = false;
@@ -81,14 +79,12 @@ export class RefundsService extends RefundRequester implements OnModuleInit, OnM
     private readonly clock: Clock,
     private readonly outbox: OutboxService,
     private readonly dispatcher: OutboxDispatcher,
-    private readonly moduleRef: ModuleRef,
+    private readonly bookingPayments: BookingPayments,
   ) {
     super();
   }
 
   onModuleInit(): void {
-    // BookingsService depends on this class (through RefundRequester): look it up once both exist.
-    this.bookings = this.moduleRef.get(BookingsService, { strict: false });
     (this.dataSource.subscribers as EntitySubscriberInterface[]).push(this.commitHook);
   }
 
@@ -446,8 +442,7 @@ export class RefundsService extends RefundRequester implements OnModuleInit, OnM
       )) as { total: string }[];
       full = Number(done.total) >= b.totalAmount;
     }
-    const status: PaymentStatus = full ? 'refunded' : 'partially_refunded';
-    await this.bookings.setPaymentStatus(m, bookingId, status, null, `booking.${status}`);
+    await this.bookingPayments.markRefunded(m, bookingId, full);
   }
 
   private async notifyProcessed(m: EntityManager, r: Refund): Promise<void> {

@@ -10,45 +10,15 @@ import { startOfLocalDate } from '../trips/trip-time';
 import { SeatInventory, TripPriceChanged } from '../trips/seat-inventory';
 import { WaitlistService } from '../waitlist/waitlist.service';
 import { BookingParticipant } from './booking-participant.entity';
-import { Booking, BookingStatus, PaymentStatus } from './booking.entity';
+import { Booking, BookingStatus } from './booking.entity';
 import { CancelBookingDto, CreateBookingDto, ListBookingsQuery } from './booking.dto';
 import { CancelledBy, refundDue, STANDARD_POLICY } from './cancellation-policy';
+import { BookingView, toBookingView } from './booking-view';
 
 /** No hoarding: how many unpaid holds one traveler may keep on one trip at a time. */
 export const MAX_PENDING_HOLDS_PER_TRIP = 2;
 const EXPIRY_BATCH = 100;
 
-export function toBookingView(b: Booking, trip?: Pick<Trip, 'title' | 'startDate' | 'endDate' | 'destination'>) {
-  return {
-    id: b.id,
-    tripId: b.tripId,
-    travelerId: b.travelerId,
-    organizerId: b.organizerId,
-    seats: b.seats,
-    unitPrice: b.unitPrice,
-    totalAmount: b.totalAmount,
-    currency: b.currency,
-    status: b.status,
-    paymentStatus: b.paymentStatus,
-    paymentMethod: b.paymentMethod,
-    holdExpiresAt: b.holdExpiresAt,
-    specialRequests: b.specialRequests,
-    cancellationPolicy: b.cancellationPolicy,
-    refundAmount: b.refundAmount,
-    cancelledAt: b.cancelledAt,
-    cancelReason: b.cancelReason,
-    cancelledByRole: b.cancelledByRole,
-    confirmedAt: b.confirmedAt,
-    completedAt: b.completedAt,
-    createdAt: b.createdAt,
-    updatedAt: b.updatedAt,
-    ...(b.participants
-      ? { participants: b.participants.map((p) => ({ name: p.name, phone: p.phone, age: p.age, dietaryRestrictions: p.dietaryRestrictions })) }
-      : {}),
-    ...(trip ? { trip: { title: trip.title, destination: trip.destination, startDate: trip.startDate, endDate: trip.endDate } } : {}),
-  };
-}
-export type BookingView = ReturnType<typeof toBookingView>;
 
 /** What happened when a payment arrived for a booking (see confirmPaid). */
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'seats_gone' | 'booking_cancelled';
@@ -68,9 +38,9 @@ export class BookingsService {
   ) {}
 
   /**
-   * Takes the seats and creates a pending booking that holds them until `holdExpiresAt`. The seat
-   * count moves only through the conditional UPDATE (which also row-locks the trip until commit),
-   * and the CHECK on trips backs it: two travelers can never get the last seat.
+   * A pending booking that holds its seats until `holdExpiresAt` (see hold). The seat count moves
+   * only through the conditional UPDATE (which also row-locks the trip until commit), and the CHECK
+   * on trips backs it: two travelers can never get the last seat.
    */
   async create(actor: Actor, dto: CreateBookingDto): Promise<BookingView> {
     if (dto.participants.length !== dto.seats) {
@@ -386,17 +356,6 @@ export class BookingsService {
     await this.audit.record(m, { actor, action: 'booking.proof_rejected', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
     await this.events.bookingChanged(m, 'booking.updated', b);
     return b;
-  }
-
-  /** Billing moves refund and payment state; booking keeps the record and tells the clients. */
-  async setPaymentStatus(m: EntityManager, bookingId: string, status: PaymentStatus, actor: Actor | null, action: string): Promise<void> {
-    const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
-    if (!b || b.paymentStatus === status) return;
-    const before = toBookingView(b);
-    b.paymentStatus = status;
-    await m.save(b);
-    await this.audit.record(m, { actor, action, entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
-    await this.events.bookingChanged(m, 'booking.updated', b);
   }
 
   /** 00:30 IST: trips whose end date has passed are completed, with their confirmed bookings. */
