@@ -156,6 +156,38 @@ export class PaymentLedger {
     return { kind: 'authorized', detail: 'authorized (awaiting capture)', payment: row };
   }
 
+  /**
+   * A screenshot payment an organizer approved: the money is in the organizer's account, so it is
+   * recorded as captured at once (no gateway id). The caller (proofs) then lets the booking decide.
+   */
+  async recordScreenshotPayment(
+    m: EntityManager,
+    p: { bookingId: string; payerId: string; amount: number; currency: string; proofId: string; capturedAt: Date; actor: Actor },
+  ): Promise<Payment> {
+    const payment = m.create(Payment, {
+      orderId: null,
+      bookingId: p.bookingId,
+      subscriptionId: null,
+      payerId: p.payerId,
+      method: 'screenshot',
+      gatewayPaymentId: null,
+      amount: p.amount,
+      currency: p.currency,
+      status: 'captured',
+      amountRefunded: 0,
+      capturedAt: p.capturedAt,
+    });
+    await m.save(payment);
+    await this.audit.record(m, {
+      actor: p.actor,
+      action: 'payment.captured',
+      entityType: 'payment',
+      entityId: payment.id,
+      after: { bookingId: p.bookingId, method: 'screenshot', amount: payment.amount, currency: payment.currency, proofId: p.proofId },
+    });
+    return payment;
+  }
+
   private async applySubscription(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, observed: ObservedStatus): Promise<ApplyResult> {
     const handler = this.subscriptions!;
     if (observed === 'captured') return { kind: 'subscription', detail: `subscription: ${await handler.onOrderPaid(m, order, p)}`, payment: row };

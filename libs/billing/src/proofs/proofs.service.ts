@@ -6,8 +6,9 @@ import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { DataSource, EntityManager } from 'typeorm';
-import { Payment } from '../payments/payment.entity';
+import { PaymentLedger } from '../payments/payment-ledger.service';
 import { Refund } from '../refunds/refund.entity';
+import { RefundsService } from '../refunds/refunds.service';
 import { detectProofType } from './file-type';
 import { PaymentProof } from './payment-proof.entity';
 import { MAX_PROOF_BYTES, PendingVerificationsQuery, ReviewProofDto } from './proof.dto';
@@ -93,6 +94,8 @@ export class ProofsService {
     private readonly dataSource: DataSource,
     private readonly bookings: BookingsService,
     private readonly bookingPayments: BookingPayments,
+    private readonly refunds: RefundsService,
+    private readonly ledger: PaymentLedger,
     private readonly storage: ProofStorage,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
@@ -306,26 +309,14 @@ export class ProofsService {
     proof: PaymentProof,
     now: Date,
   ): Promise<{ outcome: ConfirmOutcome; paymentId: string; refund: { id: string; amount: number; status: string } | null }> {
-    const payment = m.create(Payment, {
-      orderId: null,
+    const payment = await this.ledger.recordScreenshotPayment(m, {
       bookingId: booking.id,
-      subscriptionId: null,
       payerId: booking.travelerId,
-      method: 'screenshot',
-      gatewayPaymentId: null,
       amount: booking.totalAmount,
       currency: booking.currency,
-      status: 'captured',
-      amountRefunded: 0,
+      proofId: proof.id,
       capturedAt: now,
-    });
-    await m.save(payment);
-    await this.audit.record(m, {
       actor,
-      action: 'payment.captured',
-      entityType: 'payment',
-      entityId: payment.id,
-      after: { bookingId: booking.id, method: 'screenshot', amount: payment.amount, currency: payment.currency, proofId: proof.id },
     });
     const outcome = await this.bookings.confirmPaid(m, booking.id, actor);
     await this.outbox.enqueueRealtime(m, {
@@ -342,24 +333,17 @@ export class ProofsService {
         : outcome === 'booking_cancelled'
           ? 'the booking was cancelled before the payment was verified'
           : 'the booking had already been paid';
-    const refund = m.create(Refund, {
-      paymentId: payment.id,
+    // Recorded by the refunds recorder like every refund: a screenshot payment is refunded by hand (manual_due).
+    const refundId = await this.refunds.createRefund(m, {
+      payment,
       bookingId: booking.id,
       amount: payment.amount,
       currency: payment.currency,
-      status: 'manual_due',
-      idempotencyKey: `proof_${proof.id}`,
       reason: `Screenshot payment approved but ${why}`,
-      requestedBy: actor.id,
-    });
-    await m.save(refund);
-    await this.audit.record(m, {
+      idempotencyKey: `proof_${proof.id}`,
       actor,
-      action: 'refund.manual_due',
-      entityType: 'refund',
-      entityId: refund.id,
-      after: { bookingId: booking.id, paymentId: payment.id, amount: refund.amount, reason: refund.reason },
     });
+    const refund = await m.findOneOrFail(Refund, { where: refundId ? { id: refundId } : { idempotencyKey: `proof_${proof.id}` } });
     // A confirmed booking keeps its own payment status: this refund is of a second payment.
     if (outcome !== 'already_confirmed') {
       await this.bookingPayments.markRefundPending(m, booking.id, actor, 'booking.refund_due');
