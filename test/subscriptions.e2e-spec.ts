@@ -606,4 +606,14 @@ describe('auto-pay: reminders and cancellation', () => {
     expect(create.status).toBe(403);
     expect(create.body.error.code).toBe('SUBSCRIPTION_INACTIVE');
   });
+
+  it('the jobs create the rows of organizers who never opened auto-pay, each audited through AuditService', async () => {
+    const quiet = await register(t, 'organizer');
+    await t.db.query(`DELETE FROM subscriptions WHERE organizer_id = $1`, [quiet.id]); // as if it predates the plan
+    await t.http.post(`${AP}/send-reminders`).set(admin.auth).expect(200);
+    const [row] = await t.db.query(`SELECT id, status FROM subscriptions WHERE organizer_id = $1`, [quiet.id]);
+    expect(row.status).toBe('trial');
+    const [created] = await auditRows(t, row.id, 'subscription.created');
+    expect(created).toMatchObject({ actor_id: null, after: { subscriptionId: row.id, status: 'trial', amount: 149_900, hasPaymentMethod: false } });
+  });
 });

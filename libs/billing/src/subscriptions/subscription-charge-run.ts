@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, DomainError, LoopPressure, returnedRows } from '@trektribe/common';
+import { AuditService, Clock, DomainError, LoopPressure, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { GatewayOrder, GatewayPayment, RazorpayGateway } from '../gateway/razorpay.gateway';
@@ -108,6 +108,7 @@ export class SubscriptionChargeRun {
     private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
     private readonly pressure: LoopPressure,
+    private readonly audit: AuditService,
   ) {}
 
   /** Gateway calls wait while this process is busy answering requests (its own webhooks among them). */
@@ -589,13 +590,11 @@ export class SubscriptionChargeRun {
     });
   }
 
-  /** One statement for a batch's audit rows (jobs have no request context to add). */
-  private async auditMany(m: EntityManager, rows: AuditRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await m.query(
-      `INSERT INTO audit_logs (action, entity_type, entity_id, after)
-       SELECT v.action, v.entity_type, v.entity_id, v.after::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(action, entity_type, entity_id, after)`,
-      [rows.map((r) => r.action), rows.map((r) => r.entityType), rows.map((r) => r.entityId), rows.map((r) => JSON.stringify(r.after))],
+  /** A batch's audit rows in one statement, through AuditService like every audit row. */
+  private auditMany(m: EntityManager, rows: AuditRow[]): Promise<void> {
+    return this.audit.recordMany(
+      m,
+      rows.map((r) => ({ actor: null, action: r.action, entityType: r.entityType, entityId: r.entityId, after: r.after })),
     );
   }
 

@@ -4,7 +4,7 @@ import { ListingPolicy, TripListings } from '@trektribe/booking';
 import { AuditActor, AuditService, Clock, DomainError, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { GatewayPayment, GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { Payment } from '../payments/payment.entity';
@@ -67,24 +67,15 @@ const INSERT_ONE = `
   ON CONFLICT (organizer_id) DO NOTHING
   RETURNING id`;
 
-/** Every active organizer still without a row, in one statement, each creation audited in the same statement. */
+/** Every active organizer still without a row, in one statement (each creation audited by the caller). */
 const INSERT_ALL = `
-  WITH created AS (
-    INSERT INTO subscriptions (organizer_id, status, trial_ends_at, current_period_end, next_charge_at, amount, currency)
-    SELECT u.id, 'trial', e.ends, e.ends, e.ends, $2::int, $3
-      FROM users u CROSS JOIN LATERAL (SELECT u.created_at + make_interval(days => $1::int) AS ends) e
-     WHERE u.role = 'organizer' AND u.is_active
-       AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.organizer_id = u.id)
-    ON CONFLICT (organizer_id) DO NOTHING
-    RETURNING id, organizer_id, trial_ends_at, amount, currency)
-  INSERT INTO audit_logs (action, entity_type, entity_id, after)
-  SELECT 'subscription.created', 'subscription', c.id::text,
-         jsonb_build_object('subscriptionId', c.id, 'organizerId', c.organizer_id, 'status', 'trial',
-                            'trialEndsAt', c.trial_ends_at, 'currentPeriodEnd', c.trial_ends_at, 'nextChargeAt', c.trial_ends_at,
-                            'amount', c.amount, 'currency', c.currency, 'failedAttempts', 0,
-                            'hasPaymentMethod', false, 'cancelAtPeriodEnd', false)
-    FROM created c
-  RETURNING entity_id`;
+  INSERT INTO subscriptions (organizer_id, status, trial_ends_at, current_period_end, next_charge_at, amount, currency)
+  SELECT u.id, 'trial', e.ends, e.ends, e.ends, $2::int, $3
+    FROM users u CROSS JOIN LATERAL (SELECT u.created_at + make_interval(days => $1::int) AS ends) e
+   WHERE u.role = 'organizer' AND u.is_active
+     AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.organizer_id = u.id)
+  ON CONFLICT (organizer_id) DO NOTHING
+  RETURNING id`;
 
 /**
  * The organizer subscription: lifecycle (trial → active ⇄ past_due → suspended, cancelled), the
@@ -125,8 +116,15 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
 
   /** Creates the rows of every organizer who has none yet (the scheduler's pass); returns how many. */
   async ensureAll(): Promise<number> {
-    const rows = returnedRows<unknown>(await this.dataSource.query(INSERT_ALL, [TRIAL_DAYS, PLAN.amount, PLAN.currency]));
-    return rows.length;
+    return this.dataSource.transaction(async (m) => {
+      const ids = returnedRows<{ id: string }>(await m.query(INSERT_ALL, [TRIAL_DAYS, PLAN.amount, PLAN.currency])).map((r) => r.id);
+      const created = ids.length ? await m.find(Subscription, { where: { id: In(ids) } }) : [];
+      await this.audit.recordMany(
+        m,
+        created.map((sub) => ({ actor: null, action: 'subscription.created', entityType: 'subscription', entityId: sub.id, after: toAutoPayStatus(sub) })),
+      );
+      return created.length;
+    });
   }
 
   async lock(m: EntityManager, id: string): Promise<Subscription | null> {

@@ -34,18 +34,32 @@ export class AuditService {
 
   /** Writes through the caller's manager so the row commits or rolls back with the change it records. */
   async record(manager: EntityManager, entry: AuditEntry): Promise<void> {
+    await this.recordMany(manager, [entry]);
+  }
+
+  /**
+   * Several rows in one INSERT (a job's batch), scrubbed and stamped with the request context like
+   * one: the only way audit rows are written.
+   */
+  async recordMany(manager: EntityManager, entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     const ctx = this.cls.isActive() ? this.cls.get() : undefined;
-    await manager.insert(AuditLog, manager.create(AuditLog, {
-      actorId: entry.actor?.id ?? null,
-      actorRole: entry.actor?.role ?? null,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId ?? null,
-      before: scrub(entry.before),
-      after: scrub(entry.after),
-      ip: ctx?.ip?.slice(0, 64) ?? null,
-      userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
-      requestId: ctx?.requestId ?? null,
-    }));
+    await manager.insert(
+      AuditLog,
+      entries.map((entry) =>
+        manager.create(AuditLog, {
+          actorId: entry.actor?.id ?? null,
+          actorRole: entry.actor?.role ?? null,
+          action: entry.action,
+          entityType: entry.entityType,
+          entityId: entry.entityId ?? null,
+          before: scrub(entry.before),
+          after: scrub(entry.after),
+          ip: ctx?.ip?.slice(0, 64) ?? null,
+          userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
+          requestId: ctx?.requestId ?? null,
+        }),
+      ),
+    );
   }
 }
