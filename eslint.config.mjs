@@ -17,5 +17,22 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
+  {
+    // A lib is used through its index (@trektribe/<lib>): what index.ts exports is its API, the rest
+    // is its own business. Tests may reach inside.
+    files: ['libs/**/*.ts', 'apps/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@trektribe/*/*'], message: "Import another lib through its index ('@trektribe/<lib>'); its internals are not its API." },
+            { group: ['**/libs/*/src/**', '../../*/src/**'], message: "Import another lib through its index ('@trektribe/<lib>'), not by path." },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'], rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' } },
 );
