@@ -10,11 +10,12 @@ import { JwtStrategy } from './guards/jwt.strategy';
 import { LoginAttemptsService } from './login-attempts.service';
 import { TokenService } from './tokens/token.service';
 import { PasswordService } from './users/password.service';
+import { UserDirectory } from './users/user-directory';
 
 @Module({
   imports: [PassportModule, JwtModule.register({})],
   controllers: [AuthController, AdminUsersController],
-  providers: [AdminUsersService, AuthService, TokenService, PasswordService, LoginAttemptsService, JwtStrategy, AppAuthGuard],
-  exports: [AuthService, TokenService, AppAuthGuard],
+  providers: [AdminUsersService, AuthService, TokenService, PasswordService, LoginAttemptsService, JwtStrategy, AppAuthGuard, UserDirectory],
+  exports: [AuthService, TokenService, AppAuthGuard, UserDirectory],
 })
 export class AuthModule {}

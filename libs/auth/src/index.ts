@@ -4,6 +4,7 @@ export { AppAuthGuard } from './guards/auth.guard';
 export { Actor, CurrentUser } from './actor';
 export { AUTH_THROTTLE_KEY } from './auth-throttle';
 export { User, toUserView, UserView } from './users/user.entity';
+export { UserDirectory, UserContact } from './users/user-directory';
 export { TokenService, AccessClaims } from './tokens/token.service';
 
 import { RefreshToken } from './tokens/refresh-token.entity';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '@trektribe/auth';
 import { IdempotencyInterceptor } from '@trektribe/common';
 import { BookingEvents } from './booking-events';
 import { BookingsController } from './bookings/bookings.controller';
@@ -13,6 +14,7 @@ import { TripsService } from './trips/trips.service';
 import { WaitlistService } from './waitlist/waitlist.service';
 
 @Module({
+  imports: [AuthModule],
   controllers: [TripsController, BookingsController, OrganizerController],
   providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments],
   exports: [BookingsService, TripsService, TripListings, BookingPayments],

@@ -1,3 +1,4 @@
+import { AuthModule } from '@trektribe/auth';
 import { Module } from '@nestjs/common';
 import { BookingModule } from '@trektribe/booking';
 import { IdempotencyInterceptor } from '@trektribe/common';
@@ -7,7 +8,7 @@ import { ProofsService } from './proofs.service';
 
 /** Screenshot payments: upload, verification by the organizer, escalation to agents (ProofsService.escalateStaleProofs). */
 @Module({
-  imports: [BookingModule],
+  imports: [AuthModule, BookingModule],
   controllers: [PaymentProofsController, PendingVerificationsController],
   providers: [ProofsService, ProofStorage, IdempotencyInterceptor],
   exports: [ProofsService],

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Actor } from '@trektribe/auth';
+import { UserDirectory, type Actor } from '@trektribe/auth';
 import { Booking, BookingPayments, BookingsService, ConfirmOutcome, toBookingView } from '@trektribe/booking';
 import { AuditService, Clock, DomainError, formatInr, offsetOf, Page, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
@@ -96,6 +96,7 @@ export class ProofsService {
     private readonly bookingPayments: BookingPayments,
     private readonly refunds: RefundsService,
     private readonly ledger: PaymentLedger,
+    private readonly users: UserDirectory,
     private readonly storage: ProofStorage,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
@@ -348,7 +349,7 @@ export class ProofsService {
     if (outcome !== 'already_confirmed') {
       await this.bookingPayments.markRefundPending(m, booking.id, actor, 'booking.refund_due');
     }
-    const [traveler] = (await m.query(`SELECT name, email FROM users WHERE id = $1`, [booking.travelerId])) as { name: string; email: string }[];
+    const traveler = await this.users.contactOf(m, booking.travelerId);
     if (traveler) {
       await this.outbox.enqueueEmail(m, {
         to: traveler.email,
@@ -484,11 +485,7 @@ export class ProofsService {
       after: { bookingId, escalatedAt: now, uploadedAt: claimed.created_at },
     });
     await this.outbox.enqueueRealtime(m, { rooms: ['role:agent'], event: 'proof.escalated', payload: { bookingId, proofId } });
-    const agents = (await m.query(`SELECT id, name, email FROM users WHERE role = 'agent' AND is_active ORDER BY id`)) as {
-      id: string;
-      name: string;
-      email: string;
-    }[];
+    const agents = await this.users.activeAgents(m);
     const uploadedAt = new Date(claimed.created_at).toISOString();
     for (const agent of agents) {
       await this.outbox.enqueueEmail(m, {

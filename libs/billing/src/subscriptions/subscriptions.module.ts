@@ -1,3 +1,4 @@
+import { AuthModule } from '@trektribe/auth';
 import { Module } from '@nestjs/common';
 import { BookingModule, ListingPolicy } from '@trektribe/booking';
 import { SubscriptionPaymentHandler } from '../ports';
@@ -13,7 +14,7 @@ import { SubscriptionsService } from './subscriptions.service';
  * bindings (and the job services) reachable everywhere; RazorpayGateway comes from it too.
  */
 @Module({
-  imports: [BookingModule],
+  imports: [AuthModule, BookingModule],
   controllers: [AutoPayController],
   providers: [
     SubscriptionsService,

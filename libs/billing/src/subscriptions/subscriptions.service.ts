@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Actor } from '@trektribe/auth';
+import { UserDirectory, type Actor } from '@trektribe/auth';
 import { ListingPolicy, TripListings } from '@trektribe/booking';
 import { AuditActor, AuditService, Clock, DomainError, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
@@ -100,6 +100,7 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     private readonly clock: Clock,
     private readonly refunds: RefundsService,
     private readonly listings: TripListings,
+    private readonly users: UserDirectory,
   ) {}
 
   // ------------------------------------------------------------------------------------------------
@@ -131,9 +132,8 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
     return m.findOne(Subscription, { where: { id }, lock: { mode: 'pessimistic_write' } });
   }
 
-  async contact(m: EntityManager, organizerId: string): Promise<OrganizerContact | undefined> {
-    const [row] = (await m.query(`SELECT id, name, email, phone, is_active AS "isActive" FROM users WHERE id = $1`, [organizerId])) as OrganizerContact[];
-    return row;
+  contact(m: EntityManager, organizerId: string): Promise<OrganizerContact | undefined> {
+    return this.users.contactOf(m, organizerId);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -489,7 +489,8 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, Listing
 
   /** Once per organizer; two setups racing meet on the gateway (fail_existing=0) and on the conditional update. */
   private async createCustomer(actor: Actor, sub: Subscription): Promise<string> {
-    const [user] = (await this.dataSource.query(`SELECT name, email, phone FROM users WHERE id = $1`, [sub.organizerId])) as OrganizerContact[];
+    const user = await this.users.contactOf(this.dataSource.manager, sub.organizerId);
+    if (!user) throw DomainError.notFound('Organizer');
     const customer = await this.gateway.createCustomer({
       name: user.name.slice(0, 50),
       email: user.email,

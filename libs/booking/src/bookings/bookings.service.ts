@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Actor } from '@trektribe/auth';
+import { UserContact, UserDirectory, type Actor } from '@trektribe/auth';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -33,6 +33,7 @@ export class BookingsService {
     private readonly waitlist: WaitlistService,
     private readonly seats: SeatInventory,
     private readonly dispatcher: OutboxDispatcher,
+    private readonly users: UserDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(RefundRequester) private readonly refunds?: RefundRequester,
   ) {}
@@ -428,9 +429,8 @@ export class BookingsService {
     return rows.length;
   }
 
-  private async contact(m: EntityManager, userId: string): Promise<{ name: string; email: string } | undefined> {
-    const [u] = (await m.query(`SELECT name, email FROM users WHERE id = $1`, [userId])) as { name: string; email: string }[];
-    return u;
+  private contact(m: EntityManager, userId: string): Promise<UserContact | undefined> {
+    return this.users.contactOf(m, userId);
   }
 
   /** For dashboards: counts by status on an organizer's trips. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Actor } from '@trektribe/auth';
+import { UserDirectory, type Actor } from '@trektribe/auth';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolation } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
@@ -33,6 +33,7 @@ export class WaitlistService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly dispatcher: OutboxDispatcher,
+    private readonly users: UserDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -130,7 +131,8 @@ export class WaitlistService {
         throw err;
       }
       const expiresAt = new Date(now.getTime() + this.config.holds.waitlistOfferHours * 3_600_000);
-      const [traveler] = (await m.query(`SELECT name, email FROM users WHERE id = $1`, [entry.travelerId])) as { name: string; email: string }[];
+      // The entry's traveler exists: waitlist_entries.traveler_id is a foreign key to users.
+      const traveler = (await this.users.contactOf(m, entry.travelerId))!;
       const booking = m.create(Booking, {
         tripId,
         travelerId: entry.travelerId,
