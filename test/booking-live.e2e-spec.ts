@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { register, SignedIn, startTestApp, TestApp } from './support/app';
-import { BookingsService } from '@trektribe/booking';
+import { BookingLifecycleJobs } from '@trektribe/booking';
 import { book, createTrip, markPaid } from './support/fixtures';
 import { ack, nextEvent, SocketPool } from './support/sockets';
 
@@ -79,14 +79,14 @@ describe('trip reminders', () => {
     const paid = await book(t, confirmed, trip.id, 2);
     await markPaid(t, paid.id);
     await book(t, pending, trip.id, 1);
-    const bookings = t.app.get(BookingsService);
-    expect(await bookings.remindTripsStartingTomorrow()).toBe(0); // a month away
+    const jobs = t.app.get(BookingLifecycleJobs);
+    expect(await jobs.remindTripsStartingTomorrow()).toBe(0); // a month away
     // 18:00 IST on the day before the start
     const [y, m, d] = trip.startDate.split('-').map(Number);
     t.clock.set(new Date(Date.UTC(y, m - 1, d - 1, 12, 30)));
     try {
-      expect(await bookings.remindTripsStartingTomorrow()).toBe(1);
-      await bookings.remindTripsStartingTomorrow();
+      expect(await jobs.remindTripsStartingTomorrow()).toBe(1);
+      await jobs.remindTripsStartingTomorrow();
     } finally {
       t.clock.reset();
     }

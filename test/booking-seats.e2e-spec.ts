@@ -1,4 +1,4 @@
-import { BookingsService } from '@trektribe/booking';
+import { BookingLifecycleJobs } from '@trektribe/booking';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register, SignedIn, startTestApp, TestApp } from './support/app';
 import { book, bookingBody, createTrip, seatsBooked } from './support/fixtures';
@@ -125,14 +125,14 @@ describe('hold expiry', () => {
     const other = await register(t, 'traveler');
     await book(t, other, trip.id, 2);
     expect(await seatsBooked(t, trip.id)).toBe(5);
-    const svc = t.app.get(BookingsService);
-    expect(await svc.expireHolds()).toBe(0); // not yet due
+    const jobs = t.app.get(BookingLifecycleJobs);
+    expect(await jobs.expireHolds()).toBe(0); // not yet due
     t.clock.advance(16 * 60_000);
     try {
-      const runs = await Promise.all([svc.expireHolds(), svc.expireHolds(), svc.expireHolds()]);
+      const runs = await Promise.all([jobs.expireHolds(), jobs.expireHolds(), jobs.expireHolds()]);
       expect(runs.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(2);
       expect(await seatsBooked(t, trip.id)).toBe(0);
-      expect(await svc.expireHolds()).toBe(0);
+      expect(await jobs.expireHolds()).toBe(0);
       expect(await seatsBooked(t, trip.id)).toBe(0);
     } finally {
       t.clock.reset();
@@ -147,10 +147,10 @@ describe('hold expiry', () => {
     const trip = await createTrip(t, organizer, { capacity: 30 });
     const people = await Promise.all(Array.from({ length: 6 }, () => register(t, 'traveler')));
     for (const p of people) await book(t, p, trip.id, 2);
-    const svc = t.app.get(BookingsService);
+    const jobs = t.app.get(BookingLifecycleJobs);
     t.clock.advance(20 * 60_000);
     try {
-      const runs = await Promise.all([svc.expireHolds(), svc.expireHolds()]);
+      const runs = await Promise.all([jobs.expireHolds(), jobs.expireHolds()]);
       const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM bookings WHERE trip_id = $1 AND status = 'expired'`, [trip.id]);
       expect(n).toBe(6);
       expect(runs[0] + runs[1]).toBe(6 + 0 * runs[0]); // each booking counted by exactly one run

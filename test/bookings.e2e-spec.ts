@@ -1,4 +1,4 @@
-import { BookingsService } from '@trektribe/booking';
+import { BookingLifecycleJobs } from '@trektribe/booking';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaff, register, SignedIn, startTestApp, TestApp } from './support/app';
 import {
@@ -130,7 +130,7 @@ describe('IDOR: every id-taking booking and trip route answers 404 (or 403 for a
     await markPaid(t, done.id);
     t.clock.advance(6 * DAY);
     try {
-      await t.app.get(BookingsService).completeFinishedTrips();
+      await t.app.get(BookingLifecycleJobs).completeFinishedTrips();
     } finally {
       t.clock.reset();
     }
@@ -364,7 +364,7 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     // and the expiry job, later, does not give them back a second time
     t.clock.advance(HOUR);
     try {
-      expect(await t.app.get(BookingsService).expireHolds()).toBe(1); // only the other traveler's hold
+      expect(await t.app.get(BookingLifecycleJobs).expireHolds()).toBe(1); // only the other traveler's hold
     } finally {
       t.clock.reset();
     }
@@ -378,7 +378,7 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     const b = await book(t, traveler, trip.id, 2);
     t.clock.advance(20 * 60_000);
     try {
-      await t.app.get(BookingsService).expireHolds();
+      await t.app.get(BookingLifecycleJobs).expireHolds();
     } finally {
       t.clock.reset();
     }
@@ -418,7 +418,7 @@ describe('cancelling a whole trip', () => {
     const expiring = await book(t, s, trip.id, 1);
     t.clock.advance(20 * 60_000);
     try {
-      expect(await t.app.get(BookingsService).expireHolds()).toBe(1);
+      expect(await t.app.get(BookingLifecycleJobs).expireHolds()).toBe(1);
     } finally {
       t.clock.reset();
     }
@@ -475,7 +475,7 @@ describe('cancelling a whole trip', () => {
     await t.http.delete(`${TRIPS}/${trip.id}`).set(organizer.auth).send({}).expect(200);
     t.clock.advance(2 * HOUR);
     try {
-      expect(await t.app.get(BookingsService).expireHolds()).toBe(0);
+      expect(await t.app.get(BookingLifecycleJobs).expireHolds()).toBe(0);
     } finally {
       t.clock.reset();
     }
@@ -499,7 +499,7 @@ describe('cancelling a whole trip', () => {
       try {
         results = await Promise.all([
           t.http.delete(`${TRIPS}/${trip.id}`).set(organizer.auth).send({ reason: 'Storm warning' }),
-          t.app.get(BookingsService).expireHolds(),
+          t.app.get(BookingLifecycleJobs).expireHolds(),
           ...held.map((b) => t.http.post(`${BOOKINGS}/${b.id}/cancel`).set(b.who.auth).send({ reason: 'Leaving' })),
         ]);
       } finally {

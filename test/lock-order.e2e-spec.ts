@@ -1,4 +1,4 @@
-import { BookingsService } from '@trektribe/booking';
+import { BookingLifecycleJobs, BookingsService } from '@trektribe/booking';
 import { SeatInventory, TripPriceChanged } from '../libs/booking/src/trips/seat-inventory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register, SignedIn, startTestApp, TestApp } from './support/app';
@@ -20,12 +20,13 @@ describe('lock order under races', () => {
 
   it('a late payment for an expired hold racing the traveler’s cancel: no 500, seats consistent', async () => {
     const svc = t.app.get(BookingsService);
+    const jobs = t.app.get(BookingLifecycleJobs);
     for (let round = 0; round < 8; round++) {
       const traveler = await register(t, 'traveler');
       const trip = await createTrip(t, organizer, { capacity: 3 });
       const b = await book(t, traveler, trip.id, 2);
       await t.db.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [b.id]);
-      await svc.expireHolds();
+      await jobs.expireHolds();
       const [paid, cancel] = await Promise.all([
         t.db.transaction((m) => svc.confirmPaid(m, b.id, null)),
         t.http.post(`/api/v1/bookings/${b.id}/cancel`).set(traveler.auth).send({}),
@@ -58,7 +59,7 @@ describe('lock order under races', () => {
   });
 
   it('new bookings (their rows written before the seats are taken) racing cancellations and expiries on one trip: no 500, seats consistent', async () => {
-    const svc = t.app.get(BookingsService);
+    const jobs = t.app.get(BookingLifecycleJobs);
     const trip = await createTrip(t, organizer, { capacity: 12 });
     const travelers = await Promise.all(Array.from({ length: 6 }, () => register(t, 'traveler')));
     for (let round = 0; round < 4; round++) {
@@ -68,7 +69,7 @@ describe('lock order under races', () => {
         ...travelers.slice(3).map((tr) => t.http.post('/api/v1/bookings').set(tr.auth).send({ tripId: trip.id, seats: 1, participants: [{ name: 'Ravi' }], paymentMethod: 'online' })),
         t.http.post(`/api/v1/bookings/${held[0].id}/cancel`).set(travelers[0].auth).send({}),
         t.http.post(`/api/v1/bookings/${held[1].id}/cancel`).set(travelers[1].auth).send({}),
-        svc.expireHolds().then(() => ({ status: 200 })),
+        jobs.expireHolds().then(() => ({ status: 200 })),
       ]);
       expect(answers.map((a) => a.status).filter((s) => s >= 500)).toEqual([]);
       const [row] = await t.db.query(

@@ -1,5 +1,5 @@
 import { ReconciliationService, RefundsService } from '@trektribe/billing';
-import { BookingsService } from '@trektribe/booking';
+import { BookingLifecycleJobs } from '@trektribe/booking';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -232,7 +232,7 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
       const order = (await createOrder(t, traveler, booking.id).expect(200)).body.data;
       t.clock.advance(16 * 60_000);
       try {
-        expect(await t.app.get(BookingsService).expireHolds()).toBeGreaterThanOrEqual(1);
+        expect(await t.app.get(BookingLifecycleJobs).expireHolds()).toBeGreaterThanOrEqual(1);
         expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'expired' });
         expect(await seatsBooked(t, trip.id)).toBe(0);
         const paid = t.rzp.payOrder(order.orderId);
@@ -252,7 +252,7 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
       const order = (await createOrder(t, traveler, booking.id).expect(200)).body.data;
       t.clock.advance(16 * 60_000);
       try {
-        await t.app.get(BookingsService).expireHolds();
+        await t.app.get(BookingLifecycleJobs).expireHolds();
         const taker = await book(t, other, trip.id, 1);
         expect(await seatsBooked(t, trip.id)).toBe(1);
 

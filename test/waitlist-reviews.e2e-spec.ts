@@ -1,4 +1,4 @@
-import { BookingsService } from '@trektribe/booking';
+import { BookingLifecycleJobs } from '@trektribe/booking';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaff, register, SignedIn, startTestApp, TestApp } from './support/app';
 import { auditRows, book, bookingBody, bookingRow, confirmPaid, createTrip, daysFromNow, markPaid, seatsBooked, tripStartsAt } from './support/fixtures';
@@ -23,7 +23,7 @@ describe('waitlist', () => {
   afterAll(async () => t?.close());
 
   const wl = (tripId: string) => `${TRIPS}/${tripId}/waitlist`;
-  const expire = () => t.app.get(BookingsService).expireHolds();
+  const expire = () => t.app.get(BookingLifecycleJobs).expireHolds();
   async function entryRows(tripId: string): Promise<{ traveler_id: string; status: string; offer_booking_id: string | null }[]> {
     return t.db.query(`SELECT traveler_id, status, offer_booking_id FROM waitlist_entries WHERE trip_id = $1 ORDER BY created_at, id`, [tripId]);
   }
@@ -230,14 +230,14 @@ describe('reviews', () => {
   });
 
   it('the nightly job completes the trip and its confirmed bookings once the end date has passed, audited', async () => {
-    const svc = t.app.get(BookingsService);
+    const jobs = t.app.get(BookingLifecycleJobs);
     try {
       t.clock.set(new Date(tripStartsAt({ startDate: trip.endDate }).getTime() + 23 * HOUR)); // the last day: not yet
-      expect(await svc.completeFinishedTrips()).toEqual({ trips: 0, bookings: 0 });
+      expect(await jobs.completeFinishedTrips()).toEqual({ trips: 0, bookings: 0 });
       t.clock.set(new Date(tripStartsAt({ startDate: trip.endDate }).getTime() + DAY + 30 * MINUTE)); // 00:30 IST the day after
-      await svc.expireHolds();
-      expect(await svc.completeFinishedTrips()).toEqual({ trips: 1, bookings: 3 });
-      expect(await svc.completeFinishedTrips()).toEqual({ trips: 0, bookings: 0 });
+      await jobs.expireHolds();
+      expect(await jobs.completeFinishedTrips()).toEqual({ trips: 1, bookings: 3 });
+      expect(await jobs.completeFinishedTrips()).toEqual({ trips: 0, bookings: 0 });
     } finally {
       t.clock.reset();
     }

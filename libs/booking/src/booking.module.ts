@@ -3,6 +3,7 @@ import { AuthModule } from '@trektribe/auth';
 import { IdempotencyInterceptor } from '@trektribe/common';
 import { BookingEvents } from './booking-events';
 import { BookingsController } from './bookings/bookings.controller';
+import { BookingLifecycleJobs } from './bookings/booking-lifecycle-jobs';
 import { BookingPayments } from './bookings/booking-payments';
 import { BookingsService } from './bookings/bookings.service';
 import { OrganizerController } from './organizer.controller';
@@ -16,7 +17,7 @@ import { WaitlistService } from './waitlist/waitlist.service';
 @Module({
   imports: [AuthModule],
   controllers: [TripsController, BookingsController, OrganizerController],
-  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments],
-  exports: [BookingsService, TripsService, TripListings, BookingPayments],
+  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments, BookingLifecycleJobs],
+  exports: [BookingsService, TripsService, TripListings, BookingPayments, BookingLifecycleJobs],
 })
 export class BookingModule {}

@@ -5,6 +5,7 @@ export { BookingParticipant } from './bookings/booking-participant.entity';
 export { BookingsService, ConfirmOutcome } from './bookings/bookings.service';
 export { BookingView, toBookingView } from './bookings/booking-view';
 export { BookingPayments } from './bookings/booking-payments';
+export { BookingLifecycleJobs } from './bookings/booking-lifecycle-jobs';
 export { TripsService, TripView } from './trips/trips.service';
 export { TripListings } from './trips/trip-listings';
 export { RefundRequester, RefundRequest, ListingPolicy } from './ports';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { BookingsService } from '@trektribe/booking';
+import { BookingLifecycleJobs } from '@trektribe/booking';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { JobLock } from './job-lock';
 
@@ -11,7 +11,7 @@ const IST = 'Asia/Kolkata';
 export class BookingJobs {
   constructor(
     private readonly lock: JobLock,
-    private readonly bookings: BookingsService,
+    private readonly bookings: BookingLifecycleJobs,
     private readonly outbox: OutboxDispatcher,
   ) {}
 
