@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BookingModule, RefundRequester } from '@trektribe/booking';
 import { AdminRefundsController } from '../refunds/refunds.controller';
+import { RefundSender } from '../refunds/refund-sender';
+import { RefundSettlement } from '../refunds/refund-settlement';
 import { RefundsService } from '../refunds/refunds.service';
 import { AdminWebhookEventsController } from '../webhooks/admin-webhook-events.controller';
 import { WebhookApplier } from '../webhooks/webhook-applier';
@@ -30,6 +32,8 @@ import { ReconciliationService } from './reconciliation.service';
     ReconciliationService,
     PaymentsQueryService,
     RefundsService,
+    RefundSender,
+    RefundSettlement,
     WebhooksService,
     WebhookEventStore,
     WebhookEffects,

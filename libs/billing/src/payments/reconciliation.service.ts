@@ -3,7 +3,8 @@ import { Clock, DomainError, returnedRows } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource } from 'typeorm';
 import { GatewayPayment, RazorpayGateway } from '../gateway/razorpay.gateway';
-import { RefundsService } from '../refunds/refunds.service';
+import { RefundSender } from '../refunds/refund-sender';
+import { RefundSettlement } from '../refunds/refund-settlement';
 import { PaymentLedger, observedStatus } from './payment-ledger.service';
 
 /** An order is left to its webhooks this long before we ask the gateway ourselves. */
@@ -35,7 +36,8 @@ export class ReconciliationService {
     private readonly dataSource: DataSource,
     private readonly gateway: RazorpayGateway,
     private readonly ledger: PaymentLedger,
-    private readonly refunds: RefundsService,
+    private readonly refundSettlement: RefundSettlement,
+    private readonly refundSender: RefundSender,
     private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
@@ -46,13 +48,13 @@ export class ReconciliationService {
     if (!this.gateway.configured) return out;
     const gatewayDown = await this.reconcileOrders(out);
     if (!gatewayDown) {
-      const r = await this.refunds.reconcilePending();
+      const r = await this.refundSettlement.reconcilePending();
       out.refundsChecked = r.checked;
       out.refundsSettled = r.settled;
     }
     if (out.payments) {
       this.dispatcher.kick();
-      this.refunds.kick();
+      this.refundSender.kick();
     }
     return out;
   }

@@ -11,7 +11,7 @@ import {
 } from '../payments/payment-ledger.service';
 import type { PaymentRowStatus } from '../payments/payment.entity';
 import { SubscriptionPaymentHandler } from '../ports';
-import { RefundsService } from '../refunds/refunds.service';
+import { RefundSettlement } from '../refunds/refund-settlement';
 import { StoredWebhookEvent, WebhookEventStore } from './webhook-event-store';
 
 export interface RazorpayEvent {
@@ -72,7 +72,7 @@ export class WebhookEffects {
     private readonly dataSource: DataSource,
     private readonly store: WebhookEventStore,
     private readonly ledger: PaymentLedger,
-    private readonly refunds: RefundsService,
+    private readonly refunds: RefundSettlement,
     private readonly gateway: RazorpayGateway,
     private readonly audit: AuditService,
     @Optional()
