@@ -1,4 +1,4 @@
-import { ProofsService } from '@trektribe/billing';
+import { ProofEscalation } from '@trektribe/billing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -432,7 +432,7 @@ describe('screenshot payment proofs', () => {
   });
 
   it('escalates a proof left unverified for 24 h to the agents, once', async () => {
-    const svc = t.app.get(ProofsService);
+    const svc = t.app.get(ProofEscalation);
     const { booking } = await screenshotBooking();
     const up = await upload(traveler, booking.id, png()).expect(201);
     const proofId: string = up.body.data.id;

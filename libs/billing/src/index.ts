@@ -3,6 +3,7 @@ export { BILLING_ENTITIES } from './entities';
 export { RazorpayGateway } from './gateway/razorpay.gateway';
 export { ProofsModule } from './proofs/proofs.module';
 export { ProofsService } from './proofs/proofs.service';
+export { ProofEscalation } from './proofs/proof-escalation';
 export { SubscriptionsModule } from './subscriptions/subscriptions.module';
 export { SubscriptionsService } from './subscriptions/subscriptions.service';
 export { SubscriptionChargeRun } from './subscriptions/subscription-charge-run';

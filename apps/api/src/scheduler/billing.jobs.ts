@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { ProofsService, ReconciliationService, RefundsService, SubscriptionChargeRun, SubscriptionReminders, WebhookApplier } from '@trektribe/billing';
+import { ProofEscalation, ReconciliationService, RefundsService, SubscriptionChargeRun, SubscriptionReminders, WebhookApplier } from '@trektribe/billing';
 import { JobLock } from './job-lock';
 
 const IST = 'Asia/Kolkata';
@@ -9,7 +9,7 @@ const IST = 'Asia/Kolkata';
 export class BillingJobs {
   constructor(
     private readonly lock: JobLock,
-    private readonly proofs: ProofsService,
+    private readonly proofs: ProofEscalation,
     private readonly reconciliation: ReconciliationService,
     private readonly refunds: RefundsService,
     private readonly charges: SubscriptionChargeRun,

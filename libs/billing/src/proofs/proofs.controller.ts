@@ -6,6 +6,7 @@ import { DomainError, Idempotent, Roles } from '@trektribe/common';
 import type { Response } from 'express';
 import { memoryStorage } from 'multer';
 import { MAX_PROOF_BYTES, PendingVerificationsQuery, UploadProofDto, UploadProofForm, ReviewProofDto } from './proof.dto';
+import { ProofReview } from './proof-review';
 import { ProofsService, UploadedProof } from './proofs.service';
 
 @ApiTags('payment proofs')
@@ -14,7 +15,10 @@ import { ProofsService, UploadedProof } from './proofs.service';
 export class PaymentProofsController {
   private readonly logger = new Logger(PaymentProofsController.name);
 
-  constructor(private readonly proofs: ProofsService) {}
+  constructor(
+    private readonly proofs: ProofsService,
+    private readonly review: ProofReview,
+  ) {}
 
   @Post(':id/payment-proof')
   @Roles('traveler')
@@ -76,7 +80,7 @@ export class PaymentProofsController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat-safe decision for 24 h' })
   @ApiOperation({ summary: "The trip's organizer approves (booking confirmed) or rejects (hold resumes for 24 h) the pending proof" })
   verify(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: ReviewProofDto) {
-    return this.proofs.verify(actor, id, dto);
+    return this.review.verify(actor, id, dto);
   }
 }
 

@@ -4,13 +4,15 @@ import { BookingModule } from '@trektribe/booking';
 import { IdempotencyInterceptor } from '@trektribe/common';
 import { PaymentProofsController, PendingVerificationsController } from './proofs.controller';
 import { ProofStorage } from './proof-storage';
+import { ProofEscalation } from './proof-escalation';
+import { ProofReview } from './proof-review';
 import { ProofsService } from './proofs.service';
 
-/** Screenshot payments: upload, verification by the organizer, escalation to agents (ProofsService.escalateStaleProofs). */
+/** Screenshot payments: upload, verification by the organizer, escalation to agents (ProofEscalation.escalateStaleProofs). */
 @Module({
   imports: [AuthModule, BookingModule],
   controllers: [PaymentProofsController, PendingVerificationsController],
-  providers: [ProofsService, ProofStorage, IdempotencyInterceptor],
-  exports: [ProofsService],
+  providers: [ProofsService, ProofReview, ProofEscalation, ProofStorage, IdempotencyInterceptor],
+  exports: [ProofsService, ProofEscalation],
 })
 export class ProofsModule {}

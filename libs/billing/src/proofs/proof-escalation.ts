@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { UserDirectory } from '@trektribe/auth';
+import { AuditService, Clock, formatInr, returnedRows } from '@trektribe/common';
+import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** An unverified proof goes to the support agents after this long. */
+export const ESCALATE_AFTER_HOURS = 24;
+const ESCALATION_BATCH = 100;
+
+/** The hourly job that hands proofs an organizer left unverified to the support agents. */
+@Injectable()
+export class ProofEscalation {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly users: UserDirectory,
+    private readonly audit: AuditService,
+    private readonly outbox: OutboxService,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Hourly job: proofs pending for more than 24 h go to the support agents (a realtime event to
+   * `role:agent` and an email to every active agent), once per proof: each is claimed by a
+   * conditional update on `escalated_at IS NULL`, so overlapping runs escalate it once.
+   * Returns how many proofs this run escalated.
+   */
+  async escalateStaleProofs(): Promise<number> {
+    const now = this.clock.now();
+    const cutoff = new Date(now.getTime() - ESCALATE_AFTER_HOURS * 3_600_000);
+    let escalated = 0;
+    let after: { createdAt: Date; id: string } | undefined;
+    for (;;) {
+      const due = (await this.dataSource.query(
+        `SELECT id, created_at FROM payment_proofs
+          WHERE status = 'pending' AND escalated_at IS NULL AND created_at <= $1
+            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+          ORDER BY created_at, id LIMIT $4`,
+        [cutoff, after?.createdAt ?? null, after?.id ?? null, ESCALATION_BATCH],
+      )) as { id: string; created_at: Date }[];
+      for (const { id } of due) {
+        if (await this.dataSource.transaction((m) => this.escalateOne(m, id, now, cutoff))) escalated++;
+      }
+      if (due.length < ESCALATION_BATCH) break;
+      const last = due[due.length - 1];
+      after = { createdAt: last.created_at, id: last.id };
+    }
+    if (escalated) this.dispatcher.kick();
+    return escalated;
+  }
+
+  private async escalateOne(m: EntityManager, proofId: string, now: Date, cutoff: Date): Promise<boolean> {
+    const [claimed] = returnedRows<{ booking_id: string; created_at: Date }>(
+      await m.query(
+        `UPDATE payment_proofs SET escalated_at = $2, updated_at = now()
+          WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND created_at <= $3
+          RETURNING booking_id, created_at`,
+        [proofId, now, cutoff],
+      ),
+    );
+    if (!claimed) return false; // verified meanwhile, or another run got there first
+    const bookingId = claimed.booking_id;
+    const [ctx] = (await m.query(
+      `SELECT t.title, o.name AS organizer_name, o.email AS organizer_email, b.total_amount, tr.name AS traveler_name
+         FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users o ON o.id = b.organizer_id JOIN users tr ON tr.id = b.traveler_id
+        WHERE b.id = $1`,
+      [bookingId],
+    )) as { title: string; organizer_name: string; organizer_email: string; total_amount: number; traveler_name: string }[];
+    await this.audit.record(m, {
+      actor: null,
+      action: 'payment_proof.escalated',
+      entityType: 'payment_proof',
+      entityId: proofId,
+      after: { bookingId, escalatedAt: now, uploadedAt: claimed.created_at },
+    });
+    await this.outbox.enqueueRealtime(m, { rooms: ['role:agent'], event: 'proof.escalated', payload: { bookingId, proofId } });
+    const agents = await this.users.activeAgents(m);
+    const uploadedAt = new Date(claimed.created_at).toISOString();
+    for (const agent of agents) {
+      await this.outbox.enqueueEmail(m, {
+        to: agent.email,
+        topic: 'payment_proof.escalated',
+        subject: `Payment proof unverified for ${ESCALATE_AFTER_HOURS} h: booking ${bookingId}`,
+        body:
+          `Hi ${agent.name},\n\nA payment proof uploaded at ${uploadedAt} (UTC) is still waiting for the organizer's verification.\n` +
+          (ctx
+            ? `Trip: ${ctx.title}\nOrganizer: ${ctx.organizer_name} <${ctx.organizer_email}>\nTraveler: ${ctx.traveler_name}\nAmount: ${formatInr(Number(ctx.total_amount))}\n`
+            : '') +
+          `Booking: ${bookingId}\nProof: ${proofId}\n\nPlease follow up with the organizer.\n`,
+        dedupeKey: `proof-escalated:${proofId}:${agent.id}`,
+      });
+    }
+    return true;
+  }
+}

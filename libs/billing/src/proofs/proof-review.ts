@@ -1,0 +1,171 @@
+import { Injectable } from '@nestjs/common';
+import { UserDirectory, type Actor } from '@trektribe/auth';
+import { Booking, BookingPayments, BookingsService, ConfirmOutcome, toBookingView } from '@trektribe/booking';
+import { AuditService, Clock, DomainError, formatInr } from '@trektribe/common';
+import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { DataSource, EntityManager } from 'typeorm';
+import { PaymentLedger } from '../payments/payment-ledger.service';
+import { Refund } from '../refunds/refund.entity';
+import { RefundsService } from '../refunds/refunds.service';
+import { PaymentProof } from './payment-proof.entity';
+import { ReviewProofDto } from './proof.dto';
+import { toProofView, withoutForeignBookingId } from './proofs.service';
+
+/** A rejected proof gives the traveler this long to upload another before the seats go. */
+export const RESUBMIT_HOURS = 24;
+
+/** The organizer's decision on a screenshot payment (API.md: POST /bookings/:id/verify-payment). */
+@Injectable()
+export class ProofReview {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bookings: BookingsService,
+    private readonly bookingPayments: BookingPayments,
+    private readonly refunds: RefundsService,
+    private readonly ledger: PaymentLedger,
+    private readonly users: UserDirectory,
+    private readonly audit: AuditService,
+    private readonly outbox: OutboxService,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * The trip's organizer (or an admin) decides on the pending proof. Approve: a captured screenshot
+   * payment for the booking's amount, then the booking is confirmed; if its seats are gone or it was
+   * cancelled meanwhile, the money is still recorded and a manual refund falls due. Reject: the
+   * traveler is told why and gets 24 h to try again.
+   */
+  async verify(actor: Actor, bookingId: string, dto: ReviewProofDto) {
+    const result = await this.dataSource.transaction(async (m) => {
+      const now = this.clock.now();
+      const booking = await this.bookings.findVisible(m, actor, bookingId, true);
+      const proof = await m.findOne(PaymentProof, {
+        where: { bookingId, status: 'pending' },
+        order: { createdAt: 'DESC', id: 'DESC' },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!proof) throw new DomainError('INVALID_STATE', 'This booking has no payment proof awaiting verification');
+      const before = toProofView(proof, true);
+      proof.status = dto.approve ? 'approved' : 'rejected';
+      proof.reviewedBy = actor.id;
+      proof.reviewedAt = now;
+      proof.reviewNote = dto.note || null;
+      await m.save(proof);
+      const outcome = dto.approve ? await this.approveLocked(m, actor, booking, proof, now) : await this.rejectLocked(m, actor, booking, proof);
+      await this.audit.record(m, {
+        actor,
+        action: dto.approve ? 'payment_proof.approved' : 'payment_proof.rejected',
+        entityType: 'payment_proof',
+        entityId: proof.id,
+        before,
+        after: { ...toProofView(proof, true), ...outcome },
+      });
+      const after = await m.findOneOrFail(Booking, { where: { id: bookingId } });
+      return { proof: await withoutForeignBookingId(m, actor, toProofView(proof, true)), booking: toBookingView(after), ...outcome };
+    });
+    this.dispatcher.kick();
+    return result;
+  }
+
+  private async approveLocked(
+    m: EntityManager,
+    actor: Actor,
+    booking: Booking,
+    proof: PaymentProof,
+    now: Date,
+  ): Promise<{ outcome: ConfirmOutcome; paymentId: string; refund: { id: string; amount: number; status: string } | null }> {
+    const payment = await this.ledger.recordScreenshotPayment(m, {
+      bookingId: booking.id,
+      payerId: booking.travelerId,
+      amount: booking.totalAmount,
+      currency: booking.currency,
+      proofId: proof.id,
+      capturedAt: now,
+      actor,
+    });
+    const outcome = await this.bookings.confirmPaid(m, booking.id, actor);
+    await this.outbox.enqueueRealtime(m, {
+      rooms: [`user:${booking.travelerId}`, `user:${booking.organizerId}`],
+      event: 'payment.updated',
+      payload: { bookingId: booking.id, paymentId: payment.id, method: 'screenshot', status: 'captured', amount: payment.amount, currency: payment.currency },
+    });
+    if (outcome === 'confirmed' || payment.amount <= 0) return { outcome, paymentId: payment.id, refund: null };
+
+    // The money is in the organizer's account but the booking cannot take it: pay it back by hand.
+    const why =
+      outcome === 'seats_gone'
+        ? 'the seats were released before the payment was verified and are no longer available'
+        : outcome === 'booking_cancelled'
+          ? 'the booking was cancelled before the payment was verified'
+          : 'the booking had already been paid';
+    // Recorded by the refunds recorder like every refund: a screenshot payment is refunded by hand (manual_due).
+    const refundId = await this.refunds.createRefund(m, {
+      payment,
+      bookingId: booking.id,
+      amount: payment.amount,
+      currency: payment.currency,
+      reason: `Screenshot payment approved but ${why}`,
+      idempotencyKey: `proof_${proof.id}`,
+      actor,
+    });
+    const refund = await m.findOneOrFail(Refund, { where: refundId ? { id: refundId } : { idempotencyKey: `proof_${proof.id}` } });
+    // A confirmed booking keeps its own payment status: this refund is of a second payment.
+    if (outcome !== 'already_confirmed') {
+      await this.bookingPayments.markRefundPending(m, booking.id, actor, 'booking.refund_due');
+    }
+    const traveler = await this.users.contactOf(m, booking.travelerId);
+    if (traveler) {
+      await this.outbox.enqueueEmail(m, {
+        to: traveler.email,
+        topic: 'payment_proof.refund_due',
+        subject: 'Your payment will be refunded',
+        body:
+          `Hi ${traveler.name},\n\nWe received your payment of ${formatInr(payment.amount)} for booking ${booking.id}, but ${why}.\n` +
+          `The full amount will be paid back to you; our team will contact you about the transfer.\n`,
+        dedupeKey: `proof-refund-due:${proof.id}`,
+      });
+    }
+    return { outcome, paymentId: payment.id, refund: { id: refund.id, amount: refund.amount, status: refund.status } };
+  }
+
+  private async rejectLocked(m: EntityManager, actor: Actor, booking: Booking, proof: PaymentProof): Promise<{ holdExpiresAt: Date | null }> {
+    // A booking cancelled meanwhile has no hold to resume: the proof is only marked rejected.
+    let holdExpiresAt: Date | null = null;
+    if (booking.status === 'pending' && booking.paymentStatus === 'awaiting_verification') {
+      const resumed = await this.bookings.resumeHoldAfterRejection(m, booking.id, actor, RESUBMIT_HOURS);
+      holdExpiresAt = resumed.holdExpiresAt;
+    }
+    const [ctx] = (await m.query(
+      `SELECT u.name, u.email, t.title FROM users u JOIN trips t ON t.id = $2 WHERE u.id = $1`,
+      [booking.travelerId, booking.tripId],
+    )) as { name: string; email: string; title: string }[];
+    const reason = proof.reviewNote ? `The organizer's note: "${proof.reviewNote}"` : 'The organizer gave no reason.';
+    const next = holdExpiresAt
+      ? `Your seats stay held until ${holdExpiresAt.toISOString()} (UTC): upload a new proof before then, or they will be released.`
+      : '';
+    const body = `Your payment proof for booking ${booking.id}${ctx ? ` on ${ctx.title}` : ''} was not accepted. ${reason}${next ? ` ${next}` : ''}`;
+    await this.outbox.enqueueRealtime(m, {
+      rooms: [`user:${booking.travelerId}`],
+      event: 'notification',
+      payload: {
+        id: proof.id,
+        type: 'payment_proof.rejected',
+        title: 'Your payment proof was not accepted',
+        body,
+        createdAt: (proof.reviewedAt ?? this.clock.now()).toISOString(),
+        bookingId: booking.id,
+      },
+    });
+    if (ctx) {
+      await this.outbox.enqueueEmail(m, {
+        to: ctx.email,
+        topic: 'payment_proof.rejected',
+        subject: `Payment proof not accepted: ${ctx.title}`,
+        body: `Hi ${ctx.name},\n\n${body}\n`,
+        dedupeKey: `proof-rejected:${proof.id}`,
+      });
+    }
+    return { holdExpiresAt };
+  }
+}
