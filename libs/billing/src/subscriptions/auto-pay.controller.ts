@@ -5,14 +5,14 @@ import { Roles } from '@trektribe/common';
 import { SetupAutoPayDto, VerifyAutoPayDto } from './auto-pay.dto';
 import { SubscriptionChargeRun } from './subscription-charge-run';
 import { SubscriptionReminders } from './subscription-reminders';
-import { SubscriptionsService } from './subscriptions.service';
+import { AutoPayService } from './auto-pay.service';
 
 @ApiTags('auto-pay')
 @ApiBearerAuth()
 @Controller({ path: 'auto-pay', version: '1' })
 export class AutoPayController {
   constructor(
-    private readonly subscriptions: SubscriptionsService,
+    private readonly autoPay: AutoPayService,
     private readonly chargeRun: SubscriptionChargeRun,
     private readonly reminders: SubscriptionReminders,
   ) {}
@@ -21,14 +21,14 @@ export class AutoPayController {
   @Roles('organizer')
   @ApiOperation({ summary: 'The organizer plan: trial, next charge, failed attempts, mandate' })
   status(@CurrentUser() actor: Actor) {
-    return this.subscriptions.status(actor);
+    return this.autoPay.status(actor);
   }
 
   @Post('setup')
   @Roles('organizer')
   @ApiOperation({ summary: 'Start an auto-pay mandate: an authorisation order to pay in checkout' })
   setup(@CurrentUser() actor: Actor, @Body() dto: SetupAutoPayDto) {
-    return this.subscriptions.setup(actor, dto.method);
+    return this.autoPay.setup(actor, dto.method);
   }
 
   @Post('verify')
@@ -36,7 +36,7 @@ export class AutoPayController {
   @HttpCode(200)
   @ApiOperation({ summary: "Checkout's answer for the authorisation order: saves the mandate" })
   verify(@CurrentUser() actor: Actor, @Body() dto: VerifyAutoPayDto) {
-    return this.subscriptions.verify(actor, dto);
+    return this.autoPay.verify(actor, dto);
   }
 
   @Post('cancel')
@@ -44,7 +44,7 @@ export class AutoPayController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop renewal at the end of the paid period' })
   cancel(@CurrentUser() actor: Actor) {
-    return this.subscriptions.cancel(actor);
+    return this.autoPay.cancel(actor);
   }
 
   @Post('process-scheduled')

@@ -6,7 +6,8 @@ import { GatewayOrder, GatewayPayment, RazorpayGateway } from '../gateway/razorp
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { SubscriptionCycle } from './subscription-cycle.entity';
 import { CHARGE_LEASE_MS, cycleReceipt, isCaptured, PLAN } from './subscription-plan';
-import { SubscriptionsService } from './subscriptions.service';
+import { SubscriptionLifecycle } from './subscription-lifecycle';
+import { SubscriptionStore } from './subscription-store';
 
 /** What one subscription's turn in the charge run did. */
 export type ChargeOutcome =
@@ -104,7 +105,8 @@ export class SubscriptionChargeRun {
   constructor(
     private readonly dataSource: DataSource,
     private readonly gateway: RazorpayGateway,
-    private readonly subscriptions: SubscriptionsService,
+    private readonly store: SubscriptionStore,
+    private readonly lifecycle: SubscriptionLifecycle,
     private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
     private readonly pressure: LoopPressure,
@@ -138,7 +140,7 @@ export class SubscriptionChargeRun {
     };
     // Without gateway credentials nobody can have a mandate: leave every subscription as it is.
     if (!this.gateway.configured) return summary;
-    await this.subscriptions.ensureAll();
+    await this.store.ensureAll();
     const now = this.clock.now();
     let after: string | null = null;
     for (;;) {
@@ -225,11 +227,11 @@ export class SubscriptionChargeRun {
           if (row.current_period_end.getTime() > now.getTime()) {
             out.set(row.id, 'notDue');
           } else {
-            await this.subscriptions.endCancelled(m, (await this.subscriptions.lock(m, row.id))!);
+            await this.lifecycle.endCancelled(m, (await this.store.lock(m, row.id))!);
             out.set(row.id, 'cancelled');
           }
         } else if (!row.gateway_token_id || !row.gateway_customer_id) {
-          await this.subscriptions.recordMissingPaymentMethod(m, (await this.subscriptions.lock(m, row.id))!);
+          await this.lifecycle.recordMissingPaymentMethod(m, (await this.store.lock(m, row.id))!);
           out.set(row.id, 'noPaymentMethod');
         } else {
           chargeable.push(row);
@@ -568,14 +570,14 @@ export class SubscriptionChargeRun {
     declined?: { key: string; reason: string },
   ): Promise<ChargeOutcome | 'open'> {
     return this.dataSource.transaction(async (m): Promise<ChargeOutcome | 'open'> => {
-      await this.subscriptions.lockOrder(m, order);
-      const sub = await this.subscriptions.lock(m, plan.subscriptionId);
+      await this.store.lockOrder(m, order);
+      const sub = await this.store.lock(m, plan.subscriptionId);
       const cycle = await m.findOne(SubscriptionCycle, { where: { id: plan.cycleId }, lock: { mode: 'pessimistic_write' } });
       if (!sub || !cycle) return 'notDue';
       if (cycle.status === 'paid') return 'settled';
       const captured = payments.find((p) => isCaptured(p));
       if (captured) {
-        await this.subscriptions.applyPaid(m, sub, cycle, order, captured, 'reconciliation');
+        await this.lifecycle.applyPaid(m, sub, cycle, order, captured, 'reconciliation');
         return 'settled';
       }
       if (payments.some((p) => p.status === 'created' || p.status === 'authorized')) return 'pending';
@@ -583,9 +585,9 @@ export class SubscriptionChargeRun {
       // Oldest first (the gateway lists newest first), so the failure count follows the attempts.
       for (const p of [...payments].reverse().filter((x) => x.status === 'failed')) {
         const reason = (p.error_description ?? p.error_code ?? 'payment failed').slice(0, 500);
-        if ((await this.subscriptions.applyFailure(m, sub, cycle, p.id, reason, p.id)) === 'applied') counted = true;
+        if ((await this.lifecycle.applyFailure(m, sub, cycle, p.id, reason, p.id)) === 'applied') counted = true;
       }
-      if (declined && (await this.subscriptions.applyFailure(m, sub, cycle, declined.key, declined.reason)) === 'applied') counted = true;
+      if (declined && (await this.lifecycle.applyFailure(m, sub, cycle, declined.key, declined.reason)) === 'applied') counted = true;
       return counted ? 'failureRecorded' : 'open';
     });
   }

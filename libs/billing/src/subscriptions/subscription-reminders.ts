@@ -4,7 +4,7 @@ import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { subscriptionEmails } from './subscription-emails';
 import { DAY_MS, reminderDue, TRIAL_NOTICE_DAYS } from './subscription-plan';
-import { SubscriptionsService } from './subscriptions.service';
+import { SubscriptionStore } from './subscription-store';
 
 const BATCH = 200;
 
@@ -27,14 +27,14 @@ interface ReminderRow {
 export class SubscriptionReminders {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly subscriptions: SubscriptionsService,
+    private readonly store: SubscriptionStore,
     private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
 
   /** Job entry point (10:00 IST): 7 and 3 days before each upcoming charge, once each per cycle. */
   async sendReminders(): Promise<number> {
-    await this.subscriptions.ensureAll();
+    await this.store.ensureAll();
     const now = this.clock.now();
     // Rounded whole days (see reminderDue): a charge 7.4 days away gets its 7-day reminder today.
     const horizon = new Date(now.getTime() + 7.5 * DAY_MS);
@@ -46,7 +46,7 @@ export class SubscriptionReminders {
         const day = reminderDue(row.next_charge_at, now);
         if (!day) return;
         const cycle = row.paid_cycles + 1;
-        const queued = await this.subscriptions.mailOnce(
+        const queued = await this.store.mailOnce(
           m,
           row.organizer_id,
           (name) => subscriptionEmails.reminder(name, row.next_charge_at, row.amount, day, row.has_method),
@@ -61,14 +61,14 @@ export class SubscriptionReminders {
 
   /** Job entry point (09:00 IST): once per subscription when its trial ends within 7 days (not when cancelling). */
   async sendTrialEndingNotices(): Promise<number> {
-    await this.subscriptions.ensureAll();
+    await this.store.ensureAll();
     const now = this.clock.now();
     let sent = 0;
     await this.inBatches(
       `s.status = 'trial' AND NOT s.cancel_at_period_end AND s.trial_ends_at > $1 AND s.trial_ends_at <= $2`,
       [now, new Date(now.getTime() + TRIAL_NOTICE_DAYS * DAY_MS)],
       async (m, row) => {
-        const queued = await this.subscriptions.mailOnce(
+        const queued = await this.store.mailOnce(
           m,
           row.organizer_id,
           (name) => subscriptionEmails.trialEnding(name, row.trial_ends_at, row.amount, row.has_method),

@@ -5,6 +5,10 @@ import { SubscriptionPaymentHandler } from '../ports';
 import { AutoPayController } from './auto-pay.controller';
 import { SubscriptionChargeRun } from './subscription-charge-run';
 import { SubscriptionReminders } from './subscription-reminders';
+import { AutoPayService } from './auto-pay.service';
+import { Mandates } from './mandates';
+import { SubscriptionLifecycle } from './subscription-lifecycle';
+import { SubscriptionStore } from './subscription-store';
 import { SubscriptionsService } from './subscriptions.service';
 
 /**
@@ -18,6 +22,10 @@ import { SubscriptionsService } from './subscriptions.service';
   controllers: [AutoPayController],
   providers: [
     SubscriptionsService,
+    SubscriptionStore,
+    SubscriptionLifecycle,
+    Mandates,
+    AutoPayService,
     SubscriptionChargeRun,
     SubscriptionReminders,
     { provide: SubscriptionPaymentHandler, useExisting: SubscriptionsService },
