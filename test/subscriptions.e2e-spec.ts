@@ -1,6 +1,8 @@
 import { CHARGE_LEASE_MS, cycleReceipt, RazorpayGateway, SubscriptionChargeRun } from '@trektribe/billing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentOrder } from '../libs/billing/src/payments/payment-order.entity';
+import { ChargeCycles } from '../libs/billing/src/subscriptions/charge-cycles';
+import { ChargeOrders } from '../libs/billing/src/subscriptions/charge-orders';
 import { SubscriptionPaymentHandler } from '../libs/billing/src/ports';
 import { createStaff, register, SignedIn } from './support/app';
 import { BillingTestApp, RZP, startBillingApp } from './support/billing';
@@ -309,6 +311,8 @@ describe('auto-pay: two runs at once', () => {
 describe('auto-pay: a run that crashed mid-way', () => {
   let t: BillingTestApp;
   let run: SubscriptionChargeRun;
+  let cycles: ChargeCycles;
+  let orders: ChargeOrders;
   const orgs: SignedIn[] = [];
 
   beforeAll(async () => {
@@ -316,6 +320,8 @@ describe('auto-pay: a run that crashed mid-way', () => {
     // Every outcome webhook is lost here: what the runs do must not depend on one arriving.
     t.rzp.setWebhookUrl('http://127.0.0.1:9/lost');
     run = t.app.get(SubscriptionChargeRun);
+    cycles = t.app.get(ChargeCycles);
+    orders = t.app.get(ChargeOrders);
     for (let i = 0; i < 3; i++) {
       const org = await register(t, 'organizer');
       await subscribe(t, org);
@@ -331,16 +337,16 @@ describe('auto-pay: a run that crashed mid-way', () => {
     const calls = recurringCalls(t);
 
     // A died after storing the cycle's order; B after claiming the cycle; C right after the gateway accepted the debit.
-    const planA = await run.openCycle(afterOrder.id);
+    const planA = await cycles.openCycle(afterOrder.id);
     if (typeof planA === 'string') throw new Error(planA);
-    const orderA = await run.ensureCycleOrder(planA);
-    const planB = await run.openCycle(afterClaim.id);
+    const orderA = await orders.ensureCycleOrder(planA);
+    const planB = await cycles.openCycle(afterClaim.id);
     if (typeof planB === 'string') throw new Error(planB);
-    const orderB = await run.ensureCycleOrder(planB);
+    const orderB = await orders.ensureCycleOrder(planB);
     expect(await run.claim(planB, orderB)).toBe(1);
-    const planC = await run.openCycle(afterCharge.id);
+    const planC = await cycles.openCycle(afterCharge.id);
     if (typeof planC === 'string') throw new Error(planC);
-    const orderC = await run.ensureCycleOrder(planC);
+    const orderC = await orders.ensureCycleOrder(planC);
     expect(await run.claim(planC, orderC)).toBe(1);
     await t.app.get(RazorpayGateway).createRecurringPayment({
       email: planC.email,

@@ -6,6 +6,8 @@ import { AutoPayController } from './auto-pay.controller';
 import { SubscriptionChargeRun } from './subscription-charge-run';
 import { SubscriptionReminders } from './subscription-reminders';
 import { AutoPayService } from './auto-pay.service';
+import { ChargeCycles } from './charge-cycles';
+import { ChargeOrders } from './charge-orders';
 import { Mandates } from './mandates';
 import { SubscriptionLifecycle } from './subscription-lifecycle';
 import { SubscriptionStore } from './subscription-store';
@@ -27,6 +29,8 @@ import { SubscriptionsService } from './subscriptions.service';
     Mandates,
     AutoPayService,
     SubscriptionChargeRun,
+    ChargeCycles,
+    ChargeOrders,
     SubscriptionReminders,
     { provide: SubscriptionPaymentHandler, useExisting: SubscriptionsService },
     { provide: ListingPolicy, useExisting: SubscriptionsService },
