@@ -124,7 +124,7 @@ export class WebhookEffects {
       [p.order_id, p.id],
     )) as { id: string; amount: number; currency: string; status: PaymentRowStatus | null }[];
     if (!found) return { outcome: 'ignored: unknown order' };
-    if (p.amount !== found.amount || p.currency !== found.currency) return this.askGateway(found, p);
+    if (p.amount !== found.amount || p.currency !== found.currency) return this.askGatewayAbout(found, p);
     const observed = higher(IMPLIED[type], observedStatus(p))!;
     if (!movesForward(observed, found.status)) return { outcome: `unchanged (${found.status})` };
     return { payment: { orderId: found.id, entity: p, observed } };
@@ -139,17 +139,13 @@ export class WebhookEffects {
    * thrown, so the event is retried with its backoff. A payment the gateway will not show (unknown
    * id) or shows on another order: rejected, nothing moves.
    */
-  private async askGateway(
+  private async askGatewayAbout(
     order: { id: string; amount: number; currency: string },
     p: GatewayPayment,
   ): Promise<{ outcome?: string; payment?: PaymentNews }> {
-    let held: GatewayPayment;
-    try {
-      held = await this.gateway.fetchPayment(p.id);
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') return { outcome: `rejected: amount differs from the order and ${err.message}` };
-      throw new Error(`amount differs from the order; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const asked = await askGateway(() => this.gateway.fetchPayment(p.id), 'amount differs from the order');
+    if ('outcome' in asked) return asked;
+    const held = asked.held;
     if (held.order_id !== p.order_id) return { outcome: 'rejected: amount differs from the order and the gateway shows the payment on another order' };
     const claim = { order: { amount: order.amount, currency: order.currency }, event: { amount: p.amount, currency: p.currency } };
     return { payment: { orderId: order.id, entity: held, observed: observedStatus(held), claim } };
@@ -170,14 +166,9 @@ export class WebhookEffects {
       [entity.id, noted],
     )) as { id: string; amount: number; currency: string }[];
     if (!ours || ours.amount === entity.amount) return {};
-    let held: GatewayRefund;
-    try {
-      held = await this.gateway.fetchRefund(entity.id);
-    } catch (err) {
-      if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') return { outcome: `rejected: refund amount differs from ours and ${err.message}` };
-      throw new Error(`refund amount differs from ours; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    return { refund: { refundId: ours.id, ours: { amount: ours.amount, currency: ours.currency }, claimed: { amount: entity.amount }, held } };
+    const asked = await askGateway(() => this.gateway.fetchRefund(entity.id!), 'refund amount differs from ours');
+    if ('outcome' in asked) return asked;
+    return { refund: { refundId: ours.id, ours: { amount: ours.amount, currency: ours.currency }, claimed: { amount: entity.amount }, held: asked.held } };
   }
 
   /** A signed event that misstated a payment: admins see what it said, what we expected and what the gateway holds. */
@@ -271,4 +262,17 @@ function isPayment(p: unknown): p is GatewayPayment {
     typeof x.status === 'string' &&
     (x.order_id === null || x.order_id === undefined || typeof x.order_id === 'string')
   );
+}
+
+/**
+ * The gateway's own record of something an event misstated. A refusal (unknown id) is the event's
+ * outcome, recorded and not retried; no answer is thrown, so the event is retried with its backoff.
+ */
+async function askGateway<T>(fetch: () => Promise<T>, why: string): Promise<{ held: T } | { outcome: string }> {
+  try {
+    return { held: await fetch() };
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') return { outcome: `rejected: ${why} and ${err.message}` };
+    throw new Error(`${why}; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

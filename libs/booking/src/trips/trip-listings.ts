@@ -13,46 +13,46 @@ export class TripListings {
   constructor(private readonly audit: AuditService) {}
 
   /** Hides the organizer's active trips (existing bookings stay valid); returns their ids. */
-  async suspendForOrganizer(m: EntityManager, organizerId: string, subscriptionId: string): Promise<string[]> {
-    const ids = returnedRows<{ id: string }>(
-      await m.query(
-        `UPDATE trips SET status = 'inactive', suspended_by_subscription_id = $2, updated_at = now()
-          WHERE organizer_id = $1 AND status = 'active' RETURNING id`,
-        [organizerId, subscriptionId],
-      ),
-    ).map((r) => r.id);
-    for (const id of ids) {
-      await this.audit.record(m, {
-        actor: null,
-        action: 'trip.deactivated',
-        entityType: 'trip',
-        entityId: id,
-        before: { status: 'active' },
-        after: { status: 'inactive', reason: 'subscription_suspended', subscriptionId },
-      });
-    }
-    return ids;
+  suspendForOrganizer(m: EntityManager, organizerId: string, subscriptionId: string): Promise<string[]> {
+    return this.relist(
+      m,
+      `UPDATE trips SET status = 'inactive', suspended_by_subscription_id = $2, updated_at = now()
+        WHERE organizer_id = $1 AND status = 'active' RETURNING id`,
+      [organizerId, subscriptionId],
+      { action: 'trip.deactivated', from: 'active', to: 'inactive', reason: 'subscription_suspended', subscriptionId },
+    );
   }
 
   /** Lists again the trips this subscription's suspension hid and nobody has changed since; returns their ids. */
-  async restoreForSubscription(m: EntityManager, organizerId: string, subscriptionId: string): Promise<string[]> {
-    const ids = returnedRows<{ id: string }>(
-      await m.query(
-        `UPDATE trips SET status = 'active', suspended_by_subscription_id = NULL, updated_at = now()
-          WHERE organizer_id = $1 AND suspended_by_subscription_id = $2 AND status = 'inactive' RETURNING id`,
-        [organizerId, subscriptionId],
-      ),
-    ).map((r) => r.id);
-    for (const id of ids) {
-      await this.audit.record(m, {
+  restoreForSubscription(m: EntityManager, organizerId: string, subscriptionId: string): Promise<string[]> {
+    return this.relist(
+      m,
+      `UPDATE trips SET status = 'active', suspended_by_subscription_id = NULL, updated_at = now()
+        WHERE organizer_id = $1 AND suspended_by_subscription_id = $2 AND status = 'inactive' RETURNING id`,
+      [organizerId, subscriptionId],
+      { action: 'trip.reactivated', from: 'inactive', to: 'active', reason: 'subscription_reactivated', subscriptionId },
+    );
+  }
+
+  /** One status change over a set of trips, each audited. */
+  private async relist(
+    m: EntityManager,
+    sql: string,
+    params: unknown[],
+    change: { action: string; from: string; to: string; reason: string; subscriptionId: string },
+  ): Promise<string[]> {
+    const ids = returnedRows<{ id: string }>(await m.query(sql, params)).map((r) => r.id);
+    await this.audit.recordMany(
+      m,
+      ids.map((id) => ({
         actor: null,
-        action: 'trip.reactivated',
+        action: change.action,
         entityType: 'trip',
         entityId: id,
-        before: { status: 'inactive' },
-        after: { status: 'active', reason: 'subscription_reactivated', subscriptionId },
-      });
-    }
+        before: { status: change.from },
+        after: { status: change.to, reason: change.reason, subscriptionId: change.subscriptionId },
+      })),
+    );
     return ids;
   }
 }
