@@ -358,7 +358,7 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     expect(res.body.data).toMatchObject({ status: 'cancelled', refundAmount: 0, paymentStatus: 'unpaid', holdExpiresAt: null });
     expect(await seatsBooked(t, trip.id)).toBe(1);
     const again = await t.http.post(`${BOOKINGS}/${b.id}/cancel`).set(traveler.auth).send({}).expect(409);
-    expect(again.body.error.code).toBe('INVALID_STATE');
+    expect(again.body.error.code).toBe('BOOKING_NOT_CANCELLABLE');
     await t.http.delete(`${BOOKINGS}/${b.id}`).set(organizer.auth).send({}).expect(409);
     expect(await seatsBooked(t, trip.id)).toBe(1);
     // and the expiry job, later, does not give them back a second time
@@ -384,7 +384,7 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     }
     expect(await seatsBooked(t, trip.id)).toBe(0);
     const res = await t.http.post(`${BOOKINGS}/${b.id}/cancel`).set(traveler.auth).send({}).expect(409);
-    expect(res.body.error.code).toBe('INVALID_STATE');
+    expect(res.body.error.code).toBe('BOOKING_NOT_CANCELLABLE');
     expect(await seatsBooked(t, trip.id)).toBe(0);
   });
 
@@ -509,7 +509,7 @@ describe('cancelling a whole trip', () => {
       expect(tripRes.status).toBe(200);
       const statuses = cancels.map((r) => r.status);
       expect(statuses.filter((s) => s !== 200 && s !== 409)).toEqual([]);
-      expect(cancels.filter((r) => r.status === 409).every((r) => r.body.error.code === 'INVALID_STATE')).toBe(true);
+      expect(cancels.filter((r) => r.status === 409).every((r) => r.body.error.code === 'BOOKING_NOT_CANCELLABLE')).toBe(true);
       expect(await seatsBooked(t, trip.id)).toBe(0);
       const rows: { id: string; status: string }[] = await t.db.query(`SELECT id, status FROM bookings WHERE trip_id = $1`, [trip.id]);
       expect(rows.filter((r) => r.status !== 'cancelled' && r.status !== 'expired')).toEqual([]);

@@ -105,6 +105,9 @@ describe('the HTTP contract', () => {
     const doc = (await t.http.get('/api/docs-json').expect(200)).body;
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.RegisterDto.properties.email.example).toBe('asha@example.com');
+    // Every error code a client may meet, the shared ones and each lib's own, with its status.
+    const codes: string[] = doc.components.schemas.ErrorEnvelope.properties.error.properties.code.enum;
+    expect(codes).toEqual(expect.arrayContaining(['VALIDATION_ERROR', 'TRIP_FULL', 'BOOKING_NOT_CANCELLABLE', 'REFUND_NOT_RETRYABLE', 'HOLD_EXPIRED']));
   });
 
   it('names every schema once: each route shows its own body (the checkout verify route, the Razorpay fields)', async () => {

@@ -82,7 +82,7 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     expect(await auditRows(t, booking.id, 'booking.confirmed')).toHaveLength(1);
     // and a paid booking takes no new order
     const late = await createOrder(t, traveler, booking.id).expect(409);
-    expect(late.body.error.code).toBe('INVALID_STATE');
+    expect(late.body.error.code).toBe('BOOKING_NOT_PAYABLE');
   });
 
   it('repeated order calls return the same live order, even when they race', async () => {
@@ -179,7 +179,7 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     const trip = await createTrip(t, organizer, { capacity: 5 });
     const booking = await book(t, traveler, trip.id, 1, 'screenshot');
     const res = await createOrder(t, traveler, booking.id).expect(409);
-    expect(res.body.error.code).toBe('INVALID_STATE');
+    expect(res.body.error.code).toBe('WRONG_PAYMENT_METHOD');
     expect(await t.db.query(`SELECT 1 FROM payment_orders WHERE booking_id = $1`, [booking.id])).toHaveLength(0);
   });
 

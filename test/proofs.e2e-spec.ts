@@ -165,13 +165,13 @@ describe('screenshot payment proofs', () => {
 
     // double approve: 409, still one payment
     const twice = await verify(organizer, booking.id, { approve: true }).expect(409);
-    expect(twice.body.error.code).toBe('INVALID_STATE');
+    expect(twice.body.error.code).toBe('NO_PENDING_PROOF');
     expect(await t.db.query(`SELECT id FROM payments WHERE booking_id = $1`, [booking.id])).toHaveLength(1);
     const after = await t.http.get('/api/v1/organizer/pending-verifications').set(organizer.auth).expect(200);
     expect(after.body.data.some((p: { proofId: string }) => p.proofId === row.id)).toBe(false);
 
     // confirmed now: no more proofs
-    expect((await upload(traveler, booking.id, png()).expect(409)).body.error.code).toBe('INVALID_STATE');
+    expect((await upload(traveler, booking.id, png()).expect(409)).body.error.code).toBe('BOOKING_NOT_PAYABLE');
   });
 
   it('reject path: the traveler is told why, the hold resumes for 24 h, and a new proof can be uploaded', async () => {
@@ -196,7 +196,7 @@ describe('screenshot payment proofs', () => {
     expect((await auditRows(t, first.body.data.id, 'payment_proof.rejected')).length).toBe(1);
 
     // rejecting again: nothing pending
-    expect((await verify(organizer, booking.id, { approve: false }).expect(409)).body.error.code).toBe('INVALID_STATE');
+    expect((await verify(organizer, booking.id, { approve: false }).expect(409)).body.error.code).toBe('NO_PENDING_PROOF');
 
     // a fresh proof, a PDF this time
     const second = await upload(traveler, booking.id, pdf(), { filename: 'statement.pdf', contentType: 'application/pdf' }).expect(201);
@@ -290,10 +290,10 @@ describe('screenshot payment proofs', () => {
     expect((await upload(traveler, randomUUID(), png()).expect(404)).body.error.code).toBe('NOT_FOUND');
     // an online booking takes no screenshot
     const online = await book(t, traveler, trip.id, 1, 'online');
-    expect((await upload(traveler, online.id, png()).expect(409)).body.error.code).toBe('INVALID_STATE');
+    expect((await upload(traveler, online.id, png()).expect(409)).body.error.code).toBe('WRONG_PAYMENT_METHOD');
     // a hold past its expiry (not yet swept) takes no proof either
     await t.db.query(`UPDATE bookings SET hold_expires_at = $2 WHERE id = $1`, [booking.id, new Date(t.clock.now().getTime() - 60_000)]);
-    expect((await upload(traveler, booking.id, png()).expect(409)).body.error.code).toBe('INVALID_STATE');
+    expect((await upload(traveler, booking.id, png()).expect(409)).body.error.code).toBe('HOLD_EXPIRED');
     expect(storedFiles()).toEqual(before);
     expect(await t.db.query(`SELECT id FROM payment_proofs WHERE booking_id = ANY($1::uuid[])`, [[booking.id, online.id]])).toHaveLength(0);
   });

@@ -266,7 +266,7 @@ describe('trips: create, update, read, cancel rights', () => {
     expect(audits[0].before?.status).toBe('active');
     expect(audits[0].after?.status).toBe('cancelled');
     const patch = await t.http.patch(`${TRIPS}/${trip.id}`).set(owner.auth).send({ title: 'Back on' }).expect(409);
-    expect(patch.body.error.code).toBe('INVALID_STATE');
+    expect(patch.body.error.code).toBe('TRIP_NOT_EDITABLE');
     // still publicly readable as cancelled (travelers holding links see what happened), never in search
     expect((await t.http.get(`${TRIPS}/${trip.id}`).expect(200)).body.data.status).toBe('cancelled');
   });

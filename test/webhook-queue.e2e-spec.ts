@@ -184,7 +184,7 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
 
     // a processed event is not applied twice
     const twice = await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(admin.auth).expect(409);
-    expect(twice.body.error.code).toBe('INVALID_STATE');
+    expect(twice.body.error.code).toBe('WEBHOOK_EVENT_PROCESSED');
     await applier.idle();
     expect(await t.db.query(`SELECT 1 FROM payments WHERE booking_id = $1`, [booking.id])).toHaveLength(1);
     // filters, and who may look

@@ -1,8 +1,8 @@
 import { INestApplication, Logger as NestLogger, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { AppConfig, Clock } from '@trektribe/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { allErrorCodes, type AppConfig, type Clock } from '@trektribe/common';
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
@@ -79,7 +79,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .addCookieAuth('access_token')
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
+  SwaggerModule.setup('api/docs', app, () => withErrorEnvelope(SwaggerModule.createDocument(app, doc)), {
     jsonDocumentUrl: 'api/docs-json',
   });
 }
@@ -112,4 +112,35 @@ export async function createApp(config: AppConfig, overrides: { clock?: Clock } 
     await embedded?.stop();
     throw err;
   }
+}
+
+/**
+ * The error envelope every route answers with, and every code it may carry with its HTTP status:
+ * the shared ones and those each lib registers (booking.errors.ts, billing.errors.ts).
+ */
+function withErrorEnvelope(document: OpenAPIObject): OpenAPIObject {
+  const codes = Object.entries(allErrorCodes()).sort(([a], [b]) => (a < b ? -1 : 1));
+  document.components ??= {};
+  document.components.schemas = {
+    ...document.components.schemas,
+    ErrorEnvelope: {
+      type: 'object',
+      required: ['success', 'error'],
+      properties: {
+        success: { type: 'boolean', enum: [false] },
+        error: {
+          type: 'object',
+          required: ['code', 'message', 'statusCode'],
+          properties: {
+            code: { type: 'string', enum: codes.map(([code]) => code), description: codes.map(([code, status]) => `${code} (${status})`).join(', ') },
+            message: { type: 'string' },
+            statusCode: { type: 'integer' },
+            details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+            requestId: { type: 'string' },
+          },
+        },
+      },
+    },
+  };
+  return document;
 }

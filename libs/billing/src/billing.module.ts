@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { BookingModule } from '@trektribe/booking';
+import './billing.errors';
 import { RazorpayGateway } from './gateway/razorpay.gateway';
 import { PaymentsModule } from './payments/payments.module';
 import { ProofsModule } from './proofs/proofs.module';

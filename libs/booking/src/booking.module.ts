@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@trektribe/auth';
 import { IdempotencyInterceptor } from '@trektribe/common';
+import './booking.errors';
 import { BookingEvents } from './booking-events';
 import { BookingsController } from './bookings/bookings.controller';
 import { BookingLifecycleJobs } from './bookings/booking-lifecycle-jobs';

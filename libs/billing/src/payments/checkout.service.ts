@@ -149,12 +149,12 @@ export class CheckoutService {
   }
 
   private assertPayable(b: Booking): void {
-    if (b.paymentMethod !== 'online') throw new DomainError('INVALID_STATE', 'This booking is paid by screenshot, not online');
+    if (b.paymentMethod !== 'online') throw new DomainError('WRONG_PAYMENT_METHOD', 'This booking is paid by screenshot, not online');
     if (b.status !== 'pending' || (b.paymentStatus !== 'unpaid' && b.paymentStatus !== 'failed')) {
-      throw new DomainError('INVALID_STATE', b.paymentStatus === 'paid' ? 'This booking is already paid' : `A ${b.status} booking takes no payment`);
+      throw new DomainError('BOOKING_NOT_PAYABLE', b.paymentStatus === 'paid' ? 'This booking is already paid' : `A ${b.status} booking takes no payment`);
     }
     if (b.seatsReleasedAt !== null || (b.holdExpiresAt !== null && b.holdExpiresAt.getTime() <= this.clock.now().getTime())) {
-      throw new DomainError('INVALID_STATE', 'The seat hold on this booking has expired; please book again');
+      throw new DomainError('HOLD_EXPIRED', 'The seat hold on this booking has expired; please book again');
     }
     if (b.totalAmount < MIN_ORDER_PAISE) throw new DomainError('BUSINESS_RULE', 'The amount is below the minimum for online payment');
   }

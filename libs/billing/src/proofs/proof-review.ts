@@ -45,7 +45,7 @@ export class ProofReview {
         order: { createdAt: 'DESC', id: 'DESC' },
         lock: { mode: 'pessimistic_write' },
       });
-      if (!proof) throw new DomainError('INVALID_STATE', 'This booking has no payment proof awaiting verification');
+      if (!proof) throw new DomainError('NO_PENDING_PROOF', 'This booking has no payment proof awaiting verification');
       const before = toProofView(proof, true);
       proof.status = dto.approve ? 'approved' : 'rejected';
       proof.reviewedBy = actor.id;

@@ -130,7 +130,7 @@ export class ProofsService {
         const now = this.clock.now();
         const current = await this.bookings.findVisible(m, actor, bookingId, true);
         if (current.status === 'pending' && current.holdExpiresAt !== null && current.holdExpiresAt <= now) {
-          throw new DomainError('INVALID_STATE', 'The hold on this booking has expired; book again');
+          throw new DomainError('HOLD_EXPIRED', 'The hold on this booking has expired; book again');
         }
         const booking = await this.bookings.pauseHoldForVerification(m, bookingId, actor);
         const pending = await m.findOne(PaymentProof, { where: { bookingId, status: 'pending' } });

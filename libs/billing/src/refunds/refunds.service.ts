@@ -146,7 +146,7 @@ export class RefundsService extends RefundRequester {
     const view = await this.dataSource.transaction(async (m) => {
       const r = await m.findOne(Refund, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!r) throw DomainError.notFound('Refund');
-      if (r.status !== 'failed') throw new DomainError('INVALID_STATE', `A ${r.status} refund cannot be retried`);
+      if (r.status !== 'failed') throw new DomainError('REFUND_NOT_RETRYABLE', `A ${r.status} refund cannot be retried`);
       const before = toRefundView(r);
       r.attempts = 0;
       r.nextAttemptAt = this.clock.now();
@@ -164,7 +164,7 @@ export class RefundsService extends RefundRequester {
       const r = await m.findOne(Refund, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!r) throw DomainError.notFound('Refund');
       if (!(r.status === 'manual_due' || (r.status === 'failed' && r.nextAttemptAt === null))) {
-        throw new DomainError('INVALID_STATE', `A ${r.status} refund cannot be marked as paid by hand`);
+        throw new DomainError('REFUND_NOT_MANUAL', `A ${r.status} refund cannot be marked as paid by hand`);
       }
       const before = toRefundView(r);
       r.status = 'manual_paid';

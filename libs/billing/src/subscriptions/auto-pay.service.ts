@@ -124,7 +124,7 @@ export class AutoPayService {
       throw new DomainError('INVALID_SIGNATURE', 'The payment signature does not match this order');
     }
     const sub = await this.dataSource.getRepository(Subscription).findOneOrFail({ where: { id: order.subscriptionId } });
-    if (!sub.gatewayCustomerId) throw new DomainError('INVALID_STATE', 'Auto-pay setup was not started');
+    if (!sub.gatewayCustomerId) throw new DomainError('AUTO_PAY_NOT_STARTED', 'Auto-pay setup was not started');
     const payment = await this.gateway.fetchPayment(dto.razorpay_payment_id);
     if (payment.order_id !== order.gatewayOrderId) throw new DomainError('INVALID_SIGNATURE', 'The payment does not belong to this order');
     const tokens = await this.gateway.fetchTokens(sub.gatewayCustomerId);

@@ -129,9 +129,9 @@ export class WebhookEventsAdmin {
     const claimed = await this.dataSource.transaction(async (m) => {
       const [row] = (await m.query(`SELECT ${COLUMNS}, payload FROM webhook_events WHERE id = $1 FOR UPDATE`, [id])) as EventRow[];
       if (!row) throw DomainError.notFound('Webhook event');
-      if (row.processed_at) throw new DomainError('INVALID_STATE', `This event was already processed (${row.outcome ?? 'no outcome'})`);
+      if (row.processed_at) throw new DomainError('WEBHOOK_EVENT_PROCESSED', `This event was already processed (${row.outcome ?? 'no outcome'})`);
       if (row.attempts === 0 && row.claimed_until && new Date(row.claimed_until).getTime() > Date.now()) {
-        throw new DomainError('INVALID_STATE', 'This event is being applied right now');
+        throw new DomainError('WEBHOOK_EVENT_BUSY', 'This event is being applied right now');
       }
       // This instance takes it; one that is stopping (or full) leaves it to the next pull.
       const claimedUntil = await this.store.retake(m, id, takeIt);

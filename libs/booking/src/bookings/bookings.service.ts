@@ -182,7 +182,7 @@ export class BookingsService {
 
   private async cancelLocked(m: EntityManager, actor: Actor, b: Booking, trip: Trip, by: CancelledBy, reason: string | null): Promise<BookingView> {
     if (b.status !== 'pending' && b.status !== 'confirmed') {
-      throw new DomainError('INVALID_STATE', `A ${b.status} booking cannot be cancelled`);
+      throw new DomainError('BOOKING_NOT_CANCELLABLE', `A ${b.status} booking cannot be cancelled`);
     }
     const now = this.clock.now();
     const paid = b.paymentStatus === 'paid' ? b.totalAmount : 0;
@@ -282,9 +282,9 @@ export class BookingsService {
   async pauseHoldForVerification(m: EntityManager, bookingId: string, actor: Actor): Promise<Booking> {
     const b = await this.findVisible(m, actor, bookingId, true);
     if (b.status !== 'pending' || b.seatsReleasedAt !== null) {
-      throw new DomainError('INVALID_STATE', `A ${b.status} booking takes no payment proof`);
+      throw new DomainError('BOOKING_NOT_PAYABLE', `A ${b.status} booking takes no payment proof`);
     }
-    if (b.paymentMethod !== 'screenshot') throw new DomainError('INVALID_STATE', 'This booking is paid online');
+    if (b.paymentMethod !== 'screenshot') throw new DomainError('WRONG_PAYMENT_METHOD', 'This booking is paid online');
     const before = toBookingView(b);
     b.paymentStatus = 'awaiting_verification';
     b.holdExpiresAt = null;
@@ -299,7 +299,7 @@ export class BookingsService {
     const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
     if (!b) throw DomainError.notFound('Booking');
     if (b.status !== 'pending' || b.paymentStatus !== 'awaiting_verification') {
-      throw new DomainError('INVALID_STATE', 'This booking has no proof awaiting verification');
+      throw new DomainError('NO_PENDING_PROOF', 'This booking has no proof awaiting verification');
     }
     const before = toBookingView(b);
     b.paymentStatus = 'unpaid';

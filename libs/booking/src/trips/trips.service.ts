@@ -113,7 +113,7 @@ export class TripsService {
     const result = await this.dataSource.transaction(async (m) => {
       const trip = await this.lockOwned(m, actor, id);
       if (trip.status === 'cancelled' || trip.status === 'completed') {
-        throw new DomainError('INVALID_STATE', `A ${trip.status} trip cannot be changed`);
+        throw new DomainError('TRIP_NOT_EDITABLE', `A ${trip.status} trip cannot be changed`);
       }
       const before = toTripView(trip);
       if (dto.capacity !== undefined && dto.capacity < trip.seatsBooked) {
@@ -150,7 +150,7 @@ export class TripsService {
     const result = await this.dataSource.transaction(async (m) => {
       const trip = await this.lockOwned(m, actor, id);
       if (trip.status === 'cancelled') return toTripView(trip);
-      if (trip.status === 'completed') throw new DomainError('INVALID_STATE', 'A completed trip cannot be cancelled');
+      if (trip.status === 'completed') throw new DomainError('TRIP_NOT_EDITABLE', 'A completed trip cannot be cancelled');
       const before = toTripView(trip);
       trip.status = 'cancelled';
       trip.suspendedBySubscriptionId = null;

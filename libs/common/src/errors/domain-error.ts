@@ -52,7 +52,31 @@ export const ERROR_STATUS = {
   GATEWAY_UNAVAILABLE: 503,
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+/**
+ * Codes a lib adds for its own situations, in its `<lib>.errors.ts`: the lib augments this interface
+ * (`declare module '@trektribe/common'`) and registers each code's HTTP status with
+ * registerErrorCodes when the file loads. The shared codes above stay the contract's.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface LibErrorCodes {}
+
+export type ErrorCode = keyof typeof ERROR_STATUS | keyof LibErrorCodes;
+
+const LIB_ERROR_STATUS = new Map<string, number>();
+
+/** Registers a lib's codes and their HTTP statuses (4xx); returns them, for the lib's own typing. */
+export function registerErrorCodes<T extends Record<string, number>>(codes: T): T {
+  for (const [code, status] of Object.entries(codes)) {
+    if (code in ERROR_STATUS || (LIB_ERROR_STATUS.has(code) && LIB_ERROR_STATUS.get(code) !== status)) throw new Error(`error code ${code} is defined twice`);
+    LIB_ERROR_STATUS.set(code, status);
+  }
+  return codes;
+}
+
+/** Every code with its status, shared and registered (the OpenAPI document lists them). */
+export function allErrorCodes(): Record<string, number> {
+  return { ...ERROR_STATUS, ...Object.fromEntries(LIB_ERROR_STATUS) };
+}
 
 export interface ErrorDetail {
   field: string;
@@ -72,7 +96,7 @@ export class DomainError extends Error {
   }
 
   get status(): number {
-    return ERROR_STATUS[this.code];
+    return (ERROR_STATUS as Record<string, number>)[this.code] ?? LIB_ERROR_STATUS.get(this.code) ?? 500;
   }
 
   /** Absent and not-yours look the same: never reveal that another user's resource exists. */
