@@ -168,6 +168,7 @@ describe('real time over socket.io', () => {
       tripId: randomUUID(),
       status: 'confirmed',
       paymentStatus: 'paid',
+      seats: 1,
     };
     const outbox = t.app.get(OutboxService);
     await t.db.transaction((m) =>

@@ -396,4 +396,12 @@ describe('refunds', () => {
     expect(await auditRows(t, due.id, 'refund.manual_paid')).toHaveLength(1);
     await t.http.post(`/api/v1/admin/refunds/${due.id}/mark-paid`).set(admin.auth).send({}).expect(409);
   });
+
+  it('every payment.updated this suite caused has the one payload of the event map (capture, refund, screenshot alike)', async () => {
+    const rows: { payload: Record<string, unknown> }[] = await t.db.query(`SELECT payload FROM notification_outbox WHERE channel = 'realtime' AND topic = 'payment.updated'`);
+    expect(rows.length).toBeGreaterThan(5);
+    const shapes = new Set(rows.map((r) => Object.keys(r.payload).sort().join(',')));
+    expect([...shapes]).toEqual(['amount,amountRefunded,bookingId,currency,method,paymentId,status,subscriptionId']);
+    expect(new Set(rows.map((r) => r.payload.method))).toEqual(new Set(['online', 'screenshot']));
+  });
 });

@@ -9,7 +9,7 @@ import { SubscriptionPaymentHandler } from '../ports';
 import { RefundsService } from '../refunds/refunds.service';
 import { PaymentOrder } from './payment-order.entity';
 import { Payment, PaymentRowStatus } from './payment.entity';
-import { toPaymentView } from './payment-views';
+import { toPaymentUpdated, toPaymentView } from './payment-views';
 
 /** The states a gateway payment can be seen in, lowest first: a payment only ever moves up. */
 export type ObservedStatus = 'failed' | 'authorized' | 'captured';
@@ -141,7 +141,7 @@ export class PaymentLedger {
     await this.outbox.enqueueRealtime(m, {
       rooms: [`user:${row.payerId}`],
       event: 'payment.updated',
-      payload: { paymentId: row.id, bookingId: row.bookingId, subscriptionId: row.subscriptionId, status: row.status, amount: row.amount, currency: row.currency },
+      payload: toPaymentUpdated(row),
     });
 
     if (observed === 'captured' && (p.amount !== order.amount || p.currency !== order.currency)) {

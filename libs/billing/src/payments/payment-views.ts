@@ -1,7 +1,22 @@
 import { refundNeedsAttention } from '../refunds/refund-policy';
 import type { Refund } from '../refunds/refund.entity';
 import type { PaymentOrder } from './payment-order.entity';
+import type { PaymentUpdatedPayload } from '@trektribe/notifications';
 import type { Payment } from './payment.entity';
+
+/** The one `payment.updated` payload (to the payer), whichever change sent it. */
+export function toPaymentUpdated(p: Payment): PaymentUpdatedPayload {
+  return {
+    paymentId: p.id,
+    bookingId: p.bookingId,
+    subscriptionId: p.subscriptionId,
+    method: p.method,
+    status: p.status,
+    amount: p.amount,
+    amountRefunded: p.amountRefunded,
+    currency: p.currency,
+  };
+}
 
 /** What checkout.js needs: the gateway order id, our amount (never the client's), and the public key id. */
 export interface CheckoutOrderView {

@@ -5,6 +5,7 @@ import { AuditService, Clock, DomainError, formatInr } from '@trektribe/common';
 import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { PaymentLedger } from '../payments/payment-ledger.service';
+import { toPaymentUpdated } from '../payments/payment-views';
 import { Refund } from '../refunds/refund.entity';
 import { RefundsService } from '../refunds/refunds.service';
 import { PaymentProof } from './payment-proof.entity';
@@ -88,7 +89,7 @@ export class ProofReview {
     await this.outbox.enqueueRealtime(m, {
       rooms: [`user:${booking.travelerId}`, `user:${booking.organizerId}`],
       event: 'payment.updated',
-      payload: { bookingId: booking.id, paymentId: payment.id, method: 'screenshot', status: 'captured', amount: payment.amount, currency: payment.currency },
+      payload: toPaymentUpdated(payment),
     });
     if (outcome === 'confirmed' || payment.amount <= 0) return { outcome, paymentId: payment.id, refund: null };
 

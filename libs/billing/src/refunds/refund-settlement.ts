@@ -6,7 +6,7 @@ import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { Payment } from '../payments/payment.entity';
-import { toRefundView } from '../payments/payment-views';
+import { toPaymentUpdated, toRefundView } from '../payments/payment-views';
 import { MAX_REFUND_ATTEMPTS, refundBackoffMs } from './refund-policy';
 import { Refund } from './refund.entity';
 
@@ -114,7 +114,7 @@ export class RefundSettlement {
         await this.outbox.enqueueRealtime(m, {
           rooms: [`user:${p.payerId}`],
           event: 'payment.updated',
-          payload: { paymentId: p.id, bookingId: p.bookingId, status: p.status, amount: p.amount, amountRefunded: p.amountRefunded, currency: p.currency },
+          payload: toPaymentUpdated(p),
         });
       }
     }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OutboxMessage } from './outbox-message.entity';
+import type { RealtimeEvent, RealtimeEvents } from './realtime-events';
 
 export interface EmailMessage {
   to: string;
@@ -10,10 +11,10 @@ export interface EmailMessage {
   dedupeKey?: string;
 }
 
-export interface RealtimeMessage {
+export interface RealtimeMessage<E extends RealtimeEvent = RealtimeEvent> {
   rooms: string[];
-  event: string;
-  payload: Record<string, unknown>;
+  event: E;
+  payload: RealtimeEvents[E];
 }
 
 /** Records side effects inside the caller's transaction; the dispatcher delivers them after commit. */
@@ -36,7 +37,7 @@ export class OutboxService {
       .execute();
   }
 
-  async enqueueRealtime(manager: EntityManager, msg: RealtimeMessage): Promise<void> {
+  async enqueueRealtime<E extends RealtimeEvent>(manager: EntityManager, msg: RealtimeMessage<E>): Promise<void> {
     await manager.insert(
       OutboxMessage,
       manager.create(OutboxMessage, { channel: 'realtime', topic: msg.event, recipient: msg.rooms.join(','), payload: msg.payload }),
