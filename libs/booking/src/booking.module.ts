@@ -4,6 +4,7 @@ import { IdempotencyInterceptor } from '@trektribe/common';
 import './booking.errors';
 import { BookingEvents } from './booking-events';
 import { BookingsController } from './bookings/bookings.controller';
+import { BookingHolds } from './bookings/booking-holds';
 import { BookingLifecycleJobs } from './bookings/booking-lifecycle-jobs';
 import { BookingPayments } from './bookings/booking-payments';
 import { BookingsService } from './bookings/bookings.service';
@@ -18,7 +19,7 @@ import { WaitlistService } from './waitlist/waitlist.service';
 @Module({
   imports: [AuthModule],
   controllers: [TripsController, BookingsController, OrganizerController],
-  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments, BookingLifecycleJobs],
+  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments, BookingLifecycleJobs, BookingHolds],
   exports: [BookingsService, TripsService, TripListings, BookingPayments, BookingLifecycleJobs],
 })
 export class BookingModule {}

@@ -12,7 +12,8 @@ import { WaitlistService } from '../waitlist/waitlist.service';
 import { BookingParticipant } from './booking-participant.entity';
 import { Booking, BookingStatus } from './booking.entity';
 import { CancelBookingDto, CreateBookingDto, ListBookingsQuery } from './booking.dto';
-import { CancelledBy, refundDue, STANDARD_POLICY } from './cancellation-policy';
+import { CancelledBy, refundDue } from './cancellation-policy';
+import { BookingHolds } from './booking-holds';
 import { BookingView, toBookingView } from './booking-view';
 
 /** No hoarding: how many unpaid holds one traveler may keep on one trip at a time. */
@@ -33,6 +34,7 @@ export class BookingsService {
     private readonly seats: SeatInventory,
     private readonly dispatcher: OutboxDispatcher,
     private readonly users: UserDirectory,
+    private readonly holds: BookingHolds,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(RefundRequester) private readonly refunds?: RefundRequester,
   ) {}
@@ -80,34 +82,16 @@ export class BookingsService {
     }
     const trip = await this.seats.bookable(m, dto.tripId, dto.seats, now);
     const holdMs = dto.paymentMethod === 'online' ? this.config.holds.onlineMinutes * 60_000 : this.config.holds.screenshotHours * 3_600_000;
-    const booking = m.create(Booking, {
-      tripId: trip.id,
+    const booking = await this.holds.write(m, {
+      trip,
       travelerId: actor.id,
-      organizerId: trip.organizerId,
       seats: dto.seats,
-      unitPrice: trip.price,
-      totalAmount: trip.price * dto.seats,
-      currency: trip.currency,
-      status: 'pending',
-      paymentStatus: 'unpaid',
+      participants: dto.participants,
       paymentMethod: dto.paymentMethod,
       holdExpiresAt: new Date(now.getTime() + holdMs),
-      specialRequests: dto.specialRequests ?? null,
-      cancellationPolicy: STANDARD_POLICY,
+      specialRequests: dto.specialRequests,
+      actor,
     });
-    await m.save(booking);
-    booking.participants = dto.participants.map((p) =>
-      m.create(BookingParticipant, {
-        bookingId: booking.id,
-        name: p.name,
-        phone: p.phone ?? null,
-        age: p.age ?? null,
-        dietaryRestrictions: p.dietaryRestrictions ?? null,
-      }),
-    );
-    await m.save(booking.participants);
-    await this.audit.record(m, { actor, action: 'booking.created', entityType: 'booking', entityId: booking.id, after: toBookingView(booking) });
-    await this.events.bookingChanged(m, 'booking.created', booking);
     const taken = await this.seats.take(m, trip.id, dto.seats, now, trip);
     await this.events.tripSeats(m, trip.id, taken.seatsAvailable);
     return toBookingView(booking, taken);

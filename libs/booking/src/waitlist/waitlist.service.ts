@@ -4,9 +4,7 @@ import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolat
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
-import { BookingParticipant } from '../bookings/booking-participant.entity';
-import { Booking } from '../bookings/booking.entity';
-import { STANDARD_POLICY } from '../bookings/cancellation-policy';
+import { BookingHolds } from '../bookings/booking-holds';
 import { SeatInventory, TakenSeats } from '../trips/seat-inventory';
 import { Trip } from '../trips/trip.entity';
 import { startOfLocalDate } from '../trips/trip-time';
@@ -34,6 +32,7 @@ export class WaitlistService {
     private readonly clock: Clock,
     private readonly dispatcher: OutboxDispatcher,
     private readonly users: UserDirectory,
+    private readonly holds: BookingHolds,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -133,52 +132,23 @@ export class WaitlistService {
       const expiresAt = new Date(now.getTime() + this.config.holds.waitlistOfferHours * 3_600_000);
       // The entry's traveler exists: waitlist_entries.traveler_id is a foreign key to users.
       const traveler = (await this.users.contactOf(m, entry.travelerId))!;
-      const booking = m.create(Booking, {
-        tripId,
+      // A waitlist offer is a booking like any other: the same rows, audit and event as a traveler's own.
+      const booking = await this.holds.write(m, {
+        trip,
         travelerId: entry.travelerId,
-        organizerId: trip.organizerId,
         seats: entry.seats,
-        unitPrice: trip.price,
-        totalAmount: trip.price * entry.seats,
-        currency: trip.currency,
-        status: 'pending',
-        paymentStatus: 'unpaid',
+        participants: Array.from({ length: entry.seats }, (_, i) => ({ name: i === 0 ? traveler.name : `${traveler.name} (guest ${i})` })),
         paymentMethod: 'online',
         holdExpiresAt: expiresAt,
-        cancellationPolicy: STANDARD_POLICY,
         waitlistEntryId: entry.id,
+        actor: null,
       });
-      await m.save(booking);
-      await m.save(
-        Array.from({ length: entry.seats }, (_, i) =>
-          m.create(BookingParticipant, { bookingId: booking.id, name: i === 0 ? traveler.name : `${traveler.name} (guest ${i})` }),
-        ),
-      );
       entry.status = 'offered';
       entry.offerBookingId = booking.id;
       entry.offeredAt = now;
       entry.offerExpiresAt = expiresAt;
       await m.save(entry);
       await this.audit.record(m, { actor: null, action: 'waitlist.offered', entityType: 'waitlist', entityId: entry.id, after: { bookingId: booking.id, expiresAt } });
-      // The offer is a booking like any other: its creation is audited on the booking too, so the booking's
-      // history (created → expired/confirmed/cancelled) is complete.
-      await this.audit.record(m, {
-        actor: null,
-        action: 'booking.created',
-        entityType: 'booking',
-        entityId: booking.id,
-        after: {
-          tripId,
-          travelerId: booking.travelerId,
-          seats: booking.seats,
-          totalAmount: booking.totalAmount,
-          status: booking.status,
-          paymentStatus: booking.paymentStatus,
-          holdExpiresAt: expiresAt,
-          waitlistEntryId: entry.id,
-        },
-      });
-      await this.events.bookingChanged(m, 'booking.created', booking);
       await this.events.email(
         m,
         traveler.email,
