@@ -21,17 +21,9 @@ class AppValidationPipe extends ValidationPipe {
       // NUL or a stray control character is a 400 naming the field, never a 500 from PostgreSQL.
       const bad = inputFaultAt(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
       if (bad) throw new ValidationFailed([bad]);
-      // A JSON array where the DTO expects an object: the pipe would validate nothing.
-      if (Array.isArray(value) && metadata.type === 'body' && isDto(metadata.metatype)) {
-        throw new ValidationFailed([{ field: 'body', message: 'the request body must be a JSON object, not an array' }]);
-      }
     }
     return super.transform(value, metadata);
   }
-}
-
-function isDto(metatype: unknown): boolean {
-  return typeof metatype === 'function' && ![String, Number, Boolean, Array, Object].includes(metatype as never);
 }
 
 /** Unknown fields are rejected, never silently applied: no mass assignment of role, status, amount. */
