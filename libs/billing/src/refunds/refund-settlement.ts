@@ -36,13 +36,19 @@ export class RefundSettlement {
   /** `refund.processed` / `refund.failed`: finds our row by the gateway id, else by the notes we sent. */
   async settleFromWebhook(m: EntityManager, entity: Partial<GatewayRefund> & { notes?: unknown }, status: 'processed' | 'failed'): Promise<string> {
     if (typeof entity?.id !== 'string' || typeof entity.amount !== 'number') return 'ignored: malformed refund';
-    let id: string | undefined = (await m.findOne(Refund, { where: { gatewayRefundId: entity.id } }))?.id;
+    const ours = await this.findForEvent(m, entity as GatewayRefund & { notes?: unknown });
+    if (!ours) return 'ignored: unknown refund';
+    return this.settle(m, ours.id, { ...(entity as GatewayRefund), status }, null);
+  }
+
+  /** The refund a gateway refund entity is about: by its gateway id, else by the `refund_id` we put in its notes. */
+  async findForEvent(m: EntityManager, entity: Pick<GatewayRefund, 'id'> & { notes?: unknown }): Promise<Refund | null> {
+    const byGatewayId = await m.findOne(Refund, { where: { gatewayRefundId: entity.id } });
+    if (byGatewayId) return byGatewayId;
     const notes = entity.notes as { refund_id?: unknown } | undefined;
-    if (!id && notes && typeof notes === 'object' && typeof notes.refund_id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(notes.refund_id)) {
-      id = (await m.findOne(Refund, { where: { id: notes.refund_id } }))?.id;
-    }
-    if (!id) return 'ignored: unknown refund';
-    return this.settle(m, id, { ...(entity as GatewayRefund), status }, null);
+    const noted = notes && typeof notes === 'object' && typeof notes.refund_id === 'string' ? notes.refund_id : null;
+    if (!noted || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(noted)) return null;
+    return m.findOne(Refund, { where: { id: noted } });
   }
 
   /**

@@ -158,13 +158,9 @@ export class WebhookEffects {
    * difference (`refund.amount_mismatch`). Unknown at the gateway: rejected. Unreachable: retried.
    */
   private async checkRefundAmount(event: RazorpayEvent): Promise<{ outcome?: string; refund?: RefundNews }> {
-    const entity = event.payload?.refund?.entity as (Partial<GatewayRefund> & { notes?: { refund_id?: unknown } }) | undefined;
+    const entity = event.payload?.refund?.entity as (Partial<GatewayRefund> & { notes?: unknown }) | undefined;
     if (!entity || typeof entity.id !== 'string' || typeof entity.amount !== 'number') return {};
-    const noted = typeof entity.notes?.refund_id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(entity.notes.refund_id) ? entity.notes.refund_id : null;
-    const [ours] = (await this.dataSource.query(
-      `SELECT id, amount, currency FROM refunds WHERE gateway_refund_id = $1 OR id = $2 ORDER BY (gateway_refund_id = $1) DESC NULLS LAST LIMIT 1`,
-      [entity.id, noted],
-    )) as { id: string; amount: number; currency: string }[];
+    const ours = await this.refunds.findForEvent(this.dataSource.manager, { id: entity.id, notes: entity.notes });
     if (!ours || ours.amount === entity.amount) return {};
     const asked = await askGateway(() => this.gateway.fetchRefund(entity.id!), 'refund amount differs from ours');
     if ('outcome' in asked) return asked;
