@@ -4,11 +4,6 @@ import { EntityManager } from 'typeorm';
 import { Trip } from './trip.entity';
 import { startOfLocalDate } from './trip-time';
 
-/**
- * The only code that moves `trips.seats_booked`. Taking is one conditional UPDATE that cannot pass
- * capacity (it also row-locks the trip until the caller commits); CHECK (seats_booked <= capacity)
- * backs it in the schema.
- */
 /** The trip as a new booking needs it, read by the same UPDATE that took the seats. */
 export type TakenSeats = Pick<Trip, 'id' | 'organizerId' | 'price' | 'currency' | 'title' | 'destination' | 'startDate' | 'endDate'> & {
   seatsAvailable: number;
@@ -21,6 +16,11 @@ const TRIP_FIELDS = `id, organizer_id AS "organizerId", price, currency, title, 
                     to_char(start_date, 'YYYY-MM-DD') AS "startDate", to_char(end_date, 'YYYY-MM-DD') AS "endDate",
                     capacity - seats_booked AS "seatsAvailable"`;
 
+/**
+ * The only code that moves `trips.seats_booked`. Taking is one conditional UPDATE that cannot pass
+ * capacity (it also row-locks the trip until the caller commits); CHECK (seats_booked <= capacity)
+ * backs it in the schema.
+ */
 @Injectable()
 export class SeatInventory {
   /**
@@ -39,17 +39,11 @@ export class SeatInventory {
    * row lock. The seats themselves are taken by `take`, last in the booking's transaction.
    */
   async bookable(m: EntityManager, tripId: string, seats: number, now: Date): Promise<TakenSeats> {
-    const [trip] = (await m.query(
-      `SELECT ${TRIP_FIELDS}, status, start_date > (($2::timestamptz) AT TIME ZONE timezone)::date AS "upcoming" FROM trips WHERE id = $1`,
-      [tripId, now],
-    )) as (TakenSeats & { status: string; upcoming: boolean })[];
-    if (!trip || trip.status === 'inactive') throw DomainError.notFound('Trip');
-    if (trip.status !== 'active' || !trip.upcoming) {
-      throw new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status === 'active' ? 'already under way' : trip.status} and takes no bookings`);
-    }
-    if (trip.seatsAvailable < seats) throw tripFull(trip.seatsAvailable);
-    const { status: _status, upcoming: _upcoming, ...fields } = trip;
-    return fields;
+    const trip = await m.findOne(Trip, { where: { id: tripId } });
+    const refused = refusal(trip, seats, now);
+    if (refused) throw refused;
+    const { id, organizerId, price, currency, title, destination, startDate, endDate } = trip!;
+    return { id, organizerId, price, currency, title, destination, startDate, endDate, seatsAvailable: trip!.capacity - trip!.seatsBooked };
   }
 
   /**
@@ -71,14 +65,12 @@ export class SeatInventory {
       ),
     );
     if (taken) return taken;
+    // Why not: the same rule as the unlocked read, or the price moved under a booking's rows.
     const trip = await m.findOne(Trip, { where: { id: tripId } });
-    if (!trip || trip.status === 'inactive') throw DomainError.notFound('Trip');
-    if (trip.status !== 'active' || startOfLocalDate(trip.startDate, trip.timezone) <= now) {
-      throw new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status === 'active' ? 'already under way' : trip.status} and takes no bookings`);
-    }
-    const left = trip.capacity - trip.seatsBooked;
-    if (left >= seats && expected && (trip.price !== expected.price || trip.currency !== expected.currency)) throw new TripPriceChanged();
-    throw tripFull(left);
+    const refused = refusal(trip, seats, now);
+    if (refused) throw refused;
+    if (expected && (trip!.price !== expected.price || trip!.currency !== expected.currency)) throw new TripPriceChanged();
+    throw tripFull(trip!.capacity - trip!.seatsBooked); // taken by someone else between the read and now
   }
 
   async release(m: EntityManager, tripId: string, seats: number): Promise<void> {
@@ -89,6 +81,16 @@ export class SeatInventory {
     const [row] = (await m.query(`SELECT capacity - seats_booked AS n FROM trips WHERE id = $1`, [tripId])) as { n: number }[];
     return row ? Number(row.n) : 0;
   }
+}
+
+/** Why a booking of `seats` cannot have this trip now: 404 (absent or hidden), 422 (not bookable), 409 (full); none when it can. */
+function refusal(trip: Trip | null, seats: number, now: Date): DomainError | undefined {
+  if (!trip || trip.status === 'inactive') return DomainError.notFound('Trip');
+  if (trip.status !== 'active' || startOfLocalDate(trip.startDate, trip.timezone) <= now) {
+    return new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status === 'active' ? 'already under way' : trip.status} and takes no bookings`);
+  }
+  const left = trip.capacity - trip.seatsBooked;
+  return left < seats ? tripFull(left) : undefined;
 }
 
 function tripFull(left: number): DomainError {
