@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { CHARGE_LEASE_MS, PLAN } from './subscription-plan';
 import { SubscriptionLifecycle } from './subscription-lifecycle';
 import { SubscriptionStore } from './subscription-store';
-import { auditBatch, CHARGEABLE, ChargeOutcome, ChargePlan, DueRow, OpenCycleRow, Outcomes } from './charge-run-shared';
+import { CHARGEABLE, ChargeOutcome, ChargePlan, DueRow, OpenCycleRow, Outcomes } from './charge-run-shared';
 
 /**
  * Step a of the charge run: with the subscription rows locked (in id order), re-check that each is
@@ -76,9 +76,10 @@ export class ChargeCycles {
           [subIds, PLAN.periodDays],
         ),
       );
-      await auditBatch(this.audit, 
+      await this.audit.recordMany(
         m,
         opened.map((c) => ({
+          actor: null,
           action: 'subscription.cycle_opened',
           entityType: 'subscription_cycle',
           entityId: c.id,

@@ -7,7 +7,7 @@ import { SubscriptionCycle } from './subscription-cycle.entity';
 import { cycleReceipt, isCaptured } from './subscription-plan';
 import { SubscriptionLifecycle } from './subscription-lifecycle';
 import { SubscriptionStore } from './subscription-store';
-import { assertCycleOrder, auditBatch, ChargeOutcome, ChargePlan, CONCURRENCY, eachLimit, Outcomes, stepFailed } from './charge-run-shared';
+import { assertCycleOrder, ChargeOutcome, ChargePlan, CONCURRENCY, eachLimit, Outcomes, stepFailed } from './charge-run-shared';
 
 /**
  * Step b of the charge run: each cycle's gateway order, stored under its unique receipt before any
@@ -122,9 +122,10 @@ export class ChargeOrders {
              FROM unnest($1::uuid[], $2::text[]) AS v(id, gid) WHERE c.id = v.id`,
           [ours.map((o) => o.plan.cycleId), ours.map((o) => o.gatewayOrderId)],
         );
-        await auditBatch(this.audit, 
+        await this.audit.recordMany(
           m,
           ours.map(({ plan, gatewayOrderId }) => ({
+            actor: null,
             action: 'subscription.cycle_order_created',
             entityType: 'subscription_cycle',
             entityId: plan.cycleId,

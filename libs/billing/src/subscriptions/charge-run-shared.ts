@@ -1,6 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { AuditService } from '@trektribe/common';
-import { EntityManager } from 'typeorm';
 import { PaymentOrder } from '../payments/payment-order.entity';
 
 /** What one subscription's turn in the charge run did. */
@@ -62,12 +60,6 @@ export interface OpenCycleRow {
   last_attempt_at: Date | null;
 }
 
-export interface AuditRow {
-  action: string;
-  entityType: string;
-  entityId: string;
-  after: Record<string, unknown>;
-}
 
 export type Outcomes = Map<string, ChargeOutcome>;
 
@@ -75,14 +67,6 @@ export const BATCH = 200;
 /** Gateway requests in flight at once; the database work of a batch is a handful of set-based statements. */
 export const CONCURRENCY = 16;
 export const CHARGEABLE = ['trial', 'active', 'past_due', 'suspended'];
-
-/** A batch's audit rows in one statement, through AuditService like every audit row. */
-export function auditBatch(audit: AuditService, m: EntityManager, rows: AuditRow[]): Promise<void> {
-  return audit.recordMany(
-    m,
-    rows.map((r) => ({ actor: null, action: r.action, entityType: r.entityType, entityId: r.entityId, after: r.after })),
-  );
-}
 
 /** A step that threw: logged; the next run resumes the subscription from where it stopped. */
 export function stepFailed(logger: Logger, plan: ChargePlan, err: unknown): ChargeOutcome {

@@ -6,7 +6,7 @@ import { RazorpayGateway } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { CHARGE_LEASE_MS } from './subscription-plan';
 import { SubscriptionStore } from './subscription-store';
-import { auditBatch, BATCH, CHARGEABLE, ChargeOutcome, ChargePlan, ChargeRunSummary, CONCURRENCY, eachLimit, OpenCycleRow, Outcomes, stepFailed } from './charge-run-shared';
+import { BATCH, CHARGEABLE, ChargeOutcome, ChargePlan, ChargeRunSummary, CONCURRENCY, eachLimit, OpenCycleRow, Outcomes, stepFailed } from './charge-run-shared';
 import { ChargeCycles } from './charge-cycles';
 import { ChargeOrders } from './charge-orders';
 
@@ -180,9 +180,10 @@ export class SubscriptionChargeRun {
             );
       const attempts = new Map(rows.map((r) => [r.id, r.attempts]));
       const winners = sorted.filter(([p]) => attempts.has(p.cycleId)).map(([plan, order]) => ({ plan, order, attempt: attempts.get(plan.cycleId)! }));
-      await auditBatch(this.audit, 
+      await this.audit.recordMany(
         m,
         winners.map(({ plan, order, attempt }) => ({
+          actor: null,
           action: 'subscription.charge_attempted',
           entityType: 'subscription_cycle',
           entityId: plan.cycleId,
