@@ -10,14 +10,6 @@ import { SubscriptionEmail } from './subscription-emails';
 import { AutoPayStatus, isCaptured, PLAN, toAutoPayStatus } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 
-export interface OrganizerContact {
-  id: string;
-  name: string;
-  email: string;
-  phone: string | null;
-  isActive: boolean;
-}
-
 const TRIAL_DAYS = PLAN.trialDays;
 
 /** One organizer's row, created on first use: trial from registration (which counts as first sign-in). */
@@ -77,10 +69,6 @@ export class SubscriptionStore {
 
   async lock(m: EntityManager, id: string): Promise<Subscription | null> {
     return m.findOne(Subscription, { where: { id }, lock: { mode: 'pessimistic_write' } });
-  }
-
-  contact(m: EntityManager, organizerId: string): Promise<OrganizerContact | undefined> {
-    return this.users.contactOf(m, organizerId);
   }
 
   /**
@@ -195,7 +183,7 @@ export class SubscriptionStore {
   }
 
   async mail(m: EntityManager, organizerId: string, build: (name: string) => SubscriptionEmail, dedupeKey?: string): Promise<boolean> {
-    const user = await this.contact(m, organizerId);
+    const user = await this.users.contactOf(m, organizerId);
     if (!user) return false;
     await this.outbox.enqueueEmail(m, { to: user.email, ...build(user.name), ...(dedupeKey ? { dedupeKey } : {}) });
     return true;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { UserContact, UserDirectory, type Actor } from '@trektribe/auth';
+import { UserDirectory, type Actor } from '@trektribe/auth';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page } from '@trektribe/common';
 import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
@@ -196,7 +196,7 @@ export class BookingsService {
     }
     await this.audit.record(m, { actor, action: 'booking.cancelled', entityType: 'booking', entityId: b.id, before, after: { ...toBookingView(b), cancelledBy: by } });
     await this.events.bookingChanged(m, 'booking.updated', b);
-    const traveler = await this.contact(m, b.travelerId);
+    const traveler = await this.users.contactOf(m, b.travelerId);
     if (traveler) {
       await this.events.email(
         m,
@@ -248,7 +248,7 @@ export class BookingsService {
     await this.events.bookingChanged(m, 'booking.updated', b);
     await this.events.tripSeats(m, b.tripId);
     const trip = await m.findOneOrFail(Trip, { where: { id: b.tripId } });
-    const traveler = await this.contact(m, b.travelerId);
+    const traveler = await this.users.contactOf(m, b.travelerId);
     if (traveler) {
       await this.events.email(
         m,
@@ -292,10 +292,6 @@ export class BookingsService {
     await this.audit.record(m, { actor, action: 'booking.proof_rejected', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
     await this.events.bookingChanged(m, 'booking.updated', b);
     return b;
-  }
-
-  private contact(m: EntityManager, userId: string): Promise<UserContact | undefined> {
-    return this.users.contactOf(m, userId);
   }
 
   /** For dashboards: counts by status on an organizer's trips. */
