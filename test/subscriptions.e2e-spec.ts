@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentOrder } from '../libs/billing/src/payments/payment-order.entity';
 import { ChargeCycles } from '../libs/billing/src/subscriptions/charge-cycles';
 import { ChargeOrders } from '../libs/billing/src/subscriptions/charge-orders';
-import { SubscriptionPaymentHandler } from '../libs/billing/src/ports';
+import { SubscriptionPayments } from '../libs/billing/src/ports';
 import { createStaff, register, SignedIn } from './support/app';
 import { BillingTestApp, RZP, startBillingApp } from './support/billing';
 import { auditRows, book, createTrip, daysFromNow, markPaid, tripBody } from './support/fixtures';
@@ -15,7 +15,7 @@ const RECURRING = 'POST /v1/payments/create/recurring';
 
 /**
  * How a charge's outcome reaches the app. 'direct': the test hands the emulator's settled payment to
- * SubscriptionPaymentHandler inside a transaction, exactly as the webhook code does. 'webhook': the
+ * SubscriptionPayments inside a transaction, exactly as the webhook code does. 'webhook': the
  * emulator's own signed webhooks (sent after every recurring charge) do it end to end. Switching is
  * this one line.
  */
@@ -105,7 +105,7 @@ async function deliverOutcome(t: BillingTestApp, subscriptionId: string, cycle: 
 
 /** What the webhook route does with a payment on a subscription order. */
 async function handOver(t: BillingTestApp, order: PaymentOrder, payment: PaymentEntity): Promise<string> {
-  const handler = t.app.get(SubscriptionPaymentHandler);
+  const handler = t.app.get(SubscriptionPayments);
   return t.db.transaction((m) => (payment.status === 'captured' ? handler.onOrderPaid(m, order, payment) : handler.onPaymentFailed(m, order, payment)));
 }
 
@@ -196,7 +196,7 @@ describe('auto-pay: trial, mandate, first charge', () => {
     t.rzp.confirmToken(tokenId);
 
     // token.confirmed for the same token (the webhook's path) changes nothing.
-    const handler = t.app.get(SubscriptionPaymentHandler);
+    const handler = t.app.get(SubscriptionPayments);
     const token = t.rzp.tokens.get(tokenId)!;
     const outcome = await t.db.transaction((m) => handler.onTokenConfirmed(m, token));
     expect(outcome).toMatch(/unchanged/);

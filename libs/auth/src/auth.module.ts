@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { CommonModule } from '@trektribe/common';
+import { NotificationsModule } from '@trektribe/notifications';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
@@ -13,7 +15,7 @@ import { PasswordService } from './users/password.service';
 import { UserDirectory } from './users/user-directory';
 
 @Module({
-  imports: [PassportModule, JwtModule.register({})],
+  imports: [PassportModule, JwtModule.register({}), CommonModule, NotificationsModule],
   controllers: [AuthController, AdminUsersController],
   providers: [AdminUsersService, AuthService, TokenService, PasswordService, LoginAttemptsService, JwtStrategy, AppAuthGuard, UserDirectory],
   exports: [AuthService, TokenService, AppAuthGuard, UserDirectory],

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolation, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from './actor';
 import {
@@ -39,7 +39,6 @@ export class AuthService implements OnApplicationBootstrap {
     private readonly attempts: LoginAttemptsService,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -83,7 +82,6 @@ export class AuthService implements OnApplicationBootstrap {
         const pair = await this.tokens.issue(m, user);
         return { user: toUserView(user), ...pair };
       });
-      this.dispatcher.kick();
       return result;
     } catch (err) {
       if (isUniqueViolation(err, 'uq_users_email')) {
@@ -196,7 +194,6 @@ export class AuthService implements OnApplicationBootstrap {
     const user = await this.dataSource.getRepository(User).findOne({ where: { email: dto.email } });
     if (!user || !user.isActive) return;
     await this.dataSource.transaction((m) => this.sendOneTimeToken(m, user, 'reset_password'));
-    this.dispatcher.kick();
   }
 
   async resetPassword(dto: ResetPasswordDto): Promise<void> {

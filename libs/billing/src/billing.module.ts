@@ -1,21 +1,18 @@
-import { Global, Module } from '@nestjs/common';
-import { BookingModule } from '@trektribe/booking';
+import { Module } from '@nestjs/common';
 import './billing.errors';
-import { RazorpayGateway } from './gateway/razorpay.gateway';
+import { GatewayModule } from './gateway/gateway.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ProofsModule } from './proofs/proofs.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 
 /**
- * Payments, refunds, webhooks, screenshot proofs and organizer auto-pay. Global so booking can reach
- * the ports billing implements (RefundRequester, ListingPolicy) and the sub-modules can reach each
- * other's ports (SubscriptionPaymentHandler) without import cycles.
+ * Payments, refunds, webhooks, screenshot proofs and organizer auto-pay, for the app to import.
+ * Booking never imports billing: billing handles booking's events (`booking.cancelled`,
+ * `trip.listing`) and calls booking's facades. Inside billing, SubscriptionsModule imports
+ * PaymentsModule and attaches to its SubscriptionPayments, so there is no cycle to hide.
  */
-@Global()
 @Module({
-  imports: [BookingModule, PaymentsModule, ProofsModule, SubscriptionsModule],
-  providers: [RazorpayGateway],
-  // Re-exporting the sub-modules makes their exported services and port bindings global.
-  exports: [RazorpayGateway, PaymentsModule, ProofsModule, SubscriptionsModule],
+  imports: [GatewayModule, PaymentsModule, ProofsModule, SubscriptionsModule],
+  exports: [GatewayModule, PaymentsModule, ProofsModule, SubscriptionsModule],
 })
 export class BillingModule {}

@@ -1,7 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { AuthModule } from '@trektribe/auth';
-import { IdempotencyInterceptor } from '@trektribe/common';
+import { CommonModule, DomainEventType, IdempotencyInterceptor, UnitOfWork } from '@trektribe/common';
+import { NotificationsModule } from '@trektribe/notifications';
 import './booking.errors';
+import { REQUIRED_BOOKING_HANDLERS } from './booking.events';
 import { BookingEvents } from './booking-events';
 import { BookingsController } from './bookings/bookings.controller';
 import { BookingHolds } from './bookings/booking-holds';
@@ -17,9 +19,15 @@ import { TripsService } from './trips/trips.service';
 import { WaitlistService } from './waitlist/waitlist.service';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, CommonModule, NotificationsModule],
   controllers: [TripsController, BookingsController, OrganizerController],
   providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments, BookingLifecycleJobs, BookingHolds],
   exports: [BookingsService, TripsService, TripListings, BookingPayments, BookingLifecycleJobs],
 })
-export class BookingModule {}
+export class BookingModule implements OnModuleInit {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  onModuleInit(): void {
+    for (const [type, why] of Object.entries(REQUIRED_BOOKING_HANDLERS)) this.uow.requireHandler(type as DomainEventType, why);
+  }
+}

@@ -8,7 +8,7 @@ export { BookingPayments } from './bookings/booking-payments';
 export { BookingLifecycleJobs } from './bookings/booking-lifecycle-jobs';
 export { TripsService, TripView } from './trips/trips.service';
 export { TripListings } from './trips/trip-listings';
-export { RefundRequester, RefundRequest, ListingPolicy } from './ports';
+export type { BookingCancelled, TripListing } from './booking.events';
 export { startOfLocalDate, localDate } from './trips/trip-time';
 
 import { BookingParticipant } from './bookings/booking-participant.entity';

@@ -1,11 +1,12 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuditService } from './audit/audit.service';
 import { ResponseCache } from './http/response-cache';
 import { LoopPressure } from './load/loop-pressure';
+import { UnitOfWork } from './uow/unit-of-work';
 
-@Global()
+/** Audit, the response cache, loop pressure and the unit of work: imported by every lib module. */
 @Module({
-  providers: [AuditService, ResponseCache, LoopPressure],
-  exports: [AuditService, ResponseCache, LoopPressure],
+  providers: [AuditService, ResponseCache, LoopPressure, UnitOfWork],
+  exports: [AuditService, ResponseCache, LoopPressure, UnitOfWork],
 })
 export class CommonModule {}

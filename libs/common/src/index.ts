@@ -22,3 +22,5 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export * from './db';
 export * from './http/response-cache';
 export * from './load/loop-pressure';
+export * from './uow/unit-of-work';
+export * from './uow/queue-runner';

@@ -1,5 +1,4 @@
 import { Inject, Logger, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { SkipThrottle } from '@nestjs/throttler';
 import {
@@ -12,7 +11,7 @@ import {
 } from '@nestjs/websockets';
 import { AccessClaims, Actor, AuthService } from '@trektribe/auth';
 import { APP_CONFIG, AppConfig, DomainError, ErrorCode } from '@trektribe/common';
-import { RealtimePublisher } from '@trektribe/notifications';
+import { OutboxDispatcher, RealtimePublisher } from '@trektribe/notifications';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 
 export const MAX_WATCHED_TRIPS = 50;
@@ -62,17 +61,17 @@ export class RealtimeGateway implements RealtimePublisher, OnGatewayConnection, 
   private readonly logger = new Logger(RealtimeGateway.name);
   /** Settles once the handshake check is over; messages wait for it so they never race the auth. */
   private readonly sessions = new WeakMap<Client, Promise<Actor | undefined>>();
-  private auth: AuthService;
 
   constructor(
     private readonly jwt: JwtService,
-    private readonly moduleRef: ModuleRef,
+    private readonly auth: AuthService,
+    private readonly dispatcher: OutboxDispatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  // Resolved late: AuthService → OutboxDispatcher → RealtimePublisher (this) is a constructor cycle.
+  // The dispatcher does not depend on the socket server: the server registers as its realtime channel.
   onModuleInit(): void {
-    this.auth = this.moduleRef.get(AuthService, { strict: false });
+    this.dispatcher.useRealtime(this);
   }
 
   async handleConnection(client: Client): Promise<void> {

@@ -1,14 +1,12 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { AuthModule } from '@trektribe/auth';
-import { RealtimePublisher } from '@trektribe/notifications';
+import { NotificationsModule, RealtimePublisher } from '@trektribe/notifications';
 import { RealtimeGateway } from './realtime.gateway';
 
-/** Global so the outbox dispatcher (in NotificationsModule) finds the RealtimePublisher port. */
-@Global()
+/** The socket.io server; it registers itself with the outbox dispatcher as the realtime channel. */
 @Module({
-  imports: [AuthModule, JwtModule.register({})],
+  imports: [AuthModule, NotificationsModule, JwtModule.register({})],
   providers: [RealtimeGateway, { provide: RealtimePublisher, useExisting: RealtimeGateway }],
-  exports: [RealtimePublisher],
 })
 export class RealtimeModule {}

@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { BillingModule } from '@trektribe/billing';
 import { BookingModule } from '@trektribe/booking';
-import type { AppConfig } from '@trektribe/common';
+import { CommonModule, type AppConfig } from '@trektribe/common';
+import { NotificationsModule } from '@trektribe/notifications';
 import { BillingJobs } from './billing.jobs';
 import { BookingJobs } from './booking.jobs';
 import { JobLock } from './job-lock';
@@ -16,7 +18,7 @@ export class SchedulerModule {
     if (!config.schedulerEnabled) return { module: SchedulerModule, providers: [JobLock], exports: [JobLock] };
     return {
       module: SchedulerModule,
-      imports: [ScheduleModule.forRoot(), BookingModule],
+      imports: [ScheduleModule.forRoot(), CommonModule, NotificationsModule, BookingModule, BillingModule],
       providers: [JobLock, BookingJobs, BillingJobs],
       exports: [JobLock],
     };

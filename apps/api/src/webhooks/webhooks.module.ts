@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BillingModule } from '@trektribe/billing';
 import { RazorpayWebhookController } from './razorpay-webhook.controller';
 
 /**
@@ -6,5 +7,5 @@ import { RazorpayWebhookController } from './razorpay-webhook.controller';
  * Imported first by AppModule so its route is the first Express matches: a burst of deliveries
  * should not walk every other route of the API on each request.
  */
-@Module({ controllers: [RazorpayWebhookController] })
+@Module({ imports: [BillingModule], controllers: [RazorpayWebhookController] })
 export class WebhooksModule {}

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingsService, BookingView } from '@trektribe/booking';
 import { Clock, DomainError, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { RazorpayGateway } from '../gateway/razorpay.gateway';
 import { Refund } from '../refunds/refund.entity';
@@ -40,7 +39,6 @@ export class CheckoutService {
     private readonly gateway: RazorpayGateway,
     private readonly bookings: BookingsService,
     private readonly ledger: PaymentLedger,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
 
@@ -123,7 +121,6 @@ export class CheckoutService {
     const observed = observedStatus(p);
     if (observed) {
       await this.dataSource.transaction((m) => this.ledger.apply(m, order.id, p, observed, actor));
-      this.dispatcher.kick();
     }
     const row = await this.dataSource.getRepository(Payment).findOne({ where: { gatewayPaymentId: p.id } });
     const view = await this.bookings.get(actor, bookingId);

@@ -1,11 +1,11 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingPayments, BookingsService } from '@trektribe/booking';
 import { AuditService, Clock, formatInr } from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { EntityManager } from 'typeorm';
 import type { GatewayPayment } from '../gateway/razorpay.gateway';
-import { SubscriptionPaymentHandler } from '../ports';
+import { SubscriptionPayments } from '../ports';
 import { RefundsService } from '../refunds/refunds.service';
 import { PaymentOrder } from './payment-order.entity';
 import { Payment, PaymentRowStatus } from './payment.entity';
@@ -66,7 +66,7 @@ export class PaymentLedger {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly outbox: OutboxService,
-    @Optional() @Inject(SubscriptionPaymentHandler) private readonly subscriptions?: SubscriptionPaymentHandler,
+    private readonly subscriptions: SubscriptionPayments,
   ) {}
 
   /**
@@ -79,10 +79,6 @@ export class PaymentLedger {
     const order = await m.findOne(PaymentOrder, { where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
     if (!order) return { kind: 'ignored', detail: 'ignored: unknown order', payment: null };
     if (p.order_id !== order.gatewayOrderId) return { kind: 'ignored', detail: 'ignored: payment of another order', payment: null };
-    if (order.purpose !== 'booking' && !this.subscriptions) {
-      // Recorded nowhere yet: reconciliation settles the order once the subscription side is deployed.
-      return { kind: 'ignored', detail: 'no subscription handler', payment: null };
-    }
 
     let row = await m.findOne(Payment, { where: { gatewayPaymentId: p.id }, lock: { mode: 'pessimistic_write' } });
     const existing = row !== null;
@@ -189,7 +185,7 @@ export class PaymentLedger {
   }
 
   private async applySubscription(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, observed: ObservedStatus): Promise<ApplyResult> {
-    const handler = this.subscriptions!;
+    const handler = this.subscriptions;
     if (observed === 'captured') return { kind: 'subscription', detail: `subscription: ${await handler.onOrderPaid(m, order, p)}`, payment: row };
     if (observed === 'failed') return { kind: 'subscription', detail: `subscription: ${await handler.onPaymentFailed(m, order, p)}`, payment: row };
     return { kind: 'authorized', detail: 'authorized (awaiting capture)', payment: row };

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
-import { BookingModule, RefundRequester } from '@trektribe/booking';
+import { AuthModule } from '@trektribe/auth';
+import { BookingModule } from '@trektribe/booking';
+import { CommonModule } from '@trektribe/common';
+import { NotificationsModule } from '@trektribe/notifications';
+import { GatewayModule } from '../gateway/gateway.module';
+import { SubscriptionPayments } from '../ports';
 import { AdminRefundsController } from '../refunds/refunds.controller';
 import { RefundSender } from '../refunds/refund-sender';
 import { RefundSettlement } from '../refunds/refund-settlement';
@@ -18,13 +23,13 @@ import { PaymentsQueryService } from './payments-query.service';
 import { ReconciliationService } from './reconciliation.service';
 
 /**
- * Online booking payments, refunds, the Razorpay webhook (and its admin view) and reconciliation. RefundRequester is
- * exported for booking's cancellations (BillingModule re-exports this module); RefundsService and
- * ReconciliationService and WebhookApplier for the scheduler's jobs; WebhooksService for the
- * webhook controller in apps/api.
+ * Online booking payments, refunds (RefundsService handles booking's `booking.cancelled`), the
+ * Razorpay webhook (and its admin view) and reconciliation. Exports RefundsService,
+ * ReconciliationService and WebhookApplier for the scheduler's jobs, WebhooksService for the webhook
+ * controller in apps/api, and SubscriptionPayments for SubscriptionsModule to attach to.
  */
 @Module({
-  imports: [BookingModule],
+  imports: [AuthModule, BookingModule, CommonModule, NotificationsModule, GatewayModule],
   controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController, AdminWebhookEventsController],
   providers: [
     PaymentLedger,
@@ -39,8 +44,8 @@ import { ReconciliationService } from './reconciliation.service';
     WebhookEffects,
     WebhookApplier,
     WebhookEventsAdmin,
-    { provide: RefundRequester, useExisting: RefundsService },
+    SubscriptionPayments,
   ],
-  exports: [RefundRequester, RefundsService, ReconciliationService, PaymentLedger, WebhookApplier, WebhooksService],
+  exports: [RefundsService, ReconciliationService, PaymentLedger, WebhookApplier, WebhooksService, SubscriptionPayments],
 })
 export class PaymentsModule {}

@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock, DomainError, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource } from 'typeorm';
 import { GatewayPayment, RazorpayGateway } from '../gateway/razorpay.gateway';
-import { RefundSender } from '../refunds/refund-sender';
 import { RefundSettlement } from '../refunds/refund-settlement';
 import { PaymentLedger, observedStatus } from './payment-ledger.service';
 
@@ -37,8 +35,6 @@ export class ReconciliationService {
     private readonly gateway: RazorpayGateway,
     private readonly ledger: PaymentLedger,
     private readonly refundSettlement: RefundSettlement,
-    private readonly refundSender: RefundSender,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
 
@@ -51,10 +47,6 @@ export class ReconciliationService {
       const r = await this.refundSettlement.reconcilePending();
       out.refundsChecked = r.checked;
       out.refundsSettled = r.settled;
-    }
-    if (out.payments) {
-      this.dispatcher.kick();
-      this.refundSender.kick();
     }
     return out;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UserDirectory } from '@trektribe/auth';
 import { AuditService, Clock, formatInr, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** An unverified proof goes to the support agents after this long. */
@@ -16,7 +16,6 @@ export class ProofEscalation {
     private readonly users: UserDirectory,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
 
@@ -46,7 +45,6 @@ export class ProofEscalation {
       const last = due[due.length - 1];
       after = { createdAt: last.created_at, id: last.id };
     }
-    if (escalated) this.dispatcher.kick();
     return escalated;
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UserDirectory, type Actor } from '@trektribe/auth';
 import { Booking, BookingPayments, BookingsService, ConfirmOutcome, toBookingView } from '@trektribe/booking';
 import { AuditService, Clock, DomainError, formatInr } from '@trektribe/common';
-import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { PaymentLedger } from '../payments/payment-ledger.service';
 import { toPaymentUpdated } from '../payments/payment-views';
@@ -27,7 +27,6 @@ export class ProofReview {
     private readonly users: UserDirectory,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
 
@@ -65,7 +64,6 @@ export class ProofReview {
       const after = await m.findOneOrFail(Booking, { where: { id: bookingId } });
       return { proof: await withoutForeignBookingId(m, actor, toProofView(proof, true)), booking: toBookingView(after), ...outcome };
     });
-    this.dispatcher.kick();
     return result;
   }
 

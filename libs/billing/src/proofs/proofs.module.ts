@@ -1,7 +1,9 @@
 import { AuthModule } from '@trektribe/auth';
 import { Module } from '@nestjs/common';
 import { BookingModule } from '@trektribe/booking';
-import { IdempotencyInterceptor } from '@trektribe/common';
+import { CommonModule, IdempotencyInterceptor } from '@trektribe/common';
+import { NotificationsModule } from '@trektribe/notifications';
+import { PaymentsModule } from '../payments/payments.module';
 import { PaymentProofsController, PendingVerificationsController } from './proofs.controller';
 import { ProofStorage } from './proof-storage';
 import { ProofEscalation } from './proof-escalation';
@@ -10,7 +12,7 @@ import { ProofsService } from './proofs.service';
 
 /** Screenshot payments: upload, verification by the organizer, escalation to agents (ProofEscalation.escalateStaleProofs). */
 @Module({
-  imports: [AuthModule, BookingModule],
+  imports: [AuthModule, BookingModule, CommonModule, NotificationsModule, PaymentsModule],
   controllers: [PaymentProofsController, PendingVerificationsController],
   providers: [ProofsService, ProofReview, ProofEscalation, ProofStorage, IdempotencyInterceptor],
   exports: [ProofsService, ProofEscalation],

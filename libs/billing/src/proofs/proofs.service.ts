@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingsService } from '@trektribe/booking';
 import { AuditService, Clock, DomainError, formatInr, offsetOf, Page } from '@trektribe/common';
-import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { OutboxService } from '@trektribe/notifications';
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { DataSource, EntityManager } from 'typeorm';
@@ -104,7 +104,6 @@ export class ProofsService {
     private readonly storage: ProofStorage,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
 
@@ -169,7 +168,6 @@ export class ProofsService {
       await this.storage.remove(storageName);
       throw err;
     }
-    this.dispatcher.kick();
     return result;
   }
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AuditService, Clock, DomainError, returnedRows } from '@trektribe/common';
+import { AuditService, Clock, DomainError, LeasedQueue, QueueRunner, returnedRows, UnitOfWork } from '@trektribe/common';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { Payment } from '../payments/payment.entity';
 import { toRefundView } from '../payments/payment-views';
@@ -12,6 +12,8 @@ import { Refund } from './refund.entity';
 /** A claimed refund is pushed this far into the future, so a crash mid-call brings it back by itself. */
 const CLAIM_LEASE_MS = 2 * 60_000;
 const BATCH = 50;
+/** The name RefundsService kicks after a refund is recorded. */
+export const REFUNDS_QUEUE = 'refunds';
 
 /**
  * The X-Refund-Idempotency value for the next request. The stored key as long as no gateway refund
@@ -40,23 +42,12 @@ export interface RefundRunResult {
  * refund at once; the gateway's answer is settled by RefundSettlement.
  */
 @Injectable()
-export class RefundSender implements OnModuleInit, OnModuleDestroy {
+export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<{ id: string }, RefundRunResult> {
+  readonly name = REFUNDS_QUEUE;
   private readonly logger = new Logger(RefundSender.name);
-  private running: Promise<RefundRunResult> | undefined;
-  private kicked = false;
-  private stopping = false;
-  /** Transactions that recorded a gateway refund: kick the processor once they commit. */
-  private readonly awaitingCommit = new WeakSet<QueryRunner>();
-  private readonly commitHook: EntitySubscriberInterface = {
-    afterTransactionCommit: ({ queryRunner }) => {
-      if (queryRunner.isTransactionActive || !this.awaitingCommit.has(queryRunner)) return; // a savepoint, or not ours
-      this.awaitingCommit.delete(queryRunner);
-      this.kick();
-    },
-    afterTransactionRollback: ({ queryRunner }) => {
-      if (!queryRunner.isTransactionActive) this.awaitingCommit.delete(queryRunner);
-    },
-  };
+  private readonly runner = new QueueRunner(this);
+  /** The pass being run: `attempt` needs its start time. */
+  private passStartedAt = new Date(0);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,78 +55,62 @@ export class RefundSender implements OnModuleInit, OnModuleDestroy {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly settlement: RefundSettlement,
+    private readonly uow: UnitOfWork,
   ) {}
 
   onModuleInit(): void {
-    (this.dataSource.subscribers as EntitySubscriberInterface[]).push(this.commitHook);
+    this.uow.registerQueue(this.runner);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    const subs = this.dataSource.subscribers as EntitySubscriberInterface[];
-    const i = subs.indexOf(this.commitHook);
-    if (i >= 0) subs.splice(i, 1);
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.runner.stop();
   }
 
-
-  /** Sends the refunds a transaction recorded once it commits (at once outside a transaction). */
-  afterCommit(m: EntityManager): void {
-    const qr = m.queryRunner;
-    if (qr?.isTransactionActive) this.awaitingCommit.add(qr);
-    else this.kick();
-  }
-
-
-  /** Send due refunds soon, after the caller's commit; kicks that arrive while one waits collapse into it. */
+  /** Send due refunds soon (kicks collapse; see QueueRunner). Recorded refunds kick it after commit. */
   kick(): void {
-    if (this.kicked || this.stopping) return;
-    this.kicked = true;
-    setImmediate(() => {
-      this.kicked = false;
-      if (this.stopping) return;
-      this.processPendingRefunds().catch((err: unknown) => this.logger.error({ err }, 'refund processing failed'));
-    });
+    this.runner.kick();
   }
 
   /**
-   * Job entry point (refund retries) and what kick() runs: sends every refund that is due — new
+   * Job entry point (refund retries) and what a kick runs: sends every refund that is due — new
    * `pending` ones and `failed` ones whose backoff has passed — in batches. One pass at a time per
    * process; across instances each refund is claimed by a conditional update (a lease), so no two
    * workers send the same refund at once, and a crash mid-call brings it back after the lease.
    */
-  async processPendingRefunds(): Promise<RefundRunResult> {
-    while (this.running) await this.running.catch(() => undefined);
-    this.running = this.drain();
-    try {
-      return await this.running;
-    } finally {
-      this.running = undefined;
-    }
+  processPendingRefunds(): Promise<RefundRunResult> {
+    return this.runner.runPass();
   }
 
-  private async drain(): Promise<RefundRunResult> {
-    const total: RefundRunResult = { processed: 0, pending: 0, failed: 0, deferred: 0 };
-    if (!this.gateway.configured) return total;
-    for (;;) {
-      if (this.stopping) return total;
-      const now = this.clock.now();
-      const due = (await this.dataSource.query(
-        `SELECT id FROM refunds
-          WHERE next_attempt_at <= $1 AND ((status = 'pending' AND gateway_refund_id IS NULL) OR status = 'failed')
-          ORDER BY next_attempt_at, id LIMIT $2`,
-        [now, BATCH],
-      )) as { id: string }[];
-      for (const { id } of due) {
-        const outcome = await this.attempt(id, now);
-        if (outcome === 'unreachable') {
-          total.deferred++;
-          return total; // the gateway is down: the rest stay due for the next run
-        }
-        if (outcome) total[outcome]++;
+  newTally(): RefundRunResult {
+    this.passStartedAt = this.clock.now();
+    return { processed: 0, pending: 0, failed: 0, deferred: 0 };
+  }
+
+  batchSize(): number {
+    return this.gateway.configured ? BATCH : 0;
+  }
+
+  /** The due refunds, oldest first; each is leased one at a time by `attempt`, just before its call. */
+  async claim(limit: number): Promise<{ id: string }[]> {
+    return (await this.dataSource.query(
+      `SELECT id FROM refunds
+        WHERE next_attempt_at <= $1 AND ((status = 'pending' AND gateway_refund_id IS NULL) OR status = 'failed')
+        ORDER BY next_attempt_at, id LIMIT $2`,
+      [this.passStartedAt, limit],
+    )) as { id: string }[];
+  }
+
+  async handle(due: { id: string }[], total: RefundRunResult): Promise<'continue' | 'stop'> {
+    for (const { id } of due) {
+      if (this.runner.stopping) return 'stop';
+      const outcome = await this.attempt(id, this.passStartedAt);
+      if (outcome === 'unreachable') {
+        total.deferred++;
+        return 'stop'; // the gateway is down: the rest stay due for the next run
       }
-      if (due.length < BATCH) return total;
+      if (outcome) total[outcome]++;
     }
+    return 'continue';
   }
 
   private async attempt(id: string, now: Date): Promise<keyof RefundRunResult | 'unreachable' | undefined> {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingPayments } from '@trektribe/booking';
 import { AuditService, Clock, DomainError, formatInr, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher, OutboxService } from '@trektribe/notifications';
+import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { Payment } from '../payments/payment.entity';
@@ -29,7 +29,6 @@ export class RefundSettlement {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly outbox: OutboxService,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly bookingPayments: BookingPayments,
   ) {}
 
@@ -209,7 +208,6 @@ export class RefundSettlement {
       }
       if (due.length < BATCH) break;
     }
-    if (out.settled) this.dispatcher.kick();
     return out;
   }
 }

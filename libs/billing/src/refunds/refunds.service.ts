@@ -1,12 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
-import { Booking, RefundRequest, RefundRequester } from '@trektribe/booking';
-import { AuditService, Clock, DomainError, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
+import { Booking } from '@trektribe/booking';
+import { AuditService, Clock, DomainError, returnedRows, UnitOfWork } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Payment } from '../payments/payment.entity';
 import { toRefundView } from '../payments/payment-views';
-import { RefundRunResult, RefundSender } from './refund-sender';
+import { REFUNDS_QUEUE, RefundRunResult, RefundSender } from './refund-sender';
 import { RefundSettlement } from './refund-settlement';
 import { Refund } from './refund.entity';
 
@@ -21,30 +20,43 @@ interface NewRefund {
   actor: Actor | null;
 }
 
+/** What a cancellation owes back (booking's `booking.cancelled` event). */
+export interface RefundRequest {
+  bookingId: string;
+  /** Paise; > 0. */
+  amount: number;
+  reason: string;
+  /** Stable per cancellation, so a retried request never refunds twice. */
+  idempotencyKey: string;
+  actor: Actor | null;
+}
+
 /**
  * Refunds: recorded here, in the caller's transaction (a cancellation, or a payment that cannot be
  * kept), the one writer of new `refunds` rows; sent after commit by RefundSender; settled by
  * RefundSettlement (the gateway's answer, `refund.*` webhooks, reconciliation); retried with
- * backoff. Admins retry failed ones and record payouts made by hand. Implements booking's
- * RefundRequester port.
+ * backoff. Admins retry failed ones and record payouts made by hand. Handles booking's
+ * `booking.cancelled` event (the refund a cancellation owes).
  */
 @Injectable()
-export class RefundsService extends RefundRequester {
+export class RefundsService implements OnModuleInit {
   private readonly logger = new Logger(RefundsService.name);
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly sender: RefundSender,
     private readonly settlement: RefundSettlement,
-  ) {
-    super();
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  onModuleInit(): void {
+    this.uow.on('booking.cancelled', (tx, e) => this.requestRefund(tx.manager, { bookingId: e.bookingId, ...e.refundDue, actor: e.actor }));
   }
 
   /**
-   * RefundRequester: called inside the cancellation's transaction (the booking row is locked).
+   * A cancellation's refund, inside its transaction (the booking row is locked).
    * Online payments get a `pending` refund sent to the gateway after commit; screenshot payments (or
    * a paid booking without a gateway payment) get `manual_due` for an admin to pay out by hand.
    * The idempotency key is unique, so a repeated request records nothing new.
@@ -103,7 +115,7 @@ export class RefundsService extends RefundRequester {
     if (!rows.length) return null;
     const refund = await m.findOneOrFail(Refund, { where: { id: rows[0].id } });
     await this.audit.record(m, { actor: r.actor, action: 'refund.requested', entityType: 'refund', entityId: refund.id, after: toRefundView(refund) });
-    if (viaGateway) this.sender.afterCommit(m);
+    if (viaGateway) this.uow.kickAfterCommit(m, REFUNDS_QUEUE);
     return refund.id;
   }
 
@@ -143,7 +155,7 @@ export class RefundsService extends RefundRequester {
 
   /** Sends a failed refund again now (the attempt counter starts over). */
   async retry(actor: Actor, id: string) {
-    const view = await this.dataSource.transaction(async (m) => {
+    return this.uow.run(async ({ manager: m }) => {
       const r = await m.findOne(Refund, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!r) throw DomainError.notFound('Refund');
       if (r.status !== 'failed') throw new DomainError('REFUND_NOT_RETRYABLE', `A ${r.status} refund cannot be retried`);
@@ -152,10 +164,9 @@ export class RefundsService extends RefundRequester {
       r.nextAttemptAt = this.clock.now();
       await m.save(r);
       await this.audit.record(m, { actor, action: 'refund.retry_requested', entityType: 'refund', entityId: r.id, before, after: toRefundView(r) });
+      this.uow.kickAfterCommit(m, REFUNDS_QUEUE);
       return toRefundView(r);
     });
-    this.sender.kick();
-    return view;
   }
 
   /** An admin paid a refund out by hand (screenshot payments, or a gateway refund given up on). */
@@ -176,7 +187,6 @@ export class RefundsService extends RefundRequester {
       await this.settlement.notifyProcessed(m, r);
       return toRefundView(r);
     });
-    this.dispatcher.kick();
     return view;
   }
 }

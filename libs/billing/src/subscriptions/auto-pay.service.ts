@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UserDirectory, type Actor } from '@trektribe/auth';
 import { AuditService, Clock, DomainError, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
@@ -38,7 +37,6 @@ export class AutoPayService {
     private readonly dataSource: DataSource,
     private readonly gateway: RazorpayGateway,
     private readonly audit: AuditService,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
     private readonly users: UserDirectory,
     private readonly store: SubscriptionStore,
@@ -47,7 +45,6 @@ export class AutoPayService {
 
   async status(actor: Actor): Promise<AutoPayStatus> {
     const sub = await this.dataSource.transaction((m) => this.requireFor(m, actor));
-    this.dispatcher.kick();
     return toAutoPayStatus(sub);
   }
 
@@ -137,7 +134,6 @@ export class AutoPayService {
       if (token) await this.mandates.storeToken(m, locked, token.id, actor, 'verify', token.recurring_details?.status === 'confirmed');
       return toAutoPayStatus(locked);
     });
-    this.dispatcher.kick();
     return result;
   }
 
@@ -165,7 +161,6 @@ export class AutoPayService {
       }
       return toAutoPayStatus(sub);
     });
-    this.dispatcher.kick();
     return result;
   }
 

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, Clock, DomainError, LoopPressure, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource } from 'typeorm';
 import { RazorpayGateway } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../payments/payment-order.entity';
@@ -36,7 +35,6 @@ export class SubscriptionChargeRun {
     private readonly dataSource: DataSource,
     private readonly gateway: RazorpayGateway,
     private readonly store: SubscriptionStore,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
     private readonly pressure: LoopPressure,
     private readonly audit: AuditService,
@@ -88,7 +86,6 @@ export class SubscriptionChargeRun {
       if (rows.length < BATCH) break;
       after = rows[rows.length - 1].id;
     }
-    this.dispatcher.kick();
     return summary;
   }
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { subscriptionEmails } from './subscription-emails';
 import { DAY_MS, reminderDue, TRIAL_NOTICE_DAYS } from './subscription-plan';
@@ -28,7 +27,6 @@ export class SubscriptionReminders {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: SubscriptionStore,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly clock: Clock,
   ) {}
 
@@ -55,7 +53,6 @@ export class SubscriptionReminders {
         if (queued) sent++;
       },
     );
-    this.dispatcher.kick();
     return sent;
   }
 
@@ -77,7 +74,6 @@ export class SubscriptionReminders {
         if (queued) sent++;
       },
     );
-    this.dispatcher.kick();
     return sent;
   }
 

@@ -1,7 +1,10 @@
 import { AuthModule } from '@trektribe/auth';
 import { Module } from '@nestjs/common';
-import { BookingModule, ListingPolicy } from '@trektribe/booking';
-import { SubscriptionPaymentHandler } from '../ports';
+import { BookingModule } from '@trektribe/booking';
+import { CommonModule } from '@trektribe/common';
+import { NotificationsModule } from '@trektribe/notifications';
+import { GatewayModule } from '../gateway/gateway.module';
+import { PaymentsModule } from '../payments/payments.module';
 import { AutoPayController } from './auto-pay.controller';
 import { SubscriptionChargeRun } from './subscription-charge-run';
 import { SubscriptionReminders } from './subscription-reminders';
@@ -14,13 +17,12 @@ import { SubscriptionStore } from './subscription-store';
 import { SubscriptionsService } from './subscriptions.service';
 
 /**
- * Organizer auto-pay. Implements two ports: SubscriptionPaymentHandler (the webhook side hands
- * subscription payments and confirmed tokens over) and booking's ListingPolicy (a suspended or lapsed
- * organizer may not list trips). The global BillingModule re-exports this module, which makes both
- * bindings (and the job services) reachable everywhere; RazorpayGateway comes from it too.
+ * Organizer auto-pay. SubscriptionsService attaches to PaymentsModule's SubscriptionPayments (the
+ * webhook side hands subscription payments and confirmed tokens over) and handles booking's
+ * `trip.listing` event (a suspended or lapsed organizer may not list trips).
  */
 @Module({
-  imports: [AuthModule, BookingModule],
+  imports: [AuthModule, BookingModule, CommonModule, NotificationsModule, GatewayModule, PaymentsModule],
   controllers: [AutoPayController],
   providers: [
     SubscriptionsService,
@@ -32,9 +34,7 @@ import { SubscriptionsService } from './subscriptions.service';
     ChargeCycles,
     ChargeOrders,
     SubscriptionReminders,
-    { provide: SubscriptionPaymentHandler, useExisting: SubscriptionsService },
-    { provide: ListingPolicy, useExisting: SubscriptionsService },
   ],
-  exports: [SubscriptionsService, SubscriptionChargeRun, SubscriptionReminders, SubscriptionPaymentHandler, ListingPolicy],
+  exports: [SubscriptionsService, SubscriptionChargeRun, SubscriptionReminders],
 })
 export class SubscriptionsModule {}

@@ -1,6 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { ListingPolicy } from '@trektribe/booking';
-import { Clock, DomainError } from '@trektribe/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Clock, DomainError, UnitOfWork } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
 import { GatewayPayment, GatewayToken } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../payments/payment-order.entity';
@@ -9,11 +8,11 @@ import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
 import { Mandates } from './mandates';
 import { SubscriptionLifecycle } from './subscription-lifecycle';
-import { SubscriptionPaymentHandler } from '../ports';
+import { SubscriptionPaymentHandler, SubscriptionPayments } from '../ports';
 
 /**
- * The organizer subscription as other code sees it: booking's ListingPolicy (a suspended or lapsed
- * organizer may not list trips) and the payments side's SubscriptionPaymentHandler (subscription
+ * The organizer subscription as other code sees it: the handler of booking's `trip.listing` event (a
+ * suspended or lapsed organizer may not list trips) and the payments side's SubscriptionPaymentHandler (subscription
  * payments and confirmed tokens handed over inside the webhook's transaction). The work is done by
  * SubscriptionStore (rows, locks, audit, emails), SubscriptionLifecycle (what a charge outcome
  * does), Mandates (the auto-pay token and the authorisation refund) and AutoPayService (the routes).
@@ -24,13 +23,20 @@ import { SubscriptionPaymentHandler } from '../ports';
  * per gateway payment (subscription_charge_failures is the dedupe record), a repeated payment changes nothing.
  */
 @Injectable()
-export class SubscriptionsService implements SubscriptionPaymentHandler, ListingPolicy {
+export class SubscriptionsService implements SubscriptionPaymentHandler, OnModuleInit {
   constructor(
     private readonly clock: Clock,
     private readonly store: SubscriptionStore,
     private readonly mandates: Mandates,
     private readonly lifecycle: SubscriptionLifecycle,
+    private readonly uow: UnitOfWork,
+    private readonly payments: SubscriptionPayments,
   ) {}
+
+  onModuleInit(): void {
+    this.uow.on('trip.listing', (tx, e) => this.assertMayList(tx.manager, e.organizerId));
+    this.payments.attach(this);
+  }
 
   /** Suspended, or cancelled and past the paid period: no new or re-activated trips. */
   async assertMayList(m: EntityManager, organizerId: string): Promise<void> {

@@ -5,8 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, LoopPressure, RequestContext } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
+import { APP_CONFIG, AppConfig, LeasedQueue, LoopPressure, QueueRunner, RequestContext } from '@trektribe/common';
 import { ClsService } from 'nestjs-cls';
 import { AsyncResource } from 'node:async_hooks';
 import { DataSource } from 'typeorm';
@@ -41,7 +40,8 @@ interface Queued {
  * stay unprocessed in the table and are pulled again: when the queue drains, and by the scheduler.
  */
 @Injectable()
-export class WebhookApplier implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WebhookApplier implements OnApplicationBootstrap, BeforeApplicationShutdown, LeasedQueue<StoredWebhookEvent, { taken: number }> {
+  readonly name = 'webhooks';
   private readonly logger = new Logger(WebhookApplier.name);
   private readonly queue: Queued[] = [];
   /** Events a delivery waits on: applied before the others, also during a burst. */
@@ -54,7 +54,8 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   private stopped = false;
   /** Some events were left in the table for want of room: pull them once the queue drains. */
   private leftInTable = false;
-  private pulling: Promise<number> | undefined;
+  /** Pulls events nobody is applying from the table into the in-memory queue. */
+  private readonly puller = new QueueRunner(this);
   private idleWaiters: (() => void)[] = [];
   private readonly detached = new AsyncResource('webhook-apply');
 
@@ -62,7 +63,6 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
     dataSource: DataSource,
     private readonly store: WebhookEventStore,
     private readonly effects: WebhookEffects,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly cls: ClsService<RequestContext>,
     private readonly pressure: LoopPressure,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -127,30 +127,19 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
    * Applies events nobody is applying: left by a full queue, by a crashed or stopped instance, or
    * waiting for a retry after an error. Returns how many it took. The scheduler calls it every minute.
    */
-  applyUnclaimed(): Promise<number> {
-    this.pulling ??= this.pullAll().finally(() => {
-      this.pulling = undefined;
-      this.wakeIfIdle();
-    });
-    return this.pulling;
+  async applyUnclaimed(): Promise<number> {
+    return (await this.puller.runPass()).taken;
   }
 
   /** Resolves when nothing is queued or being applied (tests and shutdown wait on it). */
   idle(): Promise<void> {
-    if (this.backlog === 0 && !this.pulling) return Promise.resolve();
+    if (this.backlog === 0 && !this.puller.busy) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   onApplicationBootstrap(): void {
     // What a previous run of this instance stored but did not apply (its lease may still run).
-    this.detached.runInAsyncScope(() =>
-      setImmediate(
-        () =>
-          void this.applyUnclaimed().catch((err: unknown) =>
-            this.logger.error({ err }, 'webhook pull failed'),
-          ),
-      ),
-    );
+    this.puller.kick();
   }
 
   /** Finish what is being applied; give what waits back to the table for the next instance. */
@@ -158,29 +147,39 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
     this.stopped = true;
     const waiting = [...this.awaitedQueue.splice(0), ...this.queue.splice(0)];
     for (const q of waiting) q.done(undefined);
-    await this.pulling?.catch(() => undefined);
+    await this.puller.stop();
     if (this.active > 0) await this.idle();
     await this.store
       .release(waiting.map((q) => q.stored.rowId))
       .catch((err: unknown) => this.logger.warn({ err }, 'could not release queued webhooks'));
   }
 
-  private async pullAll(): Promise<number> {
-    let taken = 0;
-    for (;;) {
-      const room = Math.min(PULL_BATCH, MAX_QUEUED - this.queue.length);
-      if (this.stopped) return taken;
-      if (room <= 0) {
-        // a full queue (the cron during a burst): the rows stay in the table until it drains
-        this.leftInTable = true;
-        return taken;
-      }
-      this.leftInTable = false;
-      const rows = await this.store.claimUnprocessed(room);
-      taken += rows.length;
-      await Promise.all(rows.map((stored) => this.submit(stored)));
-      if (rows.length < room && !this.leftInTable) return taken;
-    }
+  newTally(): { taken: number } {
+    return { taken: 0 };
+  }
+
+  /** Room in the in-memory queue; none ends the pull (the cron during a burst: the rows stay in the table until it drains). */
+  batchSize(): number {
+    const room = Math.min(PULL_BATCH, MAX_QUEUED - this.queue.length);
+    if (this.stopped) return 0;
+    this.leftInTable = room <= 0;
+    return Math.max(0, room);
+  }
+
+  claim(limit: number): Promise<StoredWebhookEvent[]> {
+    return this.store.claimUnprocessed(limit);
+  }
+
+  async handle(rows: StoredWebhookEvent[], tally: { taken: number }): Promise<'continue'> {
+    tally.taken += rows.length;
+    await Promise.all(rows.map((stored) => this.submit(stored)));
+    return 'continue';
+  }
+
+  afterPass(): void {
+    // Deliveries left rows in the table while this pass ran: pull again (pump only does while idle).
+    if (this.leftInTable && this.backlog === 0 && !this.stopped) this.puller.kick();
+    this.wakeIfIdle();
   }
 
   private pump(): void {
@@ -209,9 +208,7 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
       }, BURST_PACE_MS);
       this.paceTimer.unref();
     }
-    if (this.backlog === 0 && this.leftInTable && !this.pulling && !this.stopped) {
-      void this.applyUnclaimed().catch((err: unknown) => this.logger.error({ err }, 'webhook pull failed'));
-    }
+    if (this.backlog === 0 && this.leftInTable && !this.puller.busy && !this.stopped) this.puller.kick();
     this.wakeIfIdle();
   }
 
@@ -228,14 +225,13 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
   }
 
   private wakeIfIdle(): void {
-    if (this.backlog === 0 && !this.pulling) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.backlog === 0 && !this.puller.busy) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private async applyOne(stored: StoredWebhookEvent): Promise<Applied | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.effects.apply(stored);
-        if (result.changed) this.dispatcher.kick();
         if (result.applied)
           this.logger.log(
             { eventId: stored.eventId, type: stored.type, outcome: result.outcome },

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditService, DomainError } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayPayment, GatewayRefund, GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
@@ -10,7 +10,7 @@ import {
   PaymentLedger,
 } from '../payments/payment-ledger.service';
 import type { PaymentRowStatus } from '../payments/payment.entity';
-import { SubscriptionPaymentHandler } from '../ports';
+import { SubscriptionPayments } from '../ports';
 import { RefundSettlement } from '../refunds/refund-settlement';
 import { StoredWebhookEvent, WebhookEventStore } from './webhook-event-store';
 
@@ -75,9 +75,7 @@ export class WebhookEffects {
     private readonly refunds: RefundSettlement,
     private readonly gateway: RazorpayGateway,
     private readonly audit: AuditService,
-    @Optional()
-    @Inject(SubscriptionPaymentHandler)
-    private readonly subscriptions?: SubscriptionPaymentHandler,
+    private readonly subscriptions: SubscriptionPayments,
   ) {}
 
   async apply(stored: StoredWebhookEvent): Promise<Applied> {
@@ -237,7 +235,6 @@ export class WebhookEffects {
       const token = event.payload?.token?.entity as
         (GatewayToken & { customer_id?: string | null }) | undefined;
       if (!token || typeof token.id !== 'string') return 'ignored: malformed token';
-      if (!this.subscriptions) return 'no subscription handler';
       return `subscription: ${await this.subscriptions.onTokenConfirmed(m, token)}`;
     }
     return 'ignored: unhandled event type';

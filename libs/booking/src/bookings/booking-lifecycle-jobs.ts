@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, Clock, returnedRows } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { SeatInventory } from '../trips/seat-inventory';
+import { TripListings } from '../trips/trip-listings';
 import { WaitlistService } from '../waitlist/waitlist.service';
 import { Booking } from './booking.entity';
 import { toBookingView } from './booking-view';
@@ -24,7 +24,7 @@ export class BookingLifecycleJobs {
     private readonly events: BookingEvents,
     private readonly waitlist: WaitlistService,
     private readonly seats: SeatInventory,
-    private readonly dispatcher: OutboxDispatcher,
+    private readonly listings: TripListings,
   ) {}
 
   /**
@@ -47,7 +47,6 @@ export class BookingLifecycleJobs {
       }
       if (due.length < EXPIRY_BATCH) break;
     }
-    if (expired) this.dispatcher.kick();
     return expired;
   }
 
@@ -79,16 +78,8 @@ export class BookingLifecycleJobs {
   async completeFinishedTrips(): Promise<{ trips: number; bookings: number }> {
     const now = this.clock.now();
     return this.dataSource.transaction(async (m) => {
-      const trips = returnedRows<{ id: string }>(
-        await m.query(
-          `UPDATE trips SET status = 'completed', updated_at = now()
-            WHERE status IN ('active', 'inactive') AND end_date < (($1::timestamptz) AT TIME ZONE timezone)::date
-            RETURNING id`,
-          [now],
-        ),
-      );
-      if (!trips.length) return { trips: 0, bookings: 0 };
-      const ids = trips.map((t) => t.id);
+      const ids = await this.listings.completeEnded(m, now);
+      if (!ids.length) return { trips: 0, bookings: 0 };
       const done = returnedRows<{ id: string }>(
         await m.query(
           `UPDATE bookings SET status = 'completed', completed_at = $2, updated_at = now()
@@ -141,7 +132,6 @@ export class BookingLifecycleJobs {
         ),
       );
     }
-    if (rows.length) this.dispatcher.kick();
     return rows.length;
   }
 }

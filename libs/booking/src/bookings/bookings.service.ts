@@ -1,10 +1,8 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { UserDirectory, type Actor } from '@trektribe/auth';
-import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
+import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page, UnitOfWork } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
-import { RefundRequester } from '../ports';
 import { Trip } from '../trips/trip.entity';
 import { startOfLocalDate } from '../trips/trip-time';
 import { SeatInventory, TripPriceChanged } from '../trips/seat-inventory';
@@ -32,11 +30,10 @@ export class BookingsService {
     private readonly events: BookingEvents,
     private readonly waitlist: WaitlistService,
     private readonly seats: SeatInventory,
-    private readonly dispatcher: OutboxDispatcher,
+    private readonly uow: UnitOfWork,
     private readonly users: UserDirectory,
     private readonly holds: BookingHolds,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(RefundRequester) private readonly refunds?: RefundRequester,
   ) {}
 
   /**
@@ -54,9 +51,7 @@ export class BookingsService {
     // A price change between the unlocked read and the seat update is rare: start over with the new price.
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.dataSource.transaction((m) => this.hold(m, actor, dto, now));
-        this.dispatcher.kick();
-        return result;
+        return await this.uow.run((tx) => this.hold(tx.manager, actor, dto, now));
       } catch (err) {
         if (!(err instanceof TripPriceChanged) || attempt >= 3) throw err instanceof TripPriceChanged ? new DomainError('CONFLICT', 'The trip changed while booking; try again') : err;
       }
@@ -136,7 +131,7 @@ export class BookingsService {
   async cancel(actor: Actor, id: string, dto: CancelBookingDto): Promise<BookingView> {
     if (actor.role === 'agent') throw new DomainError('FORBIDDEN', 'Agents cannot cancel bookings; escalate to an admin');
     const by: CancelledBy = actor.role === 'traveler' ? 'traveler' : actor.role === 'organizer' ? 'organizer' : 'admin';
-    const result = await this.dataSource.transaction(async (m) => {
+    return this.uow.run(async ({ manager: m }) => {
       // Lock order: the trip row, then the booking, as a trip cancellation does (TripsService.cancel).
       // Booking first, then the trip (for the seat release) deadlocked against it on PostgreSQL: 500s.
       const { tripId } = await this.findVisible(m, actor, id);
@@ -147,8 +142,6 @@ export class BookingsService {
       await this.events.tripSeats(m, trip.id);
       return view;
     });
-    this.dispatcher.kick();
-    return result;
   }
 
   /** Used when a whole trip is cancelled: every live booking, full refund, travelers told. */
@@ -186,11 +179,10 @@ export class BookingsService {
     if (releaseNow) await this.seats.release(m, b.tripId, b.seats);
     if (b.waitlistEntryId) await this.waitlist.markOfferClosed(m, b.waitlistEntryId, 'cancelled');
     if (refund > 0) {
-      await this.refunds?.requestRefund(m, {
+      await this.uow.of(m).emit({
+        type: 'booking.cancelled',
         bookingId: b.id,
-        amount: refund,
-        reason: reason ?? `cancelled by ${by}`,
-        idempotencyKey: `cancel_${b.id}`,
+        refundDue: { amount: refund, reason: reason ?? `cancelled by ${by}`, idempotencyKey: `cancel_${b.id}` },
         actor,
       });
     }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
-import { AuditService, Clock, DomainError, isUniqueViolation, offsetOf, Page, PageQuery } from '@trektribe/common';
+import { AuditService, Clock, DomainError, isUniqueViolation, offsetOf, Page, PageQuery, ResponseCache } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { Booking } from '../bookings/booking.entity';
 import { Trip } from '../trips/trip.entity';
@@ -26,6 +26,7 @@ export class ReviewsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly cache: ResponseCache,
   ) {}
 
   async list(tripId: string, q: PageQuery) {
@@ -78,6 +79,7 @@ export class ReviewsService {
           `UPDATE trips SET (rating_avg, review_count) = (SELECT round(avg(rating)::numeric, 2), count(*) FROM reviews WHERE trip_id = $1) WHERE id = $1`,
           [tripId],
         );
+        this.cache.invalidateAfterCommit(m, 'trips'); // search shows the rating
         await this.audit.record(m, { actor, action: 'review.created', entityType: 'review', entityId: review.id, after: toReviewView(review) });
         return toReviewView({ ...review, travelerName: actor.name });
       });

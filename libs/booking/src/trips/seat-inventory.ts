@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, returnedRows } from '@trektribe/common';
+import { DomainError, ResponseCache, returnedRows } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
 import { Trip } from './trip.entity';
 import { startOfLocalDate } from './trip-time';
@@ -23,6 +23,8 @@ const TRIP_FIELDS = `id, organizer_id AS "organizerId", price, currency, title, 
  */
 @Injectable()
 export class SeatInventory {
+  constructor(private readonly cache: ResponseCache) {}
+
   /**
    * The row lock every change to a trip's seats or status takes before touching its bookings (the
    * one lock order: trip, then bookings). FOR NO KEY UPDATE: a new booking's foreign-key check holds
@@ -64,7 +66,10 @@ export class SeatInventory {
         [tripId, seats, now, expected?.price ?? null, expected?.currency ?? null],
       ),
     );
-    if (taken) return taken;
+    if (taken) {
+      this.cache.invalidateAfterCommit(m, 'trips'); // search shows seatsAvailable
+      return taken;
+    }
     // Why not: the same rule as the unlocked read, or the price moved under a booking's rows.
     const trip = await m.findOne(Trip, { where: { id: tripId } });
     const refused = refusal(trip, seats, now);
@@ -75,6 +80,7 @@ export class SeatInventory {
 
   async release(m: EntityManager, tripId: string, seats: number): Promise<void> {
     await m.query(`UPDATE trips SET seats_booked = seats_booked - $2, updated_at = now() WHERE id = $1`, [tripId, seats]);
+    this.cache.invalidateAfterCommit(m, 'trips');
   }
 
   async available(m: EntityManager, tripId: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, returnedRows } from '@trektribe/common';
+import { AuditService, ResponseCache, returnedRows } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
 
 /**
@@ -10,7 +10,10 @@ import { EntityManager } from 'typeorm';
  */
 @Injectable()
 export class TripListings {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly cache: ResponseCache,
+  ) {}
 
   /** Hides the organizer's active trips (existing bookings stay valid); returns their ids. */
   suspendForOrganizer(m: EntityManager, organizerId: string, subscriptionId: string): Promise<string[]> {
@@ -34,6 +37,20 @@ export class TripListings {
     );
   }
 
+  /** Completes the trips whose end date has passed in their own timezone (the 00:30 IST job); returns their ids. */
+  async completeEnded(m: EntityManager, now: Date): Promise<string[]> {
+    const ids = returnedRows<{ id: string }>(
+      await m.query(
+        `UPDATE trips SET status = 'completed', updated_at = now()
+          WHERE status IN ('active', 'inactive') AND end_date < (($1::timestamptz) AT TIME ZONE timezone)::date
+          RETURNING id`,
+        [now],
+      ),
+    ).map((r) => r.id);
+    if (ids.length) this.cache.invalidateAfterCommit(m, 'trips');
+    return ids;
+  }
+
   /** One status change over a set of trips, each audited. */
   private async relist(
     m: EntityManager,
@@ -42,6 +59,7 @@ export class TripListings {
     change: { action: string; from: string; to: string; reason: string; subscriptionId: string },
   ): Promise<string[]> {
     const ids = returnedRows<{ id: string }>(await m.query(sql, params)).map((r) => r.id);
+    if (ids.length) this.cache.invalidateAfterCommit(m, 'trips');
     await this.audit.recordMany(
       m,
       ids.map((id) => ({

@@ -1,11 +1,9 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Actor, User } from '@trektribe/auth';
-import { AuditService, Clock, DomainError, escapeLike, offsetOf, Page } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
+import { AuditService, Clock, DomainError, escapeLike, offsetOf, Page, ResponseCache, UnitOfWork } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { BookingsService } from '../bookings/bookings.service';
-import { ListingPolicy } from '../ports';
 import { WaitlistService } from '../waitlist/waitlist.service';
 import { CreateTripDto, OrganizerTripsQuery, SearchTripsQuery, UpdateTripDto } from './trip.dto';
 import { Trip } from './trip.entity';
@@ -72,15 +70,16 @@ export class TripsService {
     private readonly events: BookingEvents,
     private readonly bookings: BookingsService,
     private readonly waitlist: WaitlistService,
-    private readonly dispatcher: OutboxDispatcher,
-    @Optional() @Inject(ListingPolicy) private readonly listingPolicy?: ListingPolicy,
+    private readonly uow: UnitOfWork,
+    private readonly cache: ResponseCache,
   ) {}
 
   async create(actor: Actor, dto: CreateTripDto): Promise<TripView> {
     const timezone = dto.timezone ?? 'Asia/Kolkata';
     this.assertDates(dto.startDate, dto.endDate, timezone);
-    return this.dataSource.transaction(async (m) => {
-      await this.listingPolicy?.assertMayList(m, actor.id);
+    return this.uow.run(async (tx) => {
+      const m = tx.manager;
+      await tx.emit({ type: 'trip.listing', organizerId: actor.id });
       const trip = m.create(Trip, {
         ...dto,
         timezone,
@@ -95,6 +94,7 @@ export class TripsService {
         seatsBooked: 0,
       });
       await m.save(trip);
+      this.cache.invalidateAfterCommit(m, 'trips');
       await this.audit.record(m, { actor, action: 'trip.created', entityType: 'trip', entityId: trip.id, after: toTripView(trip) });
       return toTripView(trip);
     });
@@ -110,7 +110,8 @@ export class TripsService {
   }
 
   async update(actor: Actor, id: string, dto: UpdateTripDto): Promise<TripView> {
-    const result = await this.dataSource.transaction(async (m) => {
+    return this.uow.run(async (tx) => {
+      const m = tx.manager;
       const trip = await this.lockOwned(m, actor, id);
       if (trip.status === 'cancelled' || trip.status === 'completed') {
         throw new DomainError('TRIP_NOT_EDITABLE', `A ${trip.status} trip cannot be changed`);
@@ -121,7 +122,7 @@ export class TripsService {
           { field: 'capacity', message: `must be at least ${trip.seatsBooked}` },
         ]);
       }
-      if (dto.status === 'active' && trip.status !== 'active') await this.listingPolicy?.assertMayList(m, trip.organizerId);
+      if (dto.status === 'active' && trip.status !== 'active') await tx.emit({ type: 'trip.listing', organizerId: trip.organizerId, tripId: trip.id });
       // Only the fields the client sent: the validated DTO instance carries every declared property,
       // absent ones as `undefined`, which would blank the merged dates (skipping the end-before-start
       // check, so the CHECK constraint answered 500) and the fields of the response and audit row.
@@ -132,6 +133,7 @@ export class TripsService {
       // A status set by hand is the owner's decision: a later subscription payment does not undo it.
       if (changes.status !== undefined) trip.suspendedBySubscriptionId = null;
       await m.save(trip);
+      this.cache.invalidateAfterCommit(m, 'trips');
       await this.audit.record(m, { actor, action: 'trip.updated', entityType: 'trip', entityId: trip.id, before, after: toTripView(trip) });
       if (changes.capacity !== undefined && changes.capacity !== before.capacity) {
         await this.waitlist.offerFreedSeats(m, trip.id);
@@ -141,13 +143,11 @@ export class TripsService {
       }
       return toTripView(trip);
     });
-    this.dispatcher.kick();
-    return result;
   }
 
   /** Cancels the trip and every live booking on it with a full refund; travelers are told. */
   async cancel(actor: Actor, id: string, reason?: string): Promise<TripView> {
-    const result = await this.dataSource.transaction(async (m) => {
+    return this.uow.run(async ({ manager: m }) => {
       const trip = await this.lockOwned(m, actor, id);
       if (trip.status === 'cancelled') return toTripView(trip);
       if (trip.status === 'completed') throw new DomainError('TRIP_NOT_EDITABLE', 'A completed trip cannot be cancelled');
@@ -157,6 +157,7 @@ export class TripsService {
       trip.cancelledAt = this.clock.now();
       trip.cancelReason = reason ?? null;
       await m.save(trip);
+      this.cache.invalidateAfterCommit(m, 'trips');
       await this.audit.record(m, { actor, action: 'trip.cancelled', entityType: 'trip', entityId: trip.id, before, after: toTripView(trip) });
       await this.bookings.cancelAllForTrip(m, actor, trip, reason ?? 'The organizer cancelled the trip');
       await this.waitlist.closeForTrip(m, trip.id);
@@ -164,8 +165,6 @@ export class TripsService {
       // The bookings gave their seats back by SQL after `trip` was read: answer with the row as it is now.
       return toTripView(await m.findOneOrFail(Trip, { where: { id: trip.id } }));
     });
-    this.dispatcher.kick();
-    return result;
   }
 
   async search(q: SearchTripsQuery): Promise<Page<TripView>> {

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UserDirectory, type Actor } from '@trektribe/auth';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolation } from '@trektribe/common';
-import { OutboxDispatcher } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { BookingHolds } from '../bookings/booking-holds';
@@ -30,7 +29,6 @@ export class WaitlistService {
     private readonly events: BookingEvents,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly dispatcher: OutboxDispatcher,
     private readonly users: UserDirectory,
     private readonly holds: BookingHolds,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -158,7 +156,6 @@ export class WaitlistService {
         `waitlist-offer:${entry.id}`,
       );
       offered++;
-      this.dispatcher.kick();
     }
   }
 

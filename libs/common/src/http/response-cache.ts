@@ -1,14 +1,15 @@
-import { Inject, Injectable, OnModuleInit, SetMetadata } from '@nestjs/common';
-import { DataSource, EntitySubscriberInterface, QueryRunner } from 'typeorm';
+import { Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { Clock } from '../clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { UnitOfWork } from '../uow/unit-of-work';
 
 export const CACHED_RESPONSE = 'tt:cachedResponse';
 
 /**
  * Micro-caches a public GET answer (already enveloped and serialized) per URL for
- * SEARCH_CACHE_TTL_MS. `table` names the only table the answer is read from: any committed write
- * to it drops every cached answer of that table, so this process never serves a page older than
+ * SEARCH_CACHE_TTL_MS. `table` names the only table the answer is read from: its writer calls
+ * `invalidateAfterCommit` on every write, and the commit drops every cached answer of that table, so this process never serves a page older than
  * its last write, and other instances serve one at most a TTL old.
  *
  * Only for answers that do not depend on who asks (no viewer, no role): the cache key is the URL.
@@ -20,14 +21,8 @@ interface Entry {
   body: string;
 }
 
-/** Writes to `trips`, `"trips"`, whether TypeORM built them or a service wrote raw SQL. */
-function writeTarget(sql: string): string | undefined {
-  const m = /^\s*(?:WITH\b[\s\S]*?\)\s*)?(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?([a-z_]+)"?/i.exec(sql);
-  return m?.[1].toLowerCase();
-}
-
 @Injectable()
-export class ResponseCache implements OnModuleInit, EntitySubscriberInterface {
+export class ResponseCache {
   /** Bounds memory against callers that vary the query string: oldest entries go first. */
   static readonly MAX_ENTRIES = 500;
   private readonly entries = new Map<string, Entry>();
@@ -36,15 +31,11 @@ export class ResponseCache implements OnModuleInit, EntitySubscriberInterface {
   readonly ttlMs: number;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.ttlMs = config.searchCacheTtlMs;
-  }
-
-  onModuleInit(): void {
-    if (this.ttlMs > 0) this.dataSource.subscribers.push(this);
   }
 
   get enabled(): boolean {
@@ -78,34 +69,16 @@ export class ResponseCache implements OnModuleInit, EntitySubscriberInterface {
     this.entries.set(key, { at: this.clock.now().getTime(), body });
   }
 
+  /**
+   * Called by the writer of `table` for every write an answer may show (the trips writer: listings,
+   * seats, status, ratings). The cached answers go once the write commits; nothing on rollback.
+   */
+  invalidateAfterCommit(manager: EntityManager, table: string): void {
+    if (this.generations.has(table)) this.uow.afterCommit(manager, () => this.invalidate(table));
+  }
+
   invalidate(table: string): void {
     this.generations.set(table, (this.generations.get(table) ?? 0) + 1);
     for (const key of this.entries.keys()) if (key.startsWith(`${table} `)) this.entries.delete(key);
   }
-
-  // TypeORM subscriber hooks: a write marks its transaction; the commit (or autocommit) invalidates.
-  afterQuery(event: { queryRunner: QueryRunner; query: string; success: boolean }): void {
-    if (!event.success) return;
-    const table = writeTarget(event.query);
-    if (!table || !this.generations.has(table)) return;
-    if (!event.queryRunner.isTransactionActive) return this.invalidate(table);
-    const data = txData(event.queryRunner);
-    (data.written ??= new Set()).add(table);
-  }
-
-  afterTransactionCommit(event: { queryRunner: QueryRunner }): void {
-    if (event.queryRunner.isTransactionActive) return; // a savepoint released: the outer commit decides
-    const data = txData(event.queryRunner);
-    for (const table of data.written ?? []) this.invalidate(table);
-    delete data.written;
-  }
-
-  afterTransactionRollback(event: { queryRunner: QueryRunner }): void {
-    if (!event.queryRunner.isTransactionActive) delete txData(event.queryRunner).written;
-  }
-}
-
-/** The tables a transaction has written, kept on its query runner until it ends. */
-function txData(qr: QueryRunner): { written?: Set<string> } {
-  return qr.data as { written?: Set<string> };
 }

@@ -1,11 +1,12 @@
-import { BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
-import { AsyncResource } from 'node:async_hooks';
-import { Clock, returnedRows } from '@trektribe/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Clock, LeasedQueue, QueueRunner, returnedRows, UnitOfWork } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { MailTransport } from '../mail/mail-transport';
 import { OutboxMessage } from './outbox-message.entity';
 import { RealtimePublisher } from './realtime-publisher';
 
+/** The name OutboxService kicks after a commit. */
+export const OUTBOX_QUEUE = 'outbox';
 const MAX_ATTEMPTS = 8;
 const LEASE_MS = 5 * 60_000;
 
@@ -15,93 +16,87 @@ export interface DispatchResult {
   failed: number;
 }
 
+/** Rows in flight: claimed by one pass, delivered or rescheduled by it. */
+type Claimed = Pick<OutboxMessage, 'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'payload' | 'attempts'>;
+
+/**
+ * Delivers outbox rows after their transaction commits: OutboxService asks the unit of work to kick
+ * this queue once the writing transaction commits; the dispatch job runs it every minute for
+ * retries. Rows are claimed with a lease, so two instances never send one row twice.
+ */
 @Injectable()
-export class OutboxDispatcher implements BeforeApplicationShutdown {
+export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown, LeasedQueue<Claimed, DispatchResult> {
+  readonly name = OUTBOX_QUEUE;
   private readonly logger = new Logger(OutboxDispatcher.name);
-  private running: Promise<DispatchResult> | undefined;
-  private kicked = false;
-  private again = false;
-  private readonly detached = new AsyncResource('outbox-dispatch');
-  private stopped = false;
+  private readonly runner = new QueueRunner(this);
+  private batch = 100;
+  private realtime: RealtimePublisher | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly mail: MailTransport,
     private readonly clock: Clock,
-    @Optional() private readonly realtime?: RealtimePublisher,
+    private readonly uow: UnitOfWork,
   ) {}
 
+  onModuleInit(): void {
+    this.uow.registerQueue(this.runner);
+  }
+
   /**
-   * Deliver soon, after the caller's commit. Kicks collapse: while a pass runs, any number of kicks
-   * become one more pass after it (never a queue of waiters). The pass runs in the dispatcher's own
-   * async context, so it does not keep the kicking request (its CLS store, req, res) alive.
+   * The socket server, which registers itself when it starts (the app owns it; without one, realtime
+   * rows are marked sent, as nobody could be listening).
    */
+  useRealtime(publisher: RealtimePublisher): void {
+    this.realtime = publisher;
+  }
+
+  /** Deliver soon (kicks collapse; see QueueRunner). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.kicked) return;
-    this.kicked = true;
-    this.detached.runInAsyncScope(() =>
-      setImmediate(() => {
-        this.kicked = false;
-        if (this.running) {
-          this.again = true;
-          return;
-        }
-        this.dispatchPending().catch((err: unknown) => this.logger.error({ err }, 'outbox dispatch failed'));
-      }),
-    );
+    this.runner.kick();
   }
 
   /** Resolves once everything that was due when it was called has been handled (one pass at a time). */
-  async dispatchPending(batchSize = 100): Promise<DispatchResult> {
-    while (this.running) await this.running.catch(() => undefined);
-    if (this.stopped) return { sent: 0, retried: 0, failed: 0 };
-    this.again = false;
-    this.running = this.drain(batchSize);
-    try {
-      return await this.running;
-    } finally {
-      this.running = undefined;
-      if (this.again) this.kick();
-    }
+  dispatchPending(batchSize = 100): Promise<DispatchResult> {
+    this.batch = batchSize;
+    return this.runner.runPass();
   }
 
   /**
    * Shutdown closes the socket server and the pool after this hook: finish the pass under way and
    * start no other, so nothing is sent through a closing connection (what is left stays pending).
    */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    while (this.running) await this.running.catch(() => undefined);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.runner.stop();
   }
 
-  private async drain(batchSize: number): Promise<DispatchResult> {
-    const total: DispatchResult = { sent: 0, retried: 0, failed: 0 };
-    for (;;) {
-      const batch = await this.claim(batchSize);
-      const sent: string[] = [];
-      for (const msg of batch) {
-        const outcome = await this.deliver(msg);
-        if (outcome === 'sent') sent.push(msg.id);
-        total[outcome]++;
-      }
-      // One statement for the whole batch: per-message updates starved the pool under load.
-      if (sent.length) {
-        await this.dataSource.query(`UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = ANY($1::uuid[])`, [
-          sent,
-          this.clock.now(),
-        ]);
-      }
-      if (batch.length < batchSize) return total;
+  newTally(): DispatchResult {
+    return { sent: 0, retried: 0, failed: 0 };
+  }
+
+  batchSize(): number {
+    return this.batch;
+  }
+
+  async handle(batch: Claimed[], total: DispatchResult): Promise<'continue'> {
+    const sent: string[] = [];
+    for (const msg of batch) {
+      const outcome = await this.deliver(msg);
+      if (outcome === 'sent') sent.push(msg.id);
+      total[outcome]++;
     }
+    // One statement for the whole batch: per-message updates starved the pool under load.
+    if (sent.length) {
+      await this.dataSource.query(`UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = ANY($1::uuid[])`, [
+        sent,
+        this.clock.now(),
+      ]);
+    }
+    return 'continue';
   }
 
   /** Claims due rows by pushing their next attempt past a lease, so two instances never send one twice. */
-  private async claim(limit: number): Promise<OutboxMessage[]> {
+  async claim(limit: number): Promise<Claimed[]> {
     const now = this.clock.now();
     const rows: unknown = await this.dataSource.query(
       `UPDATE notification_outbox SET next_attempt_at = $2, attempts = attempts + 1
@@ -111,10 +106,10 @@ export class OutboxDispatcher implements BeforeApplicationShutdown {
         RETURNING id, channel, topic, recipient, subject, body, payload, attempts`,
       [now, new Date(now.getTime() + LEASE_MS), limit],
     );
-    return returnedRows<OutboxMessage>(rows);
+    return returnedRows<Claimed>(rows);
   }
 
-  private async deliver(msg: OutboxMessage): Promise<'sent' | 'retried' | 'failed'> {
+  private async deliver(msg: Claimed): Promise<'sent' | 'retried' | 'failed'> {
     try {
       if (msg.channel === 'email') {
         await this.mail.send({ to: msg.recipient, subject: msg.subject ?? '', text: msg.body ?? '' });

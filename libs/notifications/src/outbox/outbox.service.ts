@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
+import { OUTBOX_QUEUE } from './outbox-dispatcher';
 import { OutboxMessage } from './outbox-message.entity';
 import type { RealtimeEvent, RealtimeEvents } from './realtime-events';
 
@@ -17,9 +19,14 @@ export interface RealtimeMessage<E extends RealtimeEvent = RealtimeEvent> {
   payload: RealtimeEvents[E];
 }
 
-/** Records side effects inside the caller's transaction; the dispatcher delivers them after commit. */
+/**
+ * Records side effects inside the caller's transaction; the unit of work kicks the dispatcher once
+ * that transaction commits (nothing is sent for a rollback), and the dispatch job retries.
+ */
 @Injectable()
 export class OutboxService {
+  constructor(private readonly uow: UnitOfWork) {}
+
   async enqueueEmail(manager: EntityManager, msg: EmailMessage): Promise<void> {
     await manager
       .createQueryBuilder()
@@ -35,6 +42,7 @@ export class OutboxService {
       })
       .orIgnore() // a repeated dedupe key means it was already queued: once is the point
       .execute();
+    this.uow.kickAfterCommit(manager, OUTBOX_QUEUE);
   }
 
   async enqueueRealtime<E extends RealtimeEvent>(manager: EntityManager, msg: RealtimeMessage<E>): Promise<void> {
@@ -42,5 +50,6 @@ export class OutboxService {
       OutboxMessage,
       manager.create(OutboxMessage, { channel: 'realtime', topic: msg.event, recipient: msg.rooms.join(','), payload: msg.payload }),
     );
+    this.uow.kickAfterCommit(manager, OUTBOX_QUEUE);
   }
 }
