@@ -10,6 +10,7 @@ import { AUTHORIZATION_AMOUNT, authorizationReceipt, AutoPayStatus, MANDATE_MAX_
 import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
 import { Mandates } from './mandates';
+import { subscriptionMove } from './subscription-state';
 
 export interface AutoPaySetup {
   orderId: string;
@@ -153,7 +154,7 @@ export class AutoPayService {
         await this.store.recordChange(m, sub, before, 'subscription.cancel_requested', actor);
         await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.cancelRequested(name, sub.currentPeriodEnd));
       } else {
-        sub.status = 'cancelled';
+        sub.status = subscriptionMove(sub.status, 'cancelled');
         sub.nextChargeAt = null;
         await this.store.persistSub(m, sub);
         await this.store.recordChange(m, sub, before, 'subscription.cancelled', actor);

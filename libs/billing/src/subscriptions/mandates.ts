@@ -9,6 +9,7 @@ import { subscriptionEmails } from './subscription-emails';
 import { toAutoPayStatus } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
+import { subscriptionMove } from './subscription-state';
 
 /**
  * The auto-pay mandate: the token that lets our charge run debit the organizer, saved from checkout's
@@ -49,7 +50,7 @@ export class Mandates {
     sub.tokenConfirmedAt = confirmed ? now : null;
     sub.cancelAtPeriodEnd = false;
     if (sub.status === 'cancelled') {
-      sub.status = 'past_due';
+      sub.status = subscriptionMove(sub.status, 'past_due');
       sub.failedAttempts = 0;
       sub.currentPeriodEnd = now;
       sub.nextChargeAt = now;

@@ -9,6 +9,7 @@ import { subscriptionEmails } from './subscription-emails';
 import { addDays, AutoPayStatus, PLAN, toAutoPayStatus } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
+import { canMoveSubscription, subscriptionMove } from './subscription-state';
 
 /** What a charge outcome did to the cycle, for the caller's bookkeeping. */
 export type FailureResult = 'applied' | 'duplicate' | 'ignored';
@@ -71,7 +72,7 @@ export class SubscriptionLifecycle {
     await this.store.persistCycle(m, cycle);
     if (!ledgerRecorded) await this.store.markOrderPaid(m, order.id);
 
-    sub.status = 'active';
+    sub.status = subscriptionMove(previous, 'active');
     sub.currentPeriodEnd = end;
     sub.nextChargeAt = end;
     sub.failedAttempts = 0;
@@ -124,13 +125,14 @@ export class SubscriptionLifecycle {
     cycle.nextRetryAt = new Date(now.getTime() + PLAN.retryAfterMs);
     if (gatewayPaymentId) cycle.gatewayPaymentId = gatewayPaymentId;
     await this.store.persistCycle(m, cycle);
+    // A cancelled plan leaves only by a payment or a new mandate (SUBSCRIPTION_MOVES): a failure changes nothing.
     if (sub.status === 'cancelled') return 'applied';
 
     const before = toAutoPayStatus(sub);
     sub.failedAttempts += 1;
     const attempt = sub.failedAttempts;
     if (sub.status === 'suspended') {
-      // A charge after a new mandate failed: stays suspended until a payment goes through.
+      // A charge after a new mandate failed: stays suspended until a payment (SUBSCRIPTION_MOVES).
       sub.nextChargeAt = null;
       await this.store.persistSub(m, sub);
       await this.store.recordChange(m, sub, before, 'subscription.charge_failed', null, { cycle: cycle.cycle, reason });
@@ -138,7 +140,7 @@ export class SubscriptionLifecycle {
     } else if (attempt >= PLAN.maxFailedAttempts) {
       await this.suspend(m, sub, before, reason);
     } else {
-      sub.status = 'past_due';
+      sub.status = subscriptionMove(sub.status, 'past_due');
       sub.nextChargeAt = new Date(now.getTime() + PLAN.retryAfterMs);
       await this.store.persistSub(m, sub);
       await this.store.recordChange(m, sub, before, 'subscription.past_due', null, { cycle: cycle.cycle, reason });
@@ -156,7 +158,8 @@ export class SubscriptionLifecycle {
     if (attempt >= PLAN.maxFailedAttempts && sub.status !== 'suspended') {
       await this.suspend(m, sub, before, 'no payment method');
     } else {
-      if (sub.status !== 'suspended') sub.status = 'past_due';
+      // Past due where SUBSCRIPTION_MOVES allows it: a suspended plan stays suspended (a past-due one already is).
+      if (canMoveSubscription(sub.status, 'past_due')) sub.status = 'past_due';
       sub.nextChargeAt = sub.status === 'suspended' ? null : new Date(now.getTime() + PLAN.retryAfterMs);
       await this.store.persistSub(m, sub);
       await this.store.recordChange(m, sub, before, 'subscription.payment_method_missing', null);
@@ -172,7 +175,7 @@ export class SubscriptionLifecycle {
   /** The period of a subscription that asked to cancel has ended. */
   async endCancelled(m: EntityManager, sub: Subscription): Promise<void> {
     const before = toAutoPayStatus(sub);
-    sub.status = 'cancelled';
+    sub.status = subscriptionMove(sub.status, 'cancelled');
     sub.nextChargeAt = null;
     await this.store.persistSub(m, sub);
     await this.store.recordChange(m, sub, before, 'subscription.cancelled', null);
@@ -181,7 +184,7 @@ export class SubscriptionLifecycle {
 
   private async suspend(m: EntityManager, sub: Subscription, before: AutoPayStatus, reason: string): Promise<void> {
     const now = this.clock.now();
-    sub.status = 'suspended';
+    sub.status = subscriptionMove(sub.status, 'suspended');
     sub.suspendedAt = now;
     sub.nextChargeAt = null;
     await this.store.persistSub(m, sub);

@@ -7,6 +7,7 @@ import { TakenSeats } from '../trips/seat-inventory';
 import { BookingParticipant } from './booking-participant.entity';
 import { Booking, PaymentMethod } from './booking.entity';
 import { toBookingView } from './booking-view';
+import { BOOKING_START } from './booking-state';
 import { STANDARD_POLICY } from './cancellation-policy';
 
 export interface NewHold {
@@ -43,7 +44,7 @@ export class BookingHolds {
       unitPrice: h.trip.price,
       totalAmount: h.trip.price * h.seats,
       currency: h.trip.currency,
-      status: 'pending',
+      status: BOOKING_START,
       paymentStatus: 'unpaid',
       paymentMethod: h.paymentMethod,
       holdExpiresAt: h.holdExpiresAt,

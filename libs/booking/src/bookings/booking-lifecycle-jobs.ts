@@ -7,6 +7,7 @@ import { TripListings } from '../trips/trip-listings';
 import { WaitlistService } from '../waitlist/waitlist.service';
 import { Booking } from './booking.entity';
 import { toBookingView } from './booking-view';
+import { bookingStatusesMovingTo } from './booking-state';
 
 const EXPIRY_BATCH = 100;
 
@@ -36,6 +37,7 @@ export class BookingLifecycleJobs {
     let expired = 0;
     for (;;) {
       const now = this.clock.now();
+      // The literal 'pending' matches idx_bookings_hold_expiry's predicate; expireOne's UPDATE is the guard.
       const due = (await this.dataSource.query(
         `SELECT id FROM bookings WHERE status = 'pending' AND seats_released_at IS NULL AND hold_expires_at <= $1
           ORDER BY hold_expires_at, id LIMIT $2`,
@@ -55,12 +57,13 @@ export class BookingLifecycleJobs {
     const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [id])) as { trip_id: string }[];
     if (!ref) return false;
     await this.seats.lockTrip(m, ref.trip_id);
+    // Only from a status BOOKING_MOVES lets expire: a payment or cancellation that got there first stands.
     const rows = returnedRows<{ trip_id: string }>(
       await m.query(
         `UPDATE bookings SET status = 'expired', seats_released_at = $2, updated_at = now()
-          WHERE id = $1 AND status = 'pending' AND seats_released_at IS NULL AND hold_expires_at <= $2
+          WHERE id = $1 AND status = ANY($3::text[]) AND seats_released_at IS NULL AND hold_expires_at <= $2
           RETURNING trip_id`,
-        [id, now],
+        [id, now, bookingStatusesMovingTo('expired')],
       ),
     );
     if (rows.length === 0) return false; // another run, a payment or a cancellation got there first
@@ -83,8 +86,8 @@ export class BookingLifecycleJobs {
       const done = returnedRows<{ id: string }>(
         await m.query(
           `UPDATE bookings SET status = 'completed', completed_at = $2, updated_at = now()
-            WHERE trip_id = ANY($1::uuid[]) AND status = 'confirmed' RETURNING id`,
-          [ids, now],
+            WHERE trip_id = ANY($1::uuid[]) AND status = ANY($3::text[]) RETURNING id`,
+          [ids, now, bookingStatusesMovingTo('completed')],
         ),
       );
       for (const id of ids) await this.audit.record(m, { actor: null, action: 'trip.completed', entityType: 'trip', entityId: id });

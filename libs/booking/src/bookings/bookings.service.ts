@@ -13,6 +13,7 @@ import { CancelBookingDto, CreateBookingDto, ListBookingsQuery } from './booking
 import { CancelledBy, refundDue } from './cancellation-policy';
 import { BookingHolds } from './booking-holds';
 import { BookingView, toBookingView } from './booking-view';
+import { bookingStatusesMovingTo, canMoveBooking } from './booking-state';
 
 /** No hoarding: how many unpaid holds one traveler may keep on one trip at a time. */
 export const MAX_PENDING_HOLDS_PER_TRIP = 2;
@@ -149,7 +150,7 @@ export class BookingsService {
     const live = await m
       .getRepository(Booking)
       .createQueryBuilder('b')
-      .where('b.trip_id = :id AND b.status IN (:...s)', { id: trip.id, s: ['pending', 'confirmed'] })
+      .where('b.trip_id = :id AND b.status IN (:...s)', { id: trip.id, s: bookingStatusesMovingTo('cancelled') })
       .orderBy('b.id')
       .setLock('pessimistic_write')
       .getMany();
@@ -158,7 +159,7 @@ export class BookingsService {
   }
 
   private async cancelLocked(m: EntityManager, actor: Actor, b: Booking, trip: Trip, by: CancelledBy, reason: string | null): Promise<BookingView> {
-    if (b.status !== 'pending' && b.status !== 'confirmed') {
+    if (!canMoveBooking(b.status, 'cancelled')) {
       throw new DomainError('BOOKING_NOT_CANCELLABLE', `A ${b.status} booking cannot be cancelled`);
     }
     const now = this.clock.now();
@@ -219,6 +220,8 @@ export class BookingsService {
     if (!b) throw DomainError.notFound('Booking');
     if (b.paymentStatus === 'paid' || b.status === 'confirmed' || b.status === 'completed') return 'already_confirmed';
     if (b.status === 'cancelled') return 'booking_cancelled';
+    // Left: pending, or expired (BOOKING_MOVES); the check keeps the table and this method in step.
+    if (!canMoveBooking(b.status, 'confirmed')) throw new DomainError('BOOKING_NOT_PAYABLE', `A ${b.status} booking takes no payment`);
     const now = this.clock.now();
     if (b.seatsReleasedAt !== null) {
       try {
