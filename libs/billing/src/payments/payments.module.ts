@@ -12,6 +12,7 @@ import { WebhookEventsAdmin } from '../webhooks/webhook-events-admin';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { CheckoutController } from './checkout.controller';
 import { CheckoutService } from './checkout.service';
+import { LedgerRecords } from './ledger-records';
 import { PaymentLedger } from './payment-ledger.service';
 import { AdminPaymentsController, OrganizerEarningsController, PaymentsController } from './payments.controller';
 import { PaymentsQueryService } from './payments-query.service';
@@ -28,6 +29,7 @@ import { ReconciliationService } from './reconciliation.service';
   controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController, AdminWebhookEventsController],
   providers: [
     PaymentLedger,
+    LedgerRecords,
     CheckoutService,
     ReconciliationService,
     PaymentsQueryService,
@@ -41,6 +43,6 @@ import { ReconciliationService } from './reconciliation.service';
     WebhookEventsAdmin,
     { provide: RefundRequester, useExisting: RefundsService },
   ],
-  exports: [RefundRequester, RefundsService, ReconciliationService, PaymentLedger, WebhookApplier, WebhooksService],
+  exports: [RefundRequester, RefundsService, ReconciliationService, PaymentLedger, LedgerRecords, WebhookApplier, WebhooksService],
 })
 export class PaymentsModule {}
