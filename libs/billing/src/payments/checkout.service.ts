@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingsService, BookingView } from '@trektribe/booking';
-import { Clock, DomainError, returnedRows } from '@trektribe/common';
+import { Clock, DomainError } from '@trektribe/common';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { RazorpayGateway } from '../gateway/razorpay.gateway';
 import { Refund } from '../refunds/refund.entity';
+import { LedgerRecords } from './ledger-records';
 import { PaymentLedger, observedStatus } from './payment-ledger.service';
 import { PaymentOrder } from './payment-order.entity';
 import { Payment } from './payment.entity';
@@ -39,6 +40,7 @@ export class CheckoutService {
     private readonly gateway: RazorpayGateway,
     private readonly bookings: BookingsService,
     private readonly ledger: PaymentLedger,
+    private readonly records: LedgerRecords,
     private readonly clock: Clock,
   ) {}
 
@@ -53,10 +55,7 @@ export class CheckoutService {
       this.assertPayable(b);
       const live = await this.liveOrder(m, b.id);
       if (live && live.amount === b.totalAmount && live.currency === b.currency) return { existing: live };
-      if (live) {
-        live.supersededAt = this.clock.now();
-        await m.save(live);
-      }
+      if (live) await this.records.supersede(m, live);
       const previous = await m.count(PaymentOrder, { where: { bookingId: b.id } });
       return { amount: b.totalAmount, currency: b.currency, receipt: bookingReceipt(b.id, previous) };
     });
@@ -78,17 +77,17 @@ export class CheckoutService {
       if (b.totalAmount !== plan.amount || b.currency !== plan.currency) {
         throw new DomainError('CONFLICT', 'The booking changed while the order was being created; try again');
       }
-      const inserted = returnedRows<{ id: string }>(
-        await m.query(
-          `INSERT INTO payment_orders (purpose, booking_id, payer_id, amount, currency, receipt, gateway_order_id, status)
-           VALUES ('booking', $1, $2, $3, $4, $5, $6, 'created')
-           ON CONFLICT DO NOTHING RETURNING id`,
-          [b.id, actor.id, plan.amount, plan.currency, plan.receipt, gw.id],
-        ),
-      );
+      const opened = await this.records.openBookingOrder(m, {
+        bookingId: b.id,
+        payerId: actor.id,
+        amount: plan.amount,
+        currency: plan.currency,
+        receipt: plan.receipt,
+        gatewayOrderId: gw.id,
+      });
       // Lost a race with a concurrent call for the same booking: answer with the order it stored
       // (the gateway order created here is never shown to anyone, so it is never paid).
-      const row = inserted.length ? await m.findOneByOrFail(PaymentOrder, { id: inserted[0].id }) : await this.liveOrder(m, b.id);
+      const row = opened ?? (await this.liveOrder(m, b.id));
       if (!row) throw new DomainError('CONFLICT', 'Another checkout for this booking is in progress; try again');
       return row;
     });

@@ -54,6 +54,8 @@ export interface ApplyResult {
  * is locked first, so everything about one order is serialized; the payment row is unique on its
  * gateway id; its state only moves forward (failed < authorized < captured), so duplicates, late and
  * out-of-order events change nothing, and only the first capture confirms the booking.
+ * With LedgerRecords (the plain row writes others ask for) it is the only writer of `payments` and
+ * `payment_orders`.
  */
 @Injectable()
 export class PaymentLedger {

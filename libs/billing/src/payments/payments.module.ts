@@ -17,6 +17,7 @@ import { WebhookEventsAdmin } from '../webhooks/webhook-events-admin';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { CheckoutController } from './checkout.controller';
 import { CheckoutService } from './checkout.service';
+import { LedgerRecords } from './ledger-records';
 import { PaymentLedger } from './payment-ledger.service';
 import { AdminPaymentsController, OrganizerEarningsController, PaymentsController } from './payments.controller';
 import { PaymentsQueryService } from './payments-query.service';
@@ -33,6 +34,7 @@ import { ReconciliationService } from './reconciliation.service';
   controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController, AdminWebhookEventsController],
   providers: [
     PaymentLedger,
+    LedgerRecords,
     CheckoutService,
     ReconciliationService,
     PaymentsQueryService,
@@ -46,6 +48,6 @@ import { ReconciliationService } from './reconciliation.service';
     WebhookEventsAdmin,
     SubscriptionPayments,
   ],
-  exports: [RefundsService, ReconciliationService, PaymentLedger, WebhookApplier, WebhooksService, SubscriptionPayments],
+  exports: [RefundsService, ReconciliationService, PaymentLedger, LedgerRecords, WebhookApplier, WebhooksService, SubscriptionPayments],
 })
 export class PaymentsModule {}

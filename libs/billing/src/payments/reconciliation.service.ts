@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, DomainError, returnedRows } from '@trektribe/common';
+import { Clock, DomainError } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { GatewayPayment, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { RefundSettlement } from '../refunds/refund-settlement';
+import { LedgerRecords } from './ledger-records';
 import { PaymentLedger, observedStatus } from './payment-ledger.service';
 
 /** An order is left to its webhooks this long before we ask the gateway ourselves. */
@@ -34,6 +35,7 @@ export class ReconciliationService {
     private readonly dataSource: DataSource,
     private readonly gateway: RazorpayGateway,
     private readonly ledger: PaymentLedger,
+    private readonly records: LedgerRecords,
     private readonly refundSettlement: RefundSettlement,
     private readonly clock: Clock,
   ) {}
@@ -52,27 +54,18 @@ export class ReconciliationService {
   }
 
   private async reconcileOrders(out: ReconcileResult): Promise<boolean> {
-    const due = `status IN ('created', 'attempted') AND created_at <= $1::timestamptz - make_interval(secs => $2)
-       AND created_at > $1::timestamptz - make_interval(days => $3)
-       AND (last_reconciled_at IS NULL OR last_reconciled_at <= $1::timestamptz - greatest(interval '10 minutes', ($1::timestamptz - created_at) / 4))`;
+    const policy = { afterMs: RECONCILE_AFTER_MS, windowDays: RECONCILE_WINDOW_DAYS };
+    const db = this.dataSource.manager;
     for (;;) {
       const now = this.clock.now();
-      const params = [now, RECONCILE_AFTER_MS / 1000, RECONCILE_WINDOW_DAYS];
-      const batch = (await this.dataSource.query(`SELECT id FROM payment_orders WHERE ${due} ORDER BY created_at, id LIMIT ${BATCH}`, params)) as {
-        id: string;
-      }[];
-      for (const { id } of batch) {
-        const claimed = returnedRows<{ gateway_order_id: string }>(
-          await this.dataSource.query(`UPDATE payment_orders SET last_reconciled_at = $1, updated_at = now() WHERE id = $4 AND ${due} RETURNING gateway_order_id`, [
-            ...params,
-            id,
-          ]),
-        );
-        if (!claimed.length) continue;
+      const batch = await this.records.dueForReconciliation(db, now, policy, BATCH);
+      for (const id of batch) {
+        const gatewayOrderId = await this.records.claimForReconciliation(db, id, now, policy);
+        if (!gatewayOrderId) continue;
         out.orders++;
         let payments: GatewayPayment[];
         try {
-          payments = (await this.gateway.fetchOrderPayments(claimed[0].gateway_order_id)).items;
+          payments = (await this.gateway.fetchOrderPayments(gatewayOrderId)).items;
         } catch (err) {
           out.errors++;
           if (err instanceof DomainError && err.code !== 'GATEWAY_ERROR') {

@@ -5,7 +5,7 @@ import { AuditService, Clock, DomainError, formatInr, returnedRows } from '@trek
 import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
-import { Payment } from '../payments/payment.entity';
+import { LedgerRecords } from '../payments/ledger-records';
 import { toPaymentUpdated, toRefundView } from '../payments/payment-views';
 import { MAX_REFUND_ATTEMPTS, refundBackoffMs } from './refund-policy';
 import { Refund } from './refund.entity';
@@ -30,6 +30,7 @@ export class RefundSettlement {
     private readonly clock: Clock,
     private readonly outbox: OutboxService,
     private readonly bookingPayments: BookingPayments,
+    private readonly ledger: LedgerRecords,
   ) {}
 
   /** `refund.processed` / `refund.failed`: finds our row by the gateway id, else by the notes we sent. */
@@ -111,11 +112,8 @@ export class RefundSettlement {
   /** The money left: the payment row's refunded amount and status, then the booking's payment status. */
   async applyToPayment(m: EntityManager, r: Refund): Promise<void> {
     if (r.paymentId) {
-      const p = await m.findOne(Payment, { where: { id: r.paymentId }, lock: { mode: 'pessimistic_write' } });
+      const p = await this.ledger.creditRefund(m, r.paymentId, r.amount);
       if (p) {
-        p.amountRefunded = Math.min(p.amount, p.amountRefunded + r.amount);
-        p.status = p.amountRefunded >= p.amount ? 'refunded' : 'partially_refunded';
-        await m.save(p);
         await this.outbox.enqueueRealtime(m, {
           rooms: [`user:${p.payerId}`],
           event: 'payment.updated',

@@ -4,6 +4,7 @@ import { AuditService, Clock, DomainError, returnedRows } from '@trektribe/commo
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
+import { LedgerRecords } from '../payments/ledger-records';
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { subscriptionEmails } from './subscription-emails';
 import { AUTHORIZATION_AMOUNT, authorizationReceipt, AutoPayStatus, MANDATE_MAX_AMOUNT_FACTOR, MANDATE_YEARS, MandateMethod, toAutoPayStatus } from './subscription-plan';
@@ -42,6 +43,7 @@ export class AutoPayService {
     private readonly users: UserDirectory,
     private readonly store: SubscriptionStore,
     private readonly mandates: Mandates,
+    private readonly records: LedgerRecords,
   ) {}
 
   async status(actor: Actor): Promise<AutoPayStatus> {
@@ -73,21 +75,15 @@ export class AutoPayService {
       notes: { purpose: 'subscription_authorization', subscription_id: sub.id, organizer_id: sub.organizerId },
     });
     await this.dataSource.transaction(async (m) => {
-      await m.insert(
-        PaymentOrder,
-        m.create(PaymentOrder, {
-          purpose: 'subscription_authorization',
-          bookingId: null,
-          subscriptionId: sub.id,
-          cycleId: null,
-          payerId: sub.organizerId,
-          amount,
-          currency: sub.currency,
-          receipt,
-          gatewayOrderId: order.id,
-          status: 'created',
-        }),
-      );
+      await this.records.openAuthorizationOrder(m, {
+        subscriptionId: sub.id,
+        cycleId: null,
+        payerId: sub.organizerId,
+        amount,
+        currency: sub.currency,
+        receipt,
+        gatewayOrderId: order.id,
+      });
       await this.audit.record(m, {
         actor,
         action: 'subscription.authorization_created',

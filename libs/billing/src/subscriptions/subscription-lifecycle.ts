@@ -3,6 +3,7 @@ import { TripListings } from '@trektribe/booking';
 import { AuditService, Clock, returnedRows } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
 import { GatewayPayment } from '../gateway/razorpay.gateway';
+import { LedgerRecords } from '../payments/ledger-records';
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { SubscriptionCycle } from './subscription-cycle.entity';
 import { subscriptionEmails } from './subscription-emails';
@@ -29,6 +30,7 @@ export class SubscriptionLifecycle {
     private readonly clock: Clock,
     private readonly listings: TripListings,
     private readonly store: SubscriptionStore,
+    private readonly records: LedgerRecords,
   ) {}
 
   /**
@@ -46,7 +48,7 @@ export class SubscriptionLifecycle {
   ): Promise<string> {
     // Through the ledger (webhooks, verify) the payment row and the paid order are written already.
     const ledgerRecorded = source === 'webhook';
-    if (!ledgerRecorded) await this.store.recordPayment(m, order, payment, 'recurring');
+    if (!ledgerRecorded) await this.records.recordRecurringPayment(m, order, payment);
     if (cycle.status === 'paid') {
       if (cycle.gatewayPaymentId !== payment.id) {
         this.logger.error({ subscriptionId: sub.id, cycle: cycle.cycle, paid: cycle.gatewayPaymentId, other: payment.id }, 'a second captured payment on a paid cycle');
@@ -70,7 +72,7 @@ export class SubscriptionLifecycle {
       lastError: null,
     });
     await this.store.persistCycle(m, cycle);
-    if (!ledgerRecorded) await this.store.markOrderPaid(m, order.id);
+    if (!ledgerRecorded) await this.records.markOrderPaid(m, order.id);
 
     sub.status = subscriptionMove(previous, 'active');
     sub.currentPeriodEnd = end;

@@ -3,11 +3,10 @@ import { UserDirectory } from '@trektribe/auth';
 import { AuditActor, AuditService, Clock, returnedRows } from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { GatewayPayment } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { SubscriptionCycle } from './subscription-cycle.entity';
 import { SubscriptionEmail } from './subscription-emails';
-import { AutoPayStatus, isCaptured, PLAN, toAutoPayStatus } from './subscription-plan';
+import { AutoPayStatus, PLAN, toAutoPayStatus } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 
 const TRIAL_DAYS = PLAN.trialDays;
@@ -118,44 +117,6 @@ export class SubscriptionStore {
   async lockCycleOf(m: EntityManager, order: PaymentOrder): Promise<SubscriptionCycle | null> {
     const where = order.cycleId ? { id: order.cycleId } : { subscriptionId: order.subscriptionId!, gatewayOrderId: order.gatewayOrderId };
     return m.findOne(SubscriptionCycle, { where, lock: { mode: 'pessimistic_write' } });
-  }
-
-  async markOrderPaid(m: EntityManager, orderId: string): Promise<void> {
-    await m.query(`UPDATE payment_orders SET status = 'paid', paid_at = COALESCE(paid_at, $2), updated_at = now() WHERE id = $1 AND status <> 'paid'`, [
-      orderId,
-      this.clock.now(),
-    ]);
-  }
-
-  /**
-   * The payment in the platform's bills (`payments`), once per gateway payment id; only moves forward
-   * (failed/authorized → captured). Safe alongside the webhook code recording the same payment.
-   */
-  async recordPayment(m: EntityManager, order: PaymentOrder, payment: GatewayPayment, method: 'online' | 'recurring'): Promise<void> {
-    const captured = isCaptured(payment);
-    const status = captured ? 'captured' : payment.status === 'authorized' ? 'authorized' : 'failed';
-    await m.query(
-      `INSERT INTO payments (order_id, subscription_id, payer_id, method, gateway_payment_id, amount, currency, status, gateway_method,
-                             error_code, error_description, captured_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (gateway_payment_id) WHERE gateway_payment_id IS NOT NULL DO UPDATE
-          SET status = EXCLUDED.status, captured_at = EXCLUDED.captured_at, error_code = NULL, error_description = NULL, updated_at = now()
-        WHERE payments.status IN ('authorized', 'failed') AND EXCLUDED.status = 'captured'`,
-      [
-        order.id,
-        order.subscriptionId,
-        order.payerId,
-        method,
-        payment.id,
-        payment.amount,
-        payment.currency,
-        status,
-        payment.method?.slice(0, 30) ?? null,
-        captured ? null : (payment.error_code?.slice(0, 100) ?? null),
-        captured ? null : (payment.error_description?.slice(0, 500) ?? null),
-        captured ? this.clock.now() : null,
-      ],
-    );
   }
 
   async recordChange(
