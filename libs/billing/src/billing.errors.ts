@@ -12,6 +12,8 @@ export const BILLING_ERRORS = registerErrorCodes({
   WEBHOOK_EVENT_BUSY: 409,
   /** Auto-pay verify before setup: there is no gateway customer yet. */
   AUTO_PAY_NOT_STARTED: 409,
+  /** The subscription's status cannot move that way (SUBSCRIPTION_MOVES); nothing changed. */
+  SUBSCRIPTION_STATE_CONFLICT: 409,
 } as const);
 
 declare module '@trektribe/common' {

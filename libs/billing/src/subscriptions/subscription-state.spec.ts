@@ -41,7 +41,8 @@ describe('the subscription status moves', () => {
     expect(subscriptionMove('active', 'active')).toBe('active');
     expect(subscriptionMove('past_due', 'past_due')).toBe('past_due');
     expect(subscriptionMove('trial', 'past_due')).toBe('past_due');
-    expect(() => subscriptionMove('suspended', 'past_due')).toThrow(/suspended → past_due/);
+    expect(() => subscriptionMove('suspended', 'past_due')).toThrow(expect.objectContaining({ code: 'SUBSCRIPTION_STATE_CONFLICT' }));
+    expect(() => subscriptionMove('suspended', 'past_due')).toThrow(/suspended subscription cannot become past_due/);
     expect(() => subscriptionMove('active', 'trial')).toThrow();
   });
 });

@@ -1,3 +1,4 @@
+import { DomainError } from '@trektribe/common';
 import type { SubscriptionStatus } from './subscription.entity';
 
 /**
@@ -30,6 +31,6 @@ export function canMoveSubscription(from: SubscriptionStatus, to: SubscriptionSt
  * rules pick the target.
  */
 export function subscriptionMove(from: SubscriptionStatus, to: SubscriptionStatus): SubscriptionStatus {
-  if (from !== to && !canMoveSubscription(from, to)) throw new Error(`subscription status move ${from} → ${to} is not in SUBSCRIPTION_MOVES`);
+  if (from !== to && !canMoveSubscription(from, to)) throw new DomainError('SUBSCRIPTION_STATE_CONFLICT', `A ${from} subscription cannot become ${to}`);
   return to;
 }
