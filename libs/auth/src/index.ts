@@ -3,9 +3,9 @@ export { AuthService } from './auth.service';
 export { AppAuthGuard } from './guards/auth.guard';
 export { Actor, CurrentUser } from './actor';
 export { AUTH_THROTTLE_KEY } from './auth-throttle';
-export { User, toUserView, UserView } from './users/user.entity';
-export { UserDirectory, UserContact } from './users/user-directory';
-export { TokenService, AccessClaims } from './tokens/token.service';
+export { User } from './users/user.entity';
+export { UserDirectory } from './users/user-directory';
+export { AccessClaims } from './tokens/token.service';
 
 import { RefreshToken } from './tokens/refresh-token.entity';
 import { UserToken } from './tokens/user-token.entity';

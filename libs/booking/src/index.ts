@@ -1,15 +1,13 @@
 export { BookingModule } from './booking.module';
-export { Trip, TripStatus, DifficultyLevel } from './trips/trip.entity';
-export { Booking, BookingStatus, PaymentStatus, PaymentMethod } from './bookings/booking.entity';
-export { BookingParticipant } from './bookings/booking-participant.entity';
+export { Trip } from './trips/trip.entity';
+export { Booking, PaymentStatus } from './bookings/booking.entity';
 export { BookingsService, ConfirmOutcome } from './bookings/bookings.service';
 export { BookingView, toBookingView } from './bookings/booking-view';
 export { BookingPayments } from './bookings/booking-payments';
 export { BookingLifecycleJobs } from './bookings/booking-lifecycle-jobs';
-export { TripsService, TripView } from './trips/trips.service';
 export { TripListings } from './trips/trip-listings';
-export type { BookingCancelled, TripListing } from './booking.events';
-export { startOfLocalDate, localDate } from './trips/trip-time';
+export type { BookingCancelled } from './booking.events';
+export { startOfLocalDate } from './trips/trip-time';
 
 import { BookingParticipant } from './bookings/booking-participant.entity';
 import { Booking } from './bookings/booking.entity';
