@@ -30,7 +30,11 @@ describe('BookingPayments (booking facade for billing)', () => {
   /** The row's status pair and the number of audit rows about it: what a refused move must leave alone. */
   async function snapshot(bookingId: string) {
     const b = await bookingRow(t, bookingId);
-    return { status: b.status, paymentStatus: b.payment_status, audits: (await auditRows(t, bookingId)).length };
+    return {
+      status: b.status,
+      paymentStatus: b.payment_status,
+      audits: (await auditRows(t, bookingId)).length,
+    };
   }
 
   /** A pending booking on a trip of its own (a traveler may hold only two unpaid bookings per trip). */
@@ -69,15 +73,25 @@ describe('BookingPayments (booking facade for billing)', () => {
   it('paid → refund_pending → partially_refunded, each move audited under its action', async () => {
     const id = await paidBooking();
 
-    expect(await run((m) => payments.markRefundPending(m, id, organizer, 'booking.refund_requested'))).toBe(true);
+    expect(await run((m) => payments.markRefundPending(m, id, organizer, 'booking.refund_requested'))).toBe(
+      true,
+    );
     expect((await bookingRow(t, id)).payment_status).toBe('refund_pending');
     expect(await run((m) => payments.markRefunded(m, id, false))).toBe(true);
 
     expect((await bookingRow(t, id)).payment_status).toBe('partially_refunded');
     const [requested] = await auditRows(t, id, 'booking.refund_requested');
-    expect(requested).toMatchObject({ actor_id: organizer.id, before: { paymentStatus: 'paid' }, after: { paymentStatus: 'refund_pending' } });
+    expect(requested).toMatchObject({
+      actor_id: organizer.id,
+      before: { paymentStatus: 'paid' },
+      after: { paymentStatus: 'refund_pending' },
+    });
     const [settled] = await auditRows(t, id, 'booking.partially_refunded');
-    expect(settled).toMatchObject({ actor_id: null, before: { paymentStatus: 'refund_pending' }, after: { paymentStatus: 'partially_refunded' } });
+    expect(settled).toMatchObject({
+      actor_id: null,
+      before: { paymentStatus: 'refund_pending' },
+      after: { paymentStatus: 'partially_refunded' },
+    });
   });
 
   it('moves the table does not allow are refused and change nothing', async () => {
@@ -97,7 +111,9 @@ describe('BookingPayments (booking facade for billing)', () => {
     await run((m) => payments.markRefunded(m, paid, true));
     const refunded = await snapshot(paid);
     expect(refunded.paymentStatus).toBe('refunded');
-    expect(await run((m) => payments.markRefundPending(m, paid, null, 'booking.payment_refund_pending'))).toBe(false);
+    expect(
+      await run((m) => payments.markRefundPending(m, paid, null, 'booking.payment_refund_pending')),
+    ).toBe(false);
     expect(await run((m) => payments.markFailed(m, paid, null))).toBe(false);
     expect(await snapshot(paid)).toEqual(refunded);
   });
@@ -107,7 +123,9 @@ describe('BookingPayments (booking facade for billing)', () => {
     await run((m) => payments.markRefundPending(m, id, null, 'booking.payment_refund_pending'));
     const before = await snapshot(id);
 
-    expect(await run((m) => payments.markRefundPending(m, id, null, 'booking.payment_refund_pending'))).toBe(false);
+    expect(await run((m) => payments.markRefundPending(m, id, null, 'booking.payment_refund_pending'))).toBe(
+      false,
+    );
     expect(await snapshot(id)).toEqual(before);
     expect(await auditRows(t, id, 'booking.payment_refund_pending')).toHaveLength(1);
 

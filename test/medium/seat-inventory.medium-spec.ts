@@ -41,14 +41,22 @@ describe('SeatInventory and BookingHolds (booking internals)', () => {
 
   it('a hold takes its seats: seats_booked, available() and bookable() agree with the row', async () => {
     const trip = await newTrip(t, organizer, { capacity: 6 });
-    expect(await run((m) => seats.bookable(m, trip.id, 6, now()))).toMatchObject({ id: trip.id, seatsAvailable: 6, price: trip.price });
+    expect(await run((m) => seats.bookable(m, trip.id, 6, now()))).toMatchObject({
+      id: trip.id,
+      seatsAvailable: 6,
+      price: trip.price,
+    });
 
     const hold = await newHold(t, traveler, trip.id, 4);
 
     expect(await seatsBooked(t, trip.id)).toBe(4);
     expect(await run((m) => seats.available(m, trip.id))).toBe(2);
     expect((await run((m) => seats.bookable(m, trip.id, 2, now()))).seatsAvailable).toBe(2);
-    expect(await bookingRow(t, hold.id)).toMatchObject({ status: 'pending', seats: 4, total_amount: trip.price * 4 });
+    expect(await bookingRow(t, hold.id)).toMatchObject({
+      status: 'pending',
+      seats: 4,
+      total_amount: trip.price * 4,
+    });
   });
 
   it('refuses what a booking cannot have, in the order of the rule, and writes nothing', async () => {
@@ -64,11 +72,17 @@ describe('SeatInventory and BookingHolds (booking internals)', () => {
     expect(await refusal(run((m) => seats.bookable(m, full.id, 1, now())))).toBe('TRIP_FULL');
     expect(await refusal(run((m) => seats.bookable(m, open.id, 4, now())))).toBe('TRIP_FULL');
     expect(await refusal(run((m) => seats.bookable(m, hidden.id, 1, now())))).toBe('NOT_FOUND');
-    expect(await refusal(run((m) => seats.bookable(m, '00000000-0000-4000-8000-000000000000', 1, now())))).toBe('NOT_FOUND');
+    expect(
+      await refusal(run((m) => seats.bookable(m, '00000000-0000-4000-8000-000000000000', 1, now()))),
+    ).toBe('NOT_FOUND');
     expect(await refusal(run((m) => seats.bookable(m, cancelled.id, 1, now())))).toBe('TRIP_NOT_BOOKABLE');
     // From local midnight of its start date the trip is under way.
-    expect(await refusal(run((m) => seats.bookable(m, open.id, 1, tripStartsAt(open))))).toBe('TRIP_NOT_BOOKABLE');
-    expect(await run((m) => seats.bookable(m, open.id, 3, new Date(tripStartsAt(open).getTime() - 1)))).toMatchObject({ seatsAvailable: 3 });
+    expect(await refusal(run((m) => seats.bookable(m, open.id, 1, tripStartsAt(open))))).toBe(
+      'TRIP_NOT_BOOKABLE',
+    );
+    expect(
+      await run((m) => seats.bookable(m, open.id, 3, new Date(tripStartsAt(open).getTime() - 1))),
+    ).toMatchObject({ seatsAvailable: 3 });
 
     expect(await seatsBooked(t, full.id)).toBe(2);
     expect(await seatsBooked(t, open.id)).toBe(0);
@@ -90,9 +104,13 @@ describe('SeatInventory and BookingHolds (booking internals)', () => {
 
   it('a take made at a price the trip no longer has is refused and takes nothing', async () => {
     const trip: TripView = await newTrip(t, organizer, { capacity: 5 });
-    await t.app.get(TripsService).update(organizer, trip.id, { price: trip.price + 10_000 } as Parameters<TripsService['update']>[2]);
+    await t.app
+      .get(TripsService)
+      .update(organizer, trip.id, { price: trip.price + 10_000 } as Parameters<TripsService['update']>[2]);
 
-    await expect(run((m) => seats.take(m, trip.id, 1, now(), { price: trip.price, currency: 'INR' }))).rejects.toBeInstanceOf(TripPriceChanged);
+    await expect(
+      run((m) => seats.take(m, trip.id, 1, now(), { price: trip.price, currency: 'INR' })),
+    ).rejects.toBeInstanceOf(TripPriceChanged);
 
     expect(await seatsBooked(t, trip.id)).toBe(0);
   });
@@ -100,7 +118,9 @@ describe('SeatInventory and BookingHolds (booking internals)', () => {
   it('lockTrip row-locks the trip for the caller’s transaction (the row carries that transaction as its locker)', async () => {
     const trip = await newTrip(t, organizer);
     const lockedBy = (m: EntityManager) =>
-      m.query(`SELECT xmax::text AS xmax, pg_current_xact_id()::xid::text AS me FROM trips WHERE id = $1`, [trip.id]) as Promise<{ xmax: string; me: string }[]>;
+      m.query(`SELECT xmax::text AS xmax, pg_current_xact_id()::xid::text AS me FROM trips WHERE id = $1`, [
+        trip.id,
+      ]) as Promise<{ xmax: string; me: string }[]>;
 
     const [untouched] = await run((m) => lockedBy(m));
     expect(untouched.xmax).not.toBe(untouched.me);
@@ -140,7 +160,10 @@ describe('SeatInventory and BookingHolds (booking internals)', () => {
       unit_price: trip.price,
       total_amount: trip.price * 2,
     });
-    const people = await t.db.query(`SELECT name, age FROM booking_participants WHERE booking_id = $1 ORDER BY name`, [booking.id]);
+    const people = await t.db.query(
+      `SELECT name, age FROM booking_participants WHERE booking_id = $1 ORDER BY name`,
+      [booking.id],
+    );
     expect(people).toEqual([
       { name: 'Asha', age: null },
       { name: 'Ravi', age: 31 },

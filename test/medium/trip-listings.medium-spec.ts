@@ -20,11 +20,18 @@ describe('TripListings (booking facade for billing)', () => {
   });
   afterAll(async () => t?.close());
 
-  const suspend = (organizerId: string, subscriptionId: string) => t.db.transaction((m) => listings.suspendForOrganizer(m, organizerId, subscriptionId));
-  const restore = (organizerId: string, subscriptionId: string) => t.db.transaction((m) => listings.restoreForSubscription(m, organizerId, subscriptionId));
+  const suspend = (organizerId: string, subscriptionId: string) =>
+    t.db.transaction((m) => listings.suspendForOrganizer(m, organizerId, subscriptionId));
+  const restore = (organizerId: string, subscriptionId: string) =>
+    t.db.transaction((m) => listings.restoreForSubscription(m, organizerId, subscriptionId));
 
-  async function tripRows(organizerId: string): Promise<Map<string, { status: string; suspended_by_subscription_id: string | null }>> {
-    const rows = (await t.db.query(`SELECT id, status, suspended_by_subscription_id FROM trips WHERE organizer_id = $1`, [organizerId])) as {
+  async function tripRows(
+    organizerId: string,
+  ): Promise<Map<string, { status: string; suspended_by_subscription_id: string | null }>> {
+    const rows = (await t.db.query(
+      `SELECT id, status, suspended_by_subscription_id FROM trips WHERE organizer_id = $1`,
+      [organizerId],
+    )) as {
       id: string;
       status: string;
       suspended_by_subscription_id: string | null;
@@ -36,7 +43,12 @@ describe('TripListings (booking facade for billing)', () => {
   async function organizerWithTrips() {
     const organizer = await newUser(t, 'organizer');
     const trips = t.app.get(TripsService);
-    const [a, b, hidden, cancelled] = [await newTrip(t, organizer), await newTrip(t, organizer), await newTrip(t, organizer), await newTrip(t, organizer)];
+    const [a, b, hidden, cancelled] = [
+      await newTrip(t, organizer),
+      await newTrip(t, organizer),
+      await newTrip(t, organizer),
+      await newTrip(t, organizer),
+    ];
     await trips.update(organizer, hidden.id, { status: 'inactive' } as Parameters<TripsService['update']>[2]);
     await trips.cancel(organizer, cancelled.id);
     return { organizer, active: [a.id, b.id].sort(), hidden: hidden.id, cancelled: cancelled.id };
@@ -52,15 +64,23 @@ describe('TripListings (booking facade for billing)', () => {
 
     expect([...hiddenIds].sort()).toEqual(o.active);
     const rows = await tripRows(o.organizer.id);
-    for (const id of o.active) expect(rows.get(id)).toMatchObject({ status: 'inactive', suspended_by_subscription_id: sub });
+    for (const id of o.active)
+      expect(rows.get(id)).toMatchObject({ status: 'inactive', suspended_by_subscription_id: sub });
     expect(rows.get(o.hidden)).toMatchObject({ status: 'inactive', suspended_by_subscription_id: null });
     expect(rows.get(o.cancelled)).toMatchObject({ status: 'cancelled', suspended_by_subscription_id: null });
-    expect((await tripRows(other.id)).get(othersTrip.id)).toMatchObject({ status: 'active', suspended_by_subscription_id: null });
+    expect((await tripRows(other.id)).get(othersTrip.id)).toMatchObject({
+      status: 'active',
+      suspended_by_subscription_id: null,
+    });
     for (const id of o.active) {
       const audit = await auditRows(t, id, 'trip.deactivated');
       expect(audit).toHaveLength(1);
       expect(audit[0]).toMatchObject({ actor_id: null, entity_type: 'trip', before: { status: 'active' } });
-      expect(audit[0].after).toEqual({ status: 'inactive', reason: 'subscription_suspended', subscriptionId: sub });
+      expect(audit[0].after).toEqual({
+        status: 'inactive',
+        reason: 'subscription_suspended',
+        subscriptionId: sub,
+      });
     }
     expect(await auditRows(t, o.hidden, 'trip.deactivated')).toEqual([]);
   });
@@ -86,20 +106,25 @@ describe('TripListings (booking facade for billing)', () => {
 
     expect([...listed].sort()).toEqual(o.active);
     const rows = await tripRows(o.organizer.id);
-    for (const id of o.active) expect(rows.get(id)).toMatchObject({ status: 'active', suspended_by_subscription_id: null });
+    for (const id of o.active)
+      expect(rows.get(id)).toMatchObject({ status: 'active', suspended_by_subscription_id: null });
     expect(rows.get(o.hidden)).toMatchObject({ status: 'inactive' });
     expect(rows.get(o.cancelled)).toMatchObject({ status: 'cancelled' });
     for (const id of o.active) {
       const audit = await auditRows(t, id, 'trip.reactivated');
       expect(audit).toHaveLength(1);
-      expect(audit[0].after).toEqual({ status: 'active', reason: 'subscription_reactivated', subscriptionId: sub });
+      expect(audit[0].after).toEqual({
+        status: 'active',
+        reason: 'subscription_reactivated',
+        subscriptionId: sub,
+      });
     }
 
     expect(await restore(o.organizer.id, sub)).toEqual([]);
     for (const id of o.active) expect(await auditRows(t, id, 'trip.reactivated')).toHaveLength(1);
   });
 
-  it("restoring under another subscription or another organizer touches nothing", async () => {
+  it('restoring under another subscription or another organizer touches nothing', async () => {
     const o = await organizerWithTrips();
     const other = await newUser(t, 'organizer');
     const sub = randomUUID();
@@ -118,14 +143,19 @@ describe('TripListings (booking facade for billing)', () => {
     const sub = randomUUID();
     await suspend(o.organizer.id, sub);
     const trips = t.app.get(TripsService);
-    await trips.update(o.organizer, keptHidden, { status: 'inactive' } as Parameters<TripsService['update']>[2]);
+    await trips.update(o.organizer, keptHidden, { status: 'inactive' } as Parameters<
+      TripsService['update']
+    >[2]);
     await trips.cancel(o.organizer, cancelledMeanwhile);
 
     expect(await restore(o.organizer.id, sub)).toEqual([]);
 
     const rows = await tripRows(o.organizer.id);
     expect(rows.get(keptHidden)).toMatchObject({ status: 'inactive', suspended_by_subscription_id: null });
-    expect(rows.get(cancelledMeanwhile)).toMatchObject({ status: 'cancelled', suspended_by_subscription_id: null });
+    expect(rows.get(cancelledMeanwhile)).toMatchObject({
+      status: 'cancelled',
+      suspended_by_subscription_id: null,
+    });
   });
 
   it('bookings on a suspended trip stay as they were', async () => {
