@@ -54,7 +54,7 @@ describe('RefundsService (billing)', () => {
       ])) as { total: number }[]
     )[0].total;
 
-  it('createRefund records a refund once per idempotency key, audited; a repeated key records nothing', async () => {
+  it('createRefund records once per key (audited); a refund counts once against refundableLeft, open or settled', async () => {
     const { booking, payment } = await paidOnline();
     const key = `test_${randomUUID().slice(0, 8)}`;
     const ask = (amount: number) =>
@@ -70,6 +70,8 @@ describe('RefundsService (billing)', () => {
         }),
       );
 
+    expect(await run((m) => refunds.refundableLeft(m, payment))).toBe(payment.amount);
+
     const id = await ask(30_000);
     expect(await ask(45_000)).toBeNull();
 
@@ -84,44 +86,20 @@ describe('RefundsService (billing)', () => {
       idempotency_key: key,
     });
     expect(await auditRows(t, id!, 'refund.requested')).toHaveLength(1);
-  });
+    // An open refund counts against what is left...
+    expect(await run((m) => refunds.refundableLeft(m, payment))).toBe(payment.amount - 30_000);
 
-  it('refundableLeft is the amount less what was refunded and what open refunds will refund', async () => {
-    const { booking, payment } = await paidOnline();
-    const left = () => run((m) => refunds.refundableLeft(m, payment));
-    expect(await left()).toBe(payment.amount);
-
-    await run((m) =>
-      refunds.createRefund(m, {
-        payment,
-        bookingId: booking.id,
-        amount: 70_000,
-        currency: 'INR',
-        reason: 'part',
-        idempotencyKey: `a_${randomUUID().slice(0, 8)}`,
-        actor: null,
-      }),
-    );
-    expect(await left()).toBe(payment.amount - 70_000);
-
-    // Settled: the refund is no longer open and the payment carries it instead; it still counts once.
-    await t.db.query(`UPDATE refunds SET status = 'processed' WHERE payment_id = $1`, [payment.id]);
+    // ...and, once settled, counts once: through the payment's amount_refunded instead.
+    await t.db.query(`UPDATE refunds SET status = 'processed' WHERE id = $1`, [id]);
     await t.db.query(
-      `UPDATE payments SET amount_refunded = 70000, status = 'partially_refunded' WHERE id = $1`,
+      `UPDATE payments SET amount_refunded = 30000, status = 'partially_refunded' WHERE id = $1`,
       [payment.id],
     );
     const [row] = await t.db.query(`SELECT amount, amount_refunded FROM payments WHERE id = $1`, [
       payment.id,
     ]);
-    expect(
-      await run((m) =>
-        refunds.refundableLeft(m, {
-          id: payment.id,
-          amount: row.amount,
-          amountRefunded: row.amount_refunded,
-        }),
-      ),
-    ).toBe(payment.amount - 70_000);
+    const settled = { id: payment.id, amount: row.amount, amountRefunded: row.amount_refunded };
+    expect(await run((m) => refunds.refundableLeft(m, settled))).toBe(payment.amount - 30_000);
   });
 
   it('a refund asked for more than the payment has left takes only what is left from it; the rest is due by hand', async () => {

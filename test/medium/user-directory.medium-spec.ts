@@ -30,7 +30,7 @@ describe('UserDirectory (auth facade)', () => {
     return { id: u.id, name: u.name, email: u.email, phone: u.phone, isActive: u.is_active };
   }
 
-  it('contactsOf answers the known ids from their rows and leaves unknown ids out', async () => {
+  it('contactsOf/contactOf answer the known ids from their rows and leave unknown ids out (none: empty)', async () => {
     const contacts = await run((m) =>
       directory.contactsOf(m, [traveler.id, unknown, organizer.id, traveler.id]),
     );
@@ -39,9 +39,7 @@ describe('UserDirectory (auth facade)', () => {
     expect(contacts.get(traveler.id)).toEqual(await row(traveler.id));
     expect(contacts.get(organizer.id)).toEqual(await row(organizer.id));
     expect(contacts.has(unknown)).toBe(false);
-  });
 
-  it('no ids, or only unknown ones, answer an empty map; contactOf an unknown id is undefined', async () => {
     expect((await run((m) => directory.contactsOf(m, []))).size).toBe(0);
     expect((await run((m) => directory.contactsOf(m, [unknown]))).size).toBe(0);
     expect(await run((m) => directory.contactOf(m, unknown))).toBeUndefined();
