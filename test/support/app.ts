@@ -49,6 +49,7 @@ export async function bootTestApp(env: Record<string, string> = {}): Promise<Ser
   } catch (err) {
     await running.close().catch(() => undefined);
     await database.drop();
+    rmSync(database.dataDir, { recursive: true, force: true });
     throw err;
   }
   return {
