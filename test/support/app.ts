@@ -10,21 +10,26 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { createTestDatabase } from './database';
 
-export interface TestApp {
+/** The real app, booted but not listening: what the service-level specs (test/medium) drive directly. */
+export interface ServiceApp {
   app: INestApplication;
-  http: TestAgent;
-  baseUrl: string;
   clock: AdjustableClock;
   config: AppConfig;
   db: DataSource;
   close(): Promise<void>;
 }
 
+/** A ServiceApp also serving HTTP on a real port: what the e2e specs drive. */
+export interface TestApp extends ServiceApp {
+  http: TestAgent;
+  baseUrl: string;
+}
+
 /**
- * Boots the real app (same bootstrap as main.ts) on its own fresh database and a real port.
+ * Boots the real app (same bootstrap as main.ts) on its own fresh database, without a port.
  * `env` overrides settings the way an operator would, through environment names.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function bootTestApp(env: Record<string, string> = {}): Promise<ServiceApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -39,13 +44,16 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   });
   const clock = new AdjustableClock();
   const running = await createApp(config, { clock });
-  await running.app.listen(0, '127.0.0.1');
-  const { port } = running.app.getHttpServer().address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await running.app.init();
+  } catch (err) {
+    await running.close().catch(() => undefined);
+    await database.drop();
+    rmSync(database.dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     app: running.app,
-    http: request(baseUrl),
-    baseUrl,
     clock,
     config,
     db: running.app.get(DataSource),
@@ -55,6 +63,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       rmSync(database.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The real app (bootTestApp) listening on a real port. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const t = await bootTestApp(env);
+  await t.app.listen(0, '127.0.0.1');
+  const { port } = t.app.getHttpServer().address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return Object.assign(t, { http: request(baseUrl), baseUrl });
 }
 
 let seq = 0;

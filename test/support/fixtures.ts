@@ -1,12 +1,12 @@
 import { BookingsService, startOfLocalDate } from '@trektribe/booking';
-import { TestApp, SignedIn } from './app';
+import { ServiceApp, SignedIn, TestApp } from './app';
 
 /** A calendar date `days` from the app clock's today (UTC date; trips default to Asia/Kolkata). */
-export function daysFromNow(t: TestApp, days: number): string {
+export function daysFromNow(t: ServiceApp, days: number): string {
   return new Date(t.clock.now().getTime() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-export function tripBody(t: TestApp, overrides: Record<string, unknown> = {}) {
+export function tripBody(t: ServiceApp, overrides: Record<string, unknown> = {}) {
   return {
     title: 'Kedarkantha Winter Trek',
     description: 'A classic winter summit trek in Uttarakhand with snow camps and pine forests.',
@@ -45,14 +45,14 @@ export async function book(t: TestApp, traveler: SignedIn, tripId: string, seats
 }
 
 /** Marks a booking paid the way billing will (used before billing exists, and for non-payment tests). */
-export async function markPaid(t: TestApp, bookingId: string): Promise<void> {
+export async function markPaid(t: ServiceApp, bookingId: string): Promise<void> {
   await t.db.query(
     `UPDATE bookings SET status = 'confirmed', payment_status = 'paid', hold_expires_at = NULL, confirmed_at = now() WHERE id = $1`,
     [bookingId],
   );
 }
 
-export async function seatsBooked(t: TestApp, tripId: string): Promise<number> {
+export async function seatsBooked(t: ServiceApp, tripId: string): Promise<number> {
   const [row] = await t.db.query(`SELECT seats_booked FROM trips WHERE id = $1`, [tripId]);
   return row.seats_booked;
 }
@@ -73,7 +73,7 @@ export interface AuditRow {
 }
 
 /** Audit rows about one entity, oldest first (optionally one action only). */
-export async function auditRows(t: TestApp, entityId: string, action?: string): Promise<AuditRow[]> {
+export async function auditRows(t: ServiceApp, entityId: string, action?: string): Promise<AuditRow[]> {
   return t.db.query(
     `SELECT action, actor_id, actor_role, entity_type, entity_id, before, after FROM audit_logs
       WHERE entity_id = $1 AND ($2::text IS NULL OR action = $2) ORDER BY created_at, id`,
@@ -81,13 +81,13 @@ export async function auditRows(t: TestApp, entityId: string, action?: string): 
   );
 }
 
-export async function bookingRow(t: TestApp, id: string): Promise<Record<string, any>> {
+export async function bookingRow(t: ServiceApp, id: string): Promise<Record<string, any>> {
   const [row] = await t.db.query(`SELECT * FROM bookings WHERE id = $1`, [id]);
   return row;
 }
 
 /** A payment arrives the way billing reports it (checkout verify or webhook): through BookingsService.confirmPaid. */
-export async function confirmPaid(t: TestApp, bookingId: string): Promise<string> {
+export async function confirmPaid(t: ServiceApp, bookingId: string): Promise<string> {
   const svc = t.app.get(BookingsService);
   return t.db.transaction((m) => svc.confirmPaid(m, bookingId, null));
 }
