@@ -1,5 +1,5 @@
 import type { Actor } from '@trektribe/auth';
-import { TripsService, TripView } from '@trektribe/booking';
+import { TripsService, TripView } from '../../libs/booking/src/trips/trips.service';
 import { DomainError } from '@trektribe/common';
 import type { EntityManager } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

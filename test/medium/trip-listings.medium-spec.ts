@@ -1,5 +1,6 @@
 import type { Actor } from '@trektribe/auth';
-import { TripListings, TripsService } from '@trektribe/booking';
+import { TripListings } from '@trektribe/booking';
+import { TripsService } from '../../libs/booking/src/trips/trips.service';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootTestApp, ServiceApp } from '../support/app';

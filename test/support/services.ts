@@ -1,5 +1,6 @@
 import { Actor, AuthService } from '@trektribe/auth';
-import { BookingsService, BookingView, TripsService, TripView } from '@trektribe/booking';
+import { BookingsService, BookingView } from '@trektribe/booking';
+import { TripsService, TripView } from '../../libs/booking/src/trips/trips.service';
 import type { Role } from '@trektribe/common';
 import { randomBytes } from 'node:crypto';
 import type { GatewayPayment } from '../../libs/billing/src/gateway/razorpay.gateway';
