@@ -17,7 +17,12 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/**/*.e2e-spec.ts', 'test/medium/**/*.medium-spec.ts', 'libs/**/*.spec.ts', 'apps/**/*.spec.ts'],
+    include: [
+      'test/**/*.e2e-spec.ts',
+      'test/medium/**/*.medium-spec.ts',
+      'libs/**/*.spec.ts',
+      'apps/**/*.spec.ts',
+    ],
     // Specs that need a Redis or PostgreSQL server by nature join the run only when one is configured.
     exclude: [
       '**/node_modules/**',

@@ -25,7 +25,10 @@ describe('auth', () => {
   describe('registration', () => {
     it('creates a traveler by default and returns tokens', async () => {
       const email = uniqueEmail();
-      const res = await t.http.post(REG).send({ name: 'Asha', email, password: PASSWORD, phone: '+919812345678' }).expect(201);
+      const res = await t.http
+        .post(REG)
+        .send({ name: 'Asha', email, password: PASSWORD, phone: '+919812345678' })
+        .expect(201);
       expect(res.body.success).toBe(true);
       expect(res.body.data.user).toMatchObject({ email, role: 'traveler', emailVerified: false });
       expect(res.body.data.user).not.toHaveProperty('passwordHash');
@@ -38,7 +41,10 @@ describe('auth', () => {
 
     it('rejects the same email in another case with 409 EMAIL_TAKEN', async () => {
       const email = uniqueEmail();
-      await t.http.post(REG).send({ name: 'A', email, password: PASSWORD, phone: '+919812345678' }).expect(201);
+      await t.http
+        .post(REG)
+        .send({ name: 'A', email, password: PASSWORD, phone: '+919812345678' })
+        .expect(201);
       const res = await t.http
         .post(REG)
         .send({ name: 'B', email: email.toUpperCase(), password: PASSWORD, phone: '+919812345678' })
@@ -65,13 +71,18 @@ describe('auth', () => {
         .expect(400);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
       expect(res.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
-      const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM users WHERE email = $1`, [email.toLowerCase()]);
+      const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM users WHERE email = $1`, [
+        email.toLowerCase(),
+      ]);
       expect(n).toBe(0);
     });
 
     it('writes an audit row for the registration in the same transaction', async () => {
       const user = await register(t);
-      const rows = await t.db.query(`SELECT action, actor_id, request_id FROM audit_logs WHERE entity_id = $1`, [user.id]);
+      const rows = await t.db.query(
+        `SELECT action, actor_id, request_id FROM audit_logs WHERE entity_id = $1`,
+        [user.id],
+      );
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ action: 'user.registered', actor_id: user.id });
       expect(rows[0].request_id).toBeTruthy();
@@ -113,7 +124,10 @@ describe('auth', () => {
     });
 
     it('creates the bootstrap admin once from ADMIN_EMAIL/ADMIN_PASSWORD', async () => {
-      const res = await t.http.post(LOGIN).send({ email: 'root@trektribe.test', password: 'Admin2026!x' }).expect(200);
+      const res = await t.http
+        .post(LOGIN)
+        .send({ email: 'root@trektribe.test', password: 'Admin2026!x' })
+        .expect(200);
       expect(res.body.data.user.role).toBe('admin');
       const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`);
       expect(n).toBe(1);
@@ -136,9 +150,20 @@ describe('auth', () => {
     it.each([
       ['no token', () => undefined],
       ['garbage', () => 'Bearer not.a.jwt'],
-      ['alg none', (id: string) => `Bearer ${forgeJwt({ sub: id, role: 'admin', tv: 0, exp: 9999999999 }, { alg: 'none' })}`],
-      ['another secret', (id: string) => `Bearer ${forgeJwt({ sub: id, role: 'admin', tv: 0, exp: 9999999999 })}`],
-      ['HS512 with another secret', (id: string) => `Bearer ${forgeJwt({ sub: id, role: 'admin', tv: 0, exp: 9999999999 }, { alg: 'HS512' })}`],
+      [
+        'alg none',
+        (id: string) =>
+          `Bearer ${forgeJwt({ sub: id, role: 'admin', tv: 0, exp: 9999999999 }, { alg: 'none' })}`,
+      ],
+      [
+        'another secret',
+        (id: string) => `Bearer ${forgeJwt({ sub: id, role: 'admin', tv: 0, exp: 9999999999 })}`,
+      ],
+      [
+        'HS512 with another secret',
+        (id: string) =>
+          `Bearer ${forgeJwt({ sub: id, role: 'admin', tv: 0, exp: 9999999999 }, { alg: 'HS512' })}`,
+      ],
     ])('rejects %s with 401', async (_label, header) => {
       const user = await register(t);
       const h = header(user.id);
@@ -150,11 +175,17 @@ describe('auth', () => {
 
     it('rejects an expired token', async () => {
       const email = uniqueEmail();
-      await t.http.post(REG).send({ name: 'Old', email, password: PASSWORD, phone: '+919812345678' }).expect(201);
+      await t.http
+        .post(REG)
+        .send({ name: 'Old', email, password: PASSWORD, phone: '+919812345678' })
+        .expect(201);
       t.clock.set(new Date(Date.now() - 60 * 60_000)); // issued an hour ago: expired 45 minutes ago
       const login = await t.http.post(LOGIN).send({ email, password: PASSWORD }).expect(200);
       t.clock.reset();
-      await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${login.body.data.accessToken}`).expect(401);
+      await t.http
+        .get('/api/v1/auth/me')
+        .set('Authorization', `Bearer ${login.body.data.accessToken}`)
+        .expect(401);
     });
 
     it('stops a deactivated user at once, on the next request', async () => {
@@ -171,11 +202,17 @@ describe('auth', () => {
   describe('refresh tokens', () => {
     it('rotates on every use, and re-use of a rotated token revokes the whole family', async () => {
       const user = await register(t);
-      const first = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+      const first = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(200);
       const second = first.body.data.refreshToken;
       expect(second).not.toBe(user.refreshToken);
       // the thief replays the old token: 401, and the legitimate new token dies with the family
-      const replay = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
+      const replay = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(401);
       expect(replay.body.error.code).toBe('INVALID_REFRESH_TOKEN');
       await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second }).expect(401);
     });
@@ -190,23 +227,43 @@ describe('auth', () => {
 
     it('logout revokes the token family', async () => {
       const user = await register(t);
-      await t.http.post('/api/v1/auth/logout').set(user.auth).send({ refreshToken: user.refreshToken }).expect(204);
+      await t.http
+        .post('/api/v1/auth/logout')
+        .set(user.auth)
+        .send({ refreshToken: user.refreshToken })
+        .expect(204);
       await t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
     });
 
     it('a rotated family from another login keeps working after one family is revoked', async () => {
       const user = await register(t);
       const other = await t.http.post(LOGIN).send({ email: user.email, password: PASSWORD }).expect(200);
-      await t.http.post('/api/v1/auth/logout').set(user.auth).send({ refreshToken: user.refreshToken }).expect(204);
-      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: other.body.data.refreshToken }).expect(200);
+      await t.http
+        .post('/api/v1/auth/logout')
+        .set(user.auth)
+        .send({ refreshToken: user.refreshToken })
+        .expect(204);
+      await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: other.body.data.refreshToken })
+        .expect(200);
     });
   });
 
   describe('profile and passwords', () => {
     it('PATCH /me updates allowed fields and refuses role', async () => {
       const user = await register(t);
-      const ok = await t.http.patch('/api/v1/auth/me').set(user.auth).send({ name: 'Renamed', bio: 'Hills', location: 'Pune' }).expect(200);
-      expect(ok.body.data).toMatchObject({ name: 'Renamed', bio: 'Hills', location: 'Pune', role: 'traveler' });
+      const ok = await t.http
+        .patch('/api/v1/auth/me')
+        .set(user.auth)
+        .send({ name: 'Renamed', bio: 'Hills', location: 'Pune' })
+        .expect(200);
+      expect(ok.body.data).toMatchObject({
+        name: 'Renamed',
+        bio: 'Hills',
+        location: 'Pune',
+        role: 'traveler',
+      });
       await t.http.patch('/api/v1/auth/me').set(user.auth).send({ role: 'admin' }).expect(400);
       const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
       expect(me.body.data.role).toBe('traveler');
@@ -226,20 +283,32 @@ describe('auth', () => {
         .expect(200);
       await t.http.get('/api/v1/auth/me').set(user.auth).expect(401);
       await t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
-      await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.data.accessToken}`).expect(200);
+      await t.http
+        .get('/api/v1/auth/me')
+        .set('Authorization', `Bearer ${res.body.data.accessToken}`)
+        .expect(200);
       await t.http.post(LOGIN).send({ email: user.email, password: 'Fresh2026!x' }).expect(200);
     });
 
     it('forgot-password answers the same for unknown emails and mails a single-use code', async () => {
       const user = await register(t);
-      const unknown = await t.http.post('/api/v1/auth/forgot-password').send({ email: uniqueEmail() }).expect(200);
+      const unknown = await t.http
+        .post('/api/v1/auth/forgot-password')
+        .send({ email: uniqueEmail() })
+        .expect(200);
       const known = await t.http.post('/api/v1/auth/forgot-password').send({ email: user.email }).expect(200);
       expect(known.body).toEqual(unknown.body);
       const token = await outboxToken(t, user.email, 'auth.reset_password');
-      const [row] = await t.db.query(`SELECT token_hash FROM user_tokens WHERE user_id = $1 AND purpose = 'reset_password'`, [user.id]);
+      const [row] = await t.db.query(
+        `SELECT token_hash FROM user_tokens WHERE user_id = $1 AND purpose = 'reset_password'`,
+        [user.id],
+      );
       expect(row.token_hash).not.toContain(token); // stored hashed
       await t.http.post('/api/v1/auth/reset-password').send({ token, password: 'Reset2026!x' }).expect(200);
-      const again = await t.http.post('/api/v1/auth/reset-password').send({ token, password: 'Other2026!x' }).expect(400);
+      const again = await t.http
+        .post('/api/v1/auth/reset-password')
+        .send({ token, password: 'Other2026!x' })
+        .expect(400);
       expect(again.body.error.code).toBe('INVALID_TOKEN');
       await t.http.get('/api/v1/auth/me').set(user.auth).expect(401);
       await t.http.post(LOGIN).send({ email: user.email, password: 'Reset2026!x' }).expect(200);

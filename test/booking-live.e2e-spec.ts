@@ -30,7 +30,13 @@ describe('live booking events', () => {
     const seatsGot = nextEvent<Record<string, unknown>>(watcher, 'trip.seats');
     const booking = await book(t, traveler, trip.id, 3);
 
-    const expected = { bookingId: booking.id, tripId: trip.id, status: 'pending', paymentStatus: 'unpaid', seats: 3 };
+    const expected = {
+      bookingId: booking.id,
+      tripId: trip.id,
+      status: 'pending',
+      paymentStatus: 'unpaid',
+      seats: 3,
+    };
     expect(await orgGot).toEqual(expected);
     expect(await travelerGot).toEqual(expected);
     expect(await seatsGot).toEqual({ tripId: trip.id, seatsAvailable: 5 });
@@ -44,7 +50,11 @@ describe('live booking events', () => {
     expect(await ack(watcher, 'trip.watch', { tripId: trip.id })).toEqual({ ok: true });
     const updated = nextEvent<Record<string, unknown>>(orgSocket, 'booking.updated');
     const seats = nextEvent<Record<string, unknown>>(watcher, 'trip.seats');
-    await t.http.post(`/api/v1/bookings/${booking.id}/cancel`).set(traveler.auth).send({ reason: 'plans changed' }).expect(200);
+    await t.http
+      .post(`/api/v1/bookings/${booking.id}/cancel`)
+      .set(traveler.auth)
+      .send({ reason: 'plans changed' })
+      .expect(200);
     expect(await updated).toMatchObject({ bookingId: booking.id, status: 'cancelled' });
     expect(await seats).toEqual({ tripId: trip.id, seatsAvailable: 4 });
   });
@@ -90,7 +100,9 @@ describe('trip reminders', () => {
     } finally {
       t.clock.reset();
     }
-    const mails = await t.db.query(`SELECT recipient, body FROM notification_outbox WHERE topic = 'trip.reminder'`);
+    const mails = await t.db.query(
+      `SELECT recipient, body FROM notification_outbox WHERE topic = 'trip.reminder'`,
+    );
     expect(mails.map((r: { recipient: string }) => r.recipient)).toEqual([confirmed.email]);
     expect(mails[0].body).toContain(`starts tomorrow, ${trip.startDate}.`);
   });

@@ -20,7 +20,9 @@ describe('seat holds never oversell', () => {
     const trip = await createTrip(t, organizer, { capacity });
     if (preBooked) await t.db.query(`UPDATE trips SET seats_booked = $2 WHERE id = $1`, [trip.id, preBooked]);
     const results = await Promise.all(
-      travelers.map((tr) => t.http.post('/api/v1/bookings').set(tr.auth).send(bookingBody(trip.id, seatsEach))),
+      travelers.map((tr) =>
+        t.http.post('/api/v1/bookings').set(tr.auth).send(bookingBody(trip.id, seatsEach)),
+      ),
     );
     return { trip, statuses: results.map((r) => r.status), bodies: results.map((r) => r.body) };
   }
@@ -31,7 +33,10 @@ describe('seat holds never oversell', () => {
     expect(statuses.filter((s) => s === 409)).toHaveLength(40);
     expect(bodies.filter((b) => b.error).every((b) => b.error.code === 'TRIP_FULL')).toBe(true);
     expect(await seatsBooked(t, trip.id)).toBe(100);
-    const [{ held }] = await t.db.query(`SELECT coalesce(sum(seats), 0)::int AS held FROM bookings WHERE trip_id = $1 AND status = 'pending'`, [trip.id]);
+    const [{ held }] = await t.db.query(
+      `SELECT coalesce(sum(seats), 0)::int AS held FROM bookings WHERE trip_id = $1 AND status = 'pending'`,
+      [trip.id],
+    );
     expect(held).toBe(10);
   });
 
@@ -55,19 +60,33 @@ describe('seat holds never oversell', () => {
     const wins = (await Promise.all(Array.from({ length: 30 }, naive))).filter(Boolean).length;
     expect(wins).toBeGreaterThan(10); // 30 "sold" for 10 seats: an oversell the CHECK cannot even see
     // and the schema still refuses the blatant form of the bug
-    await expect(t.db.query(`UPDATE trips SET seats_booked = capacity + 1 WHERE id = $1`, [trip.id])).rejects.toThrow(/chk_trips_seats/);
+    await expect(
+      t.db.query(`UPDATE trips SET seats_booked = capacity + 1 WHERE id = $1`, [trip.id]),
+    ).rejects.toThrow(/chk_trips_seats/);
   });
 
   it('caps a booking at 10 seats and a traveler at 2 unpaid holds per trip', async () => {
     const trip = await createTrip(t, organizer, { capacity: 50 });
     const tr = travelers[0];
-    const tooMany = await t.http.post('/api/v1/bookings').set(tr.auth).send(bookingBody(trip.id, 11)).expect(400);
+    const tooMany = await t.http
+      .post('/api/v1/bookings')
+      .set(tr.auth)
+      .send(bookingBody(trip.id, 11))
+      .expect(400);
     expect(tooMany.body.error.code).toBe('VALIDATION_ERROR');
-    const mismatch = await t.http.post('/api/v1/bookings').set(tr.auth).send({ ...bookingBody(trip.id, 2), participants: [{ name: 'Solo' }] }).expect(400);
+    const mismatch = await t.http
+      .post('/api/v1/bookings')
+      .set(tr.auth)
+      .send({ ...bookingBody(trip.id, 2), participants: [{ name: 'Solo' }] })
+      .expect(400);
     expect(mismatch.body.error.details[0].field).toBe('participants');
     await book(t, tr, trip.id, 1);
     await book(t, tr, trip.id, 1);
-    const third = await t.http.post('/api/v1/bookings').set(tr.auth).send(bookingBody(trip.id, 1)).expect(422);
+    const third = await t.http
+      .post('/api/v1/bookings')
+      .set(tr.auth)
+      .send(bookingBody(trip.id, 1))
+      .expect(422);
     expect(third.body.error.code).toBe('HOLD_LIMIT_REACHED');
     expect(await seatsBooked(t, trip.id)).toBe(2);
   });
@@ -75,9 +94,15 @@ describe('seat holds never oversell', () => {
   it('the hold cap holds when one traveler sends six bookings at once: 2 × 201, 4 × 422', async () => {
     const trip = await createTrip(t, organizer, { capacity: 50 });
     const tr = travelers[2];
-    const answers = await Promise.all(Array.from({ length: 6 }, () => t.http.post('/api/v1/bookings').set(tr.auth).send(bookingBody(trip.id, 1))));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.http.post('/api/v1/bookings').set(tr.auth).send(bookingBody(trip.id, 1)),
+      ),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 422, 422, 422, 422]);
-    expect(answers.filter((a) => a.status === 422).every((a) => a.body.error.code === 'HOLD_LIMIT_REACHED')).toBe(true);
+    expect(
+      answers.filter((a) => a.status === 422).every((a) => a.body.error.code === 'HOLD_LIMIT_REACHED'),
+    ).toBe(true);
     expect(await seatsBooked(t, trip.id)).toBe(2);
   });
 
@@ -88,7 +113,10 @@ describe('seat holds never oversell', () => {
       .set(travelers[1].auth)
       .send({ ...bookingBody(trip.id, 1), status: 'confirmed', totalAmount: 1 })
       .expect(400);
-    expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['status', 'totalAmount']);
+    expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'status',
+      'totalAmount',
+    ]);
     expect(await seatsBooked(t, trip.id)).toBe(0);
   });
 
@@ -139,7 +167,10 @@ describe('hold expiry', () => {
     }
     const res = await t.http.get(`/api/v1/bookings/${a.id}`).set(traveler.auth).expect(200);
     expect(res.body.data.status).toBe('expired');
-    const audits = await t.db.query(`SELECT count(*)::int AS n FROM audit_logs WHERE entity_id = $1 AND action = 'booking.expired'`, [a.id]);
+    const audits = await t.db.query(
+      `SELECT count(*)::int AS n FROM audit_logs WHERE entity_id = $1 AND action = 'booking.expired'`,
+      [a.id],
+    );
     expect(audits[0].n).toBe(1);
   });
 
@@ -151,7 +182,10 @@ describe('hold expiry', () => {
     t.clock.advance(20 * 60_000);
     try {
       const runs = await Promise.all([jobs.expireHolds(), jobs.expireHolds()]);
-      const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM bookings WHERE trip_id = $1 AND status = 'expired'`, [trip.id]);
+      const [{ n }] = await t.db.query(
+        `SELECT count(*)::int AS n FROM bookings WHERE trip_id = $1 AND status = 'expired'`,
+        [trip.id],
+      );
       expect(n).toBe(6);
       expect(runs[0] + runs[1]).toBe(6 + 0 * runs[0]); // each booking counted by exactly one run
       expect(await seatsBooked(t, trip.id)).toBe(0);

@@ -19,8 +19,15 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NIL_ID = '00000000-0000-4000-8000-000000000000';
 
-async function outbox(t: TestApp, recipient: string, topic: string): Promise<{ subject: string; body: string }[]> {
-  return t.db.query(`SELECT subject, body FROM notification_outbox WHERE channel = 'email' AND recipient = $1 AND topic = $2`, [recipient, topic]);
+async function outbox(
+  t: TestApp,
+  recipient: string,
+  topic: string,
+): Promise<{ subject: string; body: string }[]> {
+  return t.db.query(
+    `SELECT subject, body FROM notification_outbox WHERE channel = 'email' AND recipient = $1 AND topic = $2`,
+    [recipient, topic],
+  );
 }
 
 describe('bookings: who sees what', () => {
@@ -38,7 +45,12 @@ describe('bookings: who sees what', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    [orgA, orgB, t1, t2] = [await register(t, 'organizer'), await register(t, 'organizer'), await register(t, 'traveler'), await register(t, 'traveler')];
+    [orgA, orgB, t1, t2] = [
+      await register(t, 'organizer'),
+      await register(t, 'organizer'),
+      await register(t, 'traveler'),
+      await register(t, 'traveler'),
+    ];
     agent = await createStaff(t, 'agent');
     admin = await createStaff(t, 'admin');
     tripA = await createTrip(t, orgA, { title: 'Valley of Flowers' });
@@ -50,14 +62,23 @@ describe('bookings: who sees what', () => {
 
   const listIds = async (who: SignedIn, query: Record<string, string> = {}) => {
     const res = await t.http.get(BOOKINGS).query(query).set(who.auth).expect(200);
-    return { ids: res.body.data.map((b: { id: string }) => b.id).sort(), meta: res.body.meta, data: res.body.data };
+    return {
+      ids: res.body.data.map((b: { id: string }) => b.id).sort(),
+      meta: res.body.meta,
+      data: res.body.data,
+    };
   };
 
   it('GET /bookings: a traveler sees own, an organizer those on own trips, agents and admins all', async () => {
     const mine = await listIds(t1);
     expect(mine.ids).toEqual([b1.id]);
     expect(mine.meta).toEqual({ page: 1, limit: 20, total: 1 });
-    expect(mine.data[0]).toMatchObject({ tripId: tripA.id, seats: 2, status: 'pending', trip: { title: 'Valley of Flowers' } });
+    expect(mine.data[0]).toMatchObject({
+      tripId: tripA.id,
+      seats: 2,
+      status: 'pending',
+      trip: { title: 'Valley of Flowers' },
+    });
     expect((await listIds(t2)).ids).toEqual([b2.id]);
     expect((await listIds(orgA)).ids).toEqual([b1.id]);
     expect((await listIds(orgB)).ids).toEqual([b2.id]);
@@ -75,8 +96,17 @@ describe('bookings: who sees what', () => {
   it('GET /bookings/:id: owner, trip organizer, agent and admin 200 with participants; anyone else 404', async () => {
     for (const who of [t1, orgA, agent, admin]) {
       const res = await t.http.get(`${BOOKINGS}/${b1.id}`).set(who.auth).expect(200);
-      expect(res.body.data).toMatchObject({ id: b1.id, travelerId: t1.id, organizerId: orgA.id, seats: 2, totalAmount: 2 * 1_299_900 });
-      expect(res.body.data.participants.map((p: { name: string }) => p.name)).toEqual(['Trekker 1', 'Trekker 2']);
+      expect(res.body.data).toMatchObject({
+        id: b1.id,
+        travelerId: t1.id,
+        organizerId: orgA.id,
+        seats: 2,
+        totalAmount: 2 * 1_299_900,
+      });
+      expect(res.body.data.participants.map((p: { name: string }) => p.name)).toEqual([
+        'Trekker 1',
+        'Trekker 2',
+      ]);
     }
     for (const who of [t2, orgB]) {
       const res = await t.http.get(`${BOOKINGS}/${b1.id}`).set(who.auth).expect(404);
@@ -108,8 +138,12 @@ describe('IDOR: every id-taking booking and trip route answers 404 (or 403 for a
     const bookings = await t.db.query(
       `SELECT id, status, payment_status, seats_released_at, cancelled_at, cancel_reason, refund_amount, updated_at FROM bookings ORDER BY id`,
     );
-    const trips = await t.db.query(`SELECT id, title, capacity, seats_booked, status, cancelled_at, updated_at FROM trips ORDER BY id`);
-    const reviews = await t.db.query(`SELECT id, organizer_reply, replied_at, updated_at FROM reviews ORDER BY id`);
+    const trips = await t.db.query(
+      `SELECT id, title, capacity, seats_booked, status, cancelled_at, updated_at FROM trips ORDER BY id`,
+    );
+    const reviews = await t.db.query(
+      `SELECT id, organizer_reply, replied_at, updated_at FROM reviews ORDER BY id`,
+    );
     const [{ audits }] = await t.db.query(`SELECT count(*)::int AS audits FROM audit_logs`);
     const [{ mails }] = await t.db.query(`SELECT count(*)::int AS mails FROM notification_outbox`);
     return { bookings, trips, reviews, audits, mails };
@@ -125,7 +159,11 @@ describe('IDOR: every id-taking booking and trip route answers 404 (or 403 for a
     ];
     agent = await createStaff(t, 'agent');
     // A finished trip with a review (for the reply route), plus a live trip with a pending and a paid booking.
-    const past = await createTrip(t, owner, { title: 'Brahmatal', startDate: daysFromNow(t, 2), endDate: daysFromNow(t, 3) });
+    const past = await createTrip(t, owner, {
+      title: 'Brahmatal',
+      startDate: daysFromNow(t, 2),
+      endDate: daysFromNow(t, 3),
+    });
     const done = await book(t, traveler, past.id, 1);
     await markPaid(t, done.id);
     t.clock.advance(6 * DAY);
@@ -134,7 +172,11 @@ describe('IDOR: every id-taking booking and trip route answers 404 (or 403 for a
     } finally {
       t.clock.reset();
     }
-    const review = await t.http.post(`${TRIPS}/${past.id}/reviews`).set(traveler.auth).send({ rating: 4, comment: 'Lovely campsites' }).expect(201);
+    const review = await t.http
+      .post(`${TRIPS}/${past.id}/reviews`)
+      .set(traveler.auth)
+      .send({ rating: 4, comment: 'Lovely campsites' })
+      .expect(201);
     reviewId = review.body.data.id;
     trip = past;
 
@@ -153,10 +195,17 @@ describe('IDOR: every id-taking booking and trip route answers 404 (or 403 for a
     for (const id of [booking.id, paidBooking.id]) {
       for (const who of [stranger, rival]) {
         const get = await t.http.get(`${BOOKINGS}/${id}`).set(who.auth);
-        const cancel = await t.http.post(`${BOOKINGS}/${id}/cancel`).set(who.auth).send({ reason: 'not mine' });
+        const cancel = await t.http
+          .post(`${BOOKINGS}/${id}/cancel`)
+          .set(who.auth)
+          .send({ reason: 'not mine' });
         const del = await t.http.delete(`${BOOKINGS}/${id}`).set(who.auth).send({});
         expect([get.status, cancel.status, del.status]).toEqual([404, 404, 404]);
-        expect([get, cancel, del].map((r) => r.body.error.code)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+        expect([get, cancel, del].map((r) => r.body.error.code)).toEqual([
+          'NOT_FOUND',
+          'NOT_FOUND',
+          'NOT_FOUND',
+        ]);
       }
       const agentCancel = await t.http.post(`${BOOKINGS}/${id}/cancel`).set(agent.auth).send({});
       const agentDelete = await t.http.delete(`${BOOKINGS}/${id}`).set(agent.auth).send({});
@@ -168,7 +217,10 @@ describe('IDOR: every id-taking booking and trip route answers 404 (or 403 for a
   it('trip routes: PATCH, DELETE, participants with another organizer → 404; with a traveler or agent → 403', async () => {
     const before = await snapshot();
     for (const id of [liveTrip.id, hidden.id]) {
-      const patch = await t.http.patch(`${TRIPS}/${id}`).set(rival.auth).send({ title: 'Hijacked', capacity: 1 });
+      const patch = await t.http
+        .patch(`${TRIPS}/${id}`)
+        .set(rival.auth)
+        .send({ title: 'Hijacked', capacity: 1 });
       const del = await t.http.delete(`${TRIPS}/${id}`).set(rival.auth).send({ reason: 'hijack' });
       const participants = await t.http.get(`${TRIPS}/${id}/participants`).set(rival.auth);
       expect([patch.status, del.status, participants.status]).toEqual([404, 404, 404]);
@@ -181,21 +233,37 @@ describe('IDOR: every id-taking booking and trip route answers 404 (or 403 for a
       }
     }
     // the same answer as for a trip that does not exist
-    expect((await t.http.patch(`${TRIPS}/${NIL_ID}`).set(rival.auth).send({ title: 'x y z' }).expect(404)).body.error.message).toBe('Trip not found');
+    expect(
+      (await t.http.patch(`${TRIPS}/${NIL_ID}`).set(rival.auth).send({ title: 'x y z' }).expect(404)).body
+        .error.message,
+    ).toBe('Trip not found');
     expect(await snapshot()).toEqual(before);
   });
 
   it('review reply: another organizer → 404 (also through their own trip id); a traveler → 403', async () => {
     const before = await snapshot();
-    const other = await t.http.post(`${TRIPS}/${trip.id}/reviews/${reviewId}/reply`).set(rival.auth).send({ reply: 'Not my trip' });
+    const other = await t.http
+      .post(`${TRIPS}/${trip.id}/reviews/${reviewId}/reply`)
+      .set(rival.auth)
+      .send({ reply: 'Not my trip' });
     expect(other.status).toBe(404);
-    const crossed = await t.http.post(`${TRIPS}/${rivalTrip.id}/reviews/${reviewId}/reply`).set(rival.auth).send({ reply: 'Sneaky' });
+    const crossed = await t.http
+      .post(`${TRIPS}/${rivalTrip.id}/reviews/${reviewId}/reply`)
+      .set(rival.auth)
+      .send({ reply: 'Sneaky' });
     expect(crossed.status).toBe(404);
-    const byTraveler = await t.http.post(`${TRIPS}/${trip.id}/reviews/${reviewId}/reply`).set(traveler.auth).send({ reply: 'Me too' });
+    const byTraveler = await t.http
+      .post(`${TRIPS}/${trip.id}/reviews/${reviewId}/reply`)
+      .set(traveler.auth)
+      .send({ reply: 'Me too' });
     expect(byTraveler.status).toBe(403);
     expect(await snapshot()).toEqual(before);
     // control: the owner can
-    await t.http.post(`${TRIPS}/${trip.id}/reviews/${reviewId}/reply`).set(owner.auth).send({ reply: 'Thank you!' }).expect(200);
+    await t.http
+      .post(`${TRIPS}/${trip.id}/reviews/${reviewId}/reply`)
+      .set(owner.auth)
+      .send({ reply: 'Thank you!' })
+      .expect(200);
   });
 
   it("an inactive trip's GET /trips/:id (and its reviews) → 404 for the public, travelers and other organizers", async () => {
@@ -236,10 +304,19 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     return { trip, booking: b, startsAt: tripStartsAt(trip) };
   }
 
-  async function cancelAt(at: Date, who: SignedIn, bookingId: string, reason?: string, via: 'post' | 'delete' = 'post') {
+  async function cancelAt(
+    at: Date,
+    who: SignedIn,
+    bookingId: string,
+    reason?: string,
+    via: 'post' | 'delete' = 'post',
+  ) {
     t.clock.set(at);
     try {
-      const req = via === 'post' ? t.http.post(`${BOOKINGS}/${bookingId}/cancel`) : t.http.delete(`${BOOKINGS}/${bookingId}`);
+      const req =
+        via === 'post'
+          ? t.http.post(`${BOOKINGS}/${bookingId}/cancel`)
+          : t.http.delete(`${BOOKINGS}/${bookingId}`);
       return await req.set(who.auth).send(reason ? { reason } : {});
     } finally {
       t.clock.reset();
@@ -261,15 +338,30 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
       cancelledAt: at.toISOString(),
     });
     const row = await bookingRow(t, booking.id);
-    expect(row).toMatchObject({ status: 'cancelled', refund_amount: 2_599_800, cancelled_by: traveler.id, cancelled_by_role: 'traveler', cancel_reason: 'Change of plans' });
+    expect(row).toMatchObject({
+      status: 'cancelled',
+      refund_amount: 2_599_800,
+      cancelled_by: traveler.id,
+      cancelled_by_role: 'traveler',
+      cancel_reason: 'Change of plans',
+    });
     expect(row.cancelled_at.toISOString()).toBe(at.toISOString());
     expect(row.seats_released_at.toISOString()).toBe(at.toISOString());
     expect(await seatsBooked(t, trip.id)).toBe(0);
     const audits = await auditRows(t, booking.id, 'booking.cancelled');
     expect(audits).toHaveLength(1);
-    expect(audits[0]).toMatchObject({ actor_id: traveler.id, actor_role: 'traveler', entity_type: 'booking' });
+    expect(audits[0]).toMatchObject({
+      actor_id: traveler.id,
+      actor_role: 'traveler',
+      entity_type: 'booking',
+    });
     expect(audits[0].before).toMatchObject({ status: 'confirmed', paymentStatus: 'paid', refundAmount: 0 });
-    expect(audits[0].after).toMatchObject({ status: 'cancelled', refundAmount: 2_599_800, cancelReason: 'Change of plans', cancelledBy: 'traveler' });
+    expect(audits[0].after).toMatchObject({
+      status: 'cancelled',
+      refundAmount: 2_599_800,
+      cancelReason: 'Change of plans',
+      cancelledBy: 'traveler',
+    });
     const mails = await outbox(t, traveler.email, 'booking.cancelled');
     expect(mails.filter((m) => m.body.includes('₹25,998'))).toHaveLength(1);
   });
@@ -278,7 +370,12 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     const { trip, booking, startsAt } = await paidBooking();
     const res = await cancelAt(new Date(startsAt.getTime() - 3 * DAY), traveler, booking.id);
     expect(res.status).toBe(200);
-    expect(res.body.data).toMatchObject({ status: 'cancelled', refundAmount: 1_299_900, paymentStatus: 'refund_pending', cancelReason: null });
+    expect(res.body.data).toMatchObject({
+      status: 'cancelled',
+      refundAmount: 1_299_900,
+      paymentStatus: 'refund_pending',
+      cancelReason: null,
+    });
     expect((await bookingRow(t, booking.id)).refund_amount).toBe(1_299_900);
     expect(await seatsBooked(t, trip.id)).toBe(0);
   });
@@ -303,9 +400,19 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     ];
     for (const [before, expected] of cases) {
       const { booking, startsAt } = await paidBooking();
-      const res = await cancelAt(new Date(startsAt.getTime() - before), traveler, booking.id, undefined, 'delete');
+      const res = await cancelAt(
+        new Date(startsAt.getTime() - before),
+        traveler,
+        booking.id,
+        undefined,
+        'delete',
+      );
       if (expected === 'closed') expect(res.body.error?.code).toBe('CANCELLATION_WINDOW_CLOSED');
-      else expect({ status: res.status, refund: res.body.data?.refundAmount }).toEqual({ status: 200, refund: expected });
+      else
+        expect({ status: res.status, refund: res.body.data?.refundAmount }).toEqual({
+          status: 200,
+          refund: expected,
+        });
     }
   });
 
@@ -327,22 +434,48 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
       ],
     });
     // a booking made under an older, more generous policy keeps it
-    await t.db.query(`UPDATE bookings SET cancellation_policy = $2 WHERE id = $1`, [booking.id, JSON.stringify({ tiers: [{ minHoursBefore: 48, refundPercent: 100 }] })]);
+    await t.db.query(`UPDATE bookings SET cancellation_policy = $2 WHERE id = $1`, [
+      booking.id,
+      JSON.stringify({ tiers: [{ minHoursBefore: 48, refundPercent: 100 }] }),
+    ]);
     const res = await cancelAt(new Date(startsAt.getTime() - 3 * DAY), traveler, booking.id);
     expect(res.body.data.refundAmount).toBe(2_599_800);
   });
 
   it('the organizer cancels 12 hours before the start: 100 %; an admin likewise', async () => {
     const one = await paidBooking();
-    const res = await cancelAt(new Date(one.startsAt.getTime() - 12 * HOUR), organizer, one.booking.id, 'Guide fell ill');
+    const res = await cancelAt(
+      new Date(one.startsAt.getTime() - 12 * HOUR),
+      organizer,
+      one.booking.id,
+      'Guide fell ill',
+    );
     expect(res.status).toBe(200);
-    expect(res.body.data).toMatchObject({ status: 'cancelled', refundAmount: 2_599_800, cancelledByRole: 'organizer', cancelReason: 'Guide fell ill' });
-    expect(await bookingRow(t, one.booking.id)).toMatchObject({ cancelled_by: organizer.id, cancelled_by_role: 'organizer', payment_status: 'refund_pending' });
+    expect(res.body.data).toMatchObject({
+      status: 'cancelled',
+      refundAmount: 2_599_800,
+      cancelledByRole: 'organizer',
+      cancelReason: 'Guide fell ill',
+    });
+    expect(await bookingRow(t, one.booking.id)).toMatchObject({
+      cancelled_by: organizer.id,
+      cancelled_by_role: 'organizer',
+      payment_status: 'refund_pending',
+    });
     expect(await seatsBooked(t, one.trip.id)).toBe(0);
-    expect((await auditRows(t, one.booking.id, 'booking.cancelled'))[0]).toMatchObject({ actor_id: organizer.id, actor_role: 'organizer' });
+    expect((await auditRows(t, one.booking.id, 'booking.cancelled'))[0]).toMatchObject({
+      actor_id: organizer.id,
+      actor_role: 'organizer',
+    });
 
     const two = await paidBooking();
-    const byAdmin = await cancelAt(new Date(two.startsAt.getTime() - 2 * HOUR), admin, two.booking.id, 'Safety incident', 'delete');
+    const byAdmin = await cancelAt(
+      new Date(two.startsAt.getTime() - 2 * HOUR),
+      admin,
+      two.booking.id,
+      'Safety incident',
+      'delete',
+    );
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.data).toMatchObject({ refundAmount: 2_599_800, cancelledByRole: 'admin' });
     expect((await bookingRow(t, two.booking.id)).cancelled_by).toBe(admin.id);
@@ -355,7 +488,12 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
     await book(t, other, trip.id, 1);
     expect(await seatsBooked(t, trip.id)).toBe(4);
     const res = await t.http.post(`${BOOKINGS}/${b.id}/cancel`).set(traveler.auth).send({}).expect(200);
-    expect(res.body.data).toMatchObject({ status: 'cancelled', refundAmount: 0, paymentStatus: 'unpaid', holdExpiresAt: null });
+    expect(res.body.data).toMatchObject({
+      status: 'cancelled',
+      refundAmount: 0,
+      paymentStatus: 'unpaid',
+      holdExpiresAt: null,
+    });
     expect(await seatsBooked(t, trip.id)).toBe(1);
     const again = await t.http.post(`${BOOKINGS}/${b.id}/cancel`).set(traveler.auth).send({}).expect(409);
     expect(again.body.error.code).toBe('BOOKING_NOT_CANCELLABLE');
@@ -390,7 +528,11 @@ describe('cancellation by the traveler: tiers by the injected clock', () => {
 
   it('rejects unknown fields on cancel (no refundAmount from the client)', async () => {
     const { trip, booking } = await paidBooking();
-    const res = await t.http.post(`${BOOKINGS}/${booking.id}/cancel`).set(traveler.auth).send({ reason: 'x', refundAmount: 2_599_800 }).expect(400);
+    const res = await t.http
+      .post(`${BOOKINGS}/${booking.id}/cancel`)
+      .set(traveler.auth)
+      .send({ reason: 'x', refundAmount: 2_599_800 })
+      .expect(400);
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual(['refundAmount']);
     expect((await bookingRow(t, booking.id)).status).toBe('confirmed');
     expect(await seatsBooked(t, trip.id)).toBe(2);
@@ -426,7 +568,11 @@ describe('cancelling a whole trip', () => {
     await markPaid(t, paid.id);
     const held = await book(t, q, trip.id, 1);
     const withdrawn = await book(t, r, trip.id, 1);
-    await t.http.post(`${BOOKINGS}/${withdrawn.id}/cancel`).set(r.auth).send({ reason: 'Found another trek' }).expect(200);
+    await t.http
+      .post(`${BOOKINGS}/${withdrawn.id}/cancel`)
+      .set(r.auth)
+      .send({ reason: 'Found another trek' })
+      .expect(200);
     const withdrawnBefore = await bookingRow(t, withdrawn.id);
     const expiredBefore = await bookingRow(t, expiring.id);
     expect(await seatsBooked(t, trip.id)).toBe(3);
@@ -435,7 +581,10 @@ describe('cancelling a whole trip', () => {
     t.clock.set(at);
     let res;
     try {
-      res = await t.http.delete(`${TRIPS}/${trip.id}`).set(organizer.auth).send({ reason: 'Landslide on the approach road' });
+      res = await t.http
+        .delete(`${TRIPS}/${trip.id}`)
+        .set(organizer.auth)
+        .send({ reason: 'Landslide on the approach road' });
     } finally {
       t.clock.reset();
     }
@@ -451,7 +600,12 @@ describe('cancelling a whole trip', () => {
       cancel_reason: 'Landslide on the approach road',
     });
     expect((await bookingRow(t, paid.id)).cancelled_at.toISOString()).toBe(at.toISOString());
-    expect(await bookingRow(t, held.id)).toMatchObject({ status: 'cancelled', payment_status: 'unpaid', refund_amount: 0, cancelled_by: organizer.id });
+    expect(await bookingRow(t, held.id)).toMatchObject({
+      status: 'cancelled',
+      payment_status: 'unpaid',
+      refund_amount: 0,
+      cancelled_by: organizer.id,
+    });
     // already-finished bookings are left as they were
     expect(await bookingRow(t, withdrawn.id)).toEqual(withdrawnBefore);
     expect(await bookingRow(t, expiring.id)).toEqual(expiredBefore);
@@ -464,12 +618,18 @@ describe('cancelling a whole trip', () => {
     }
     expect(await auditRows(t, withdrawn.id, 'booking.cancelled')).toHaveLength(1); // its own, from before
     expect(await auditRows(t, trip.id, 'trip.cancelled')).toHaveLength(1);
-    expect((await outbox(t, p.email, 'booking.cancelled')).map((m) => m.body)).toEqual([expect.stringContaining('₹25,998')]);
+    expect((await outbox(t, p.email, 'booking.cancelled')).map((m) => m.body)).toEqual([
+      expect.stringContaining('₹25,998'),
+    ]);
     expect(await outbox(t, q.email, 'booking.cancelled')).toHaveLength(1);
 
     // travelers see it
     const seen = await t.http.get(`${BOOKINGS}/${paid.id}`).set(p.auth).expect(200);
-    expect(seen.body.data).toMatchObject({ status: 'cancelled', refundAmount: 2_599_800, cancelReason: 'Landslide on the approach road' });
+    expect(seen.body.data).toMatchObject({
+      status: 'cancelled',
+      refundAmount: 2_599_800,
+      cancelReason: 'Landslide on the approach road',
+    });
 
     // cancelling again changes nothing; neither does a later expiry run
     await t.http.delete(`${TRIPS}/${trip.id}`).set(organizer.auth).send({}).expect(200);
@@ -493,14 +653,17 @@ describe('cancelling a whole trip', () => {
     for (let round = 0; round < 4; round++) {
       const trip = await createTrip(t, organizer, { capacity: 20 });
       const held: { id: string; who: SignedIn }[] = [];
-      for (const who of travelers) for (let k = 0; k < 2; k++) held.push({ id: (await book(t, who, trip.id, 1)).id, who });
+      for (const who of travelers)
+        for (let k = 0; k < 2; k++) held.push({ id: (await book(t, who, trip.id, 1)).id, who });
       t.clock.advance(20 * 60_000); // every hold is due, so the expiry job competes for the same bookings
       let results;
       try {
         results = await Promise.all([
           t.http.delete(`${TRIPS}/${trip.id}`).set(organizer.auth).send({ reason: 'Storm warning' }),
           t.app.get(BookingLifecycleJobs).expireHolds(),
-          ...held.map((b) => t.http.post(`${BOOKINGS}/${b.id}/cancel`).set(b.who.auth).send({ reason: 'Leaving' })),
+          ...held.map((b) =>
+            t.http.post(`${BOOKINGS}/${b.id}/cancel`).set(b.who.auth).send({ reason: 'Leaving' }),
+          ),
         ]);
       } finally {
         t.clock.reset();
@@ -509,9 +672,14 @@ describe('cancelling a whole trip', () => {
       expect(tripRes.status).toBe(200);
       const statuses = cancels.map((r) => r.status);
       expect(statuses.filter((s) => s !== 200 && s !== 409)).toEqual([]);
-      expect(cancels.filter((r) => r.status === 409).every((r) => r.body.error.code === 'BOOKING_NOT_CANCELLABLE')).toBe(true);
+      expect(
+        cancels.filter((r) => r.status === 409).every((r) => r.body.error.code === 'BOOKING_NOT_CANCELLABLE'),
+      ).toBe(true);
       expect(await seatsBooked(t, trip.id)).toBe(0);
-      const rows: { id: string; status: string }[] = await t.db.query(`SELECT id, status FROM bookings WHERE trip_id = $1`, [trip.id]);
+      const rows: { id: string; status: string }[] = await t.db.query(
+        `SELECT id, status FROM bookings WHERE trip_id = $1`,
+        [trip.id],
+      );
       expect(rows.filter((r) => r.status !== 'cancelled' && r.status !== 'expired')).toEqual([]);
       expect(rows.filter((r) => r.status === 'expired')).toHaveLength(expiredCount);
       const ends: { entity_id: string; n: number }[] = await t.db.query(
@@ -528,9 +696,21 @@ describe('cancelling a whole trip', () => {
     const trip = await createTrip(t, organizer, { capacity: 4 });
     const b = await book(t, travelers[0], trip.id, 2);
     await markPaid(t, b.id);
-    await t.http.delete(`${TRIPS}/${trip.id}`).set(admin.auth).send({ reason: 'Operator licence suspended' }).expect(200);
-    expect(await bookingRow(t, b.id)).toMatchObject({ status: 'cancelled', refund_amount: 2_599_800, cancelled_by: admin.id, cancelled_by_role: 'admin' });
-    expect((await auditRows(t, trip.id, 'trip.cancelled'))[0]).toMatchObject({ actor_id: admin.id, actor_role: 'admin' });
+    await t.http
+      .delete(`${TRIPS}/${trip.id}`)
+      .set(admin.auth)
+      .send({ reason: 'Operator licence suspended' })
+      .expect(200);
+    expect(await bookingRow(t, b.id)).toMatchObject({
+      status: 'cancelled',
+      refund_amount: 2_599_800,
+      cancelled_by: admin.id,
+      cancelled_by_role: 'admin',
+    });
+    expect((await auditRows(t, trip.id, 'trip.cancelled'))[0]).toMatchObject({
+      actor_id: admin.id,
+      actor_role: 'admin',
+    });
     expect(await seatsBooked(t, trip.id)).toBe(0);
   });
 });
@@ -554,8 +734,18 @@ describe('Idempotency-Key on POST /bookings', () => {
 
   it('the same key and body return the first booking and hold no second seat', async () => {
     const trip = await createTrip(t, organizer, { capacity: 10 });
-    const first = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'order-2026-0001').send(bookingBody(trip.id, 2)).expect(201);
-    const again = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'order-2026-0001').send(bookingBody(trip.id, 2)).expect(201);
+    const first = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'order-2026-0001')
+      .send(bookingBody(trip.id, 2))
+      .expect(201);
+    const again = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'order-2026-0001')
+      .send(bookingBody(trip.id, 2))
+      .expect(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
     expect(await bookingsOn(trip.id)).toBe(1);
@@ -565,8 +755,18 @@ describe('Idempotency-Key on POST /bookings', () => {
 
   it('the same key with another body → 422 IDEMPOTENCY_KEY_REUSED, nothing booked', async () => {
     const trip = await createTrip(t, organizer, { capacity: 10 });
-    await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'order-2026-0002').send(bookingBody(trip.id, 1)).expect(201);
-    const res = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'order-2026-0002').send(bookingBody(trip.id, 3)).expect(422);
+    await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'order-2026-0002')
+      .send(bookingBody(trip.id, 1))
+      .expect(201);
+    const res = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'order-2026-0002')
+      .send(bookingBody(trip.id, 3))
+      .expect(422);
     expect(res.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await bookingsOn(trip.id)).toBe(1);
     expect(await seatsBooked(t, trip.id)).toBe(1);
@@ -574,8 +774,18 @@ describe('Idempotency-Key on POST /bookings', () => {
 
   it('keys are per user: another traveler with the same key gets their own booking', async () => {
     const trip = await createTrip(t, organizer, { capacity: 10 });
-    const a = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'shared-key-0003').send(bookingBody(trip.id, 1)).expect(201);
-    const b = await t.http.post(BOOKINGS).set(other.auth).set('Idempotency-Key', 'shared-key-0003').send(bookingBody(trip.id, 1)).expect(201);
+    const a = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'shared-key-0003')
+      .send(bookingBody(trip.id, 1))
+      .expect(201);
+    const b = await t.http
+      .post(BOOKINGS)
+      .set(other.auth)
+      .set('Idempotency-Key', 'shared-key-0003')
+      .send(bookingBody(trip.id, 1))
+      .expect(201);
     expect(b.body.data.id).not.toBe(a.body.data.id);
     expect(b.body.data.travelerId).toBe(other.id);
     expect(await seatsBooked(t, trip.id)).toBe(2);
@@ -584,13 +794,23 @@ describe('Idempotency-Key on POST /bookings', () => {
   it('while the first request with the key is still running → 409 IDEMPOTENCY_IN_PROGRESS, nothing booked', async () => {
     const trip = await createTrip(t, organizer, { capacity: 10 });
     // A finished claim tells us the scope and hash this request gets; an in-progress twin under another key stands in for the running first attempt.
-    await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'probe-key-0004').send(bookingBody(trip.id, 1)).expect(201);
+    await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'probe-key-0004')
+      .send(bookingBody(trip.id, 1))
+      .expect(201);
     await t.db.query(
       `INSERT INTO idempotency_keys (user_id, key, scope, request_hash, status)
        SELECT user_id, 'running-key-0004', scope, request_hash, 'in_progress' FROM idempotency_keys WHERE user_id = $1 AND key = 'probe-key-0004'`,
       [traveler.id],
     );
-    const res = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'running-key-0004').send(bookingBody(trip.id, 1)).expect(409);
+    const res = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'running-key-0004')
+      .send(bookingBody(trip.id, 1))
+      .expect(409);
     expect(res.body.error.code).toBe('IDEMPOTENCY_IN_PROGRESS');
     expect(await bookingsOn(trip.id)).toBe(1);
     expect(await seatsBooked(t, trip.id)).toBe(1);
@@ -599,10 +819,20 @@ describe('Idempotency-Key on POST /bookings', () => {
   it('a failed first attempt (trip full) frees the key for a retry', async () => {
     const trip = await createTrip(t, organizer, { capacity: 1 });
     await book(t, other, trip.id, 1);
-    const full = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'retry-key-0005').send(bookingBody(trip.id, 1)).expect(409);
+    const full = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'retry-key-0005')
+      .send(bookingBody(trip.id, 1))
+      .expect(409);
     expect(full.body.error.code).toBe('TRIP_FULL');
     await t.http.patch(`${TRIPS}/${trip.id}`).set(organizer.auth).send({ capacity: 2 }).expect(200);
-    const ok = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'retry-key-0005').send(bookingBody(trip.id, 1)).expect(201);
+    const ok = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'retry-key-0005')
+      .send(bookingBody(trip.id, 1))
+      .expect(201);
     expect(ok.body.data.travelerId).toBe(traveler.id);
     expect(await seatsBooked(t, trip.id)).toBe(2);
   });
@@ -610,7 +840,13 @@ describe('Idempotency-Key on POST /bookings', () => {
   it('concurrent repeats of one key create exactly one booking', async () => {
     const trip = await createTrip(t, organizer, { capacity: 10 });
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'burst-key-0006').send(bookingBody(trip.id, 1))),
+      Array.from({ length: 5 }, () =>
+        t.http
+          .post(BOOKINGS)
+          .set(traveler.auth)
+          .set('Idempotency-Key', 'burst-key-0006')
+          .send(bookingBody(trip.id, 1)),
+      ),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
@@ -622,7 +858,12 @@ describe('Idempotency-Key on POST /bookings', () => {
 
   it('a malformed key → 400', async () => {
     const trip = await createTrip(t, organizer, { capacity: 10 });
-    const res = await t.http.post(BOOKINGS).set(traveler.auth).set('Idempotency-Key', 'short').send(bookingBody(trip.id, 1)).expect(400);
+    const res = await t.http
+      .post(BOOKINGS)
+      .set(traveler.auth)
+      .set('Idempotency-Key', 'short')
+      .send(bookingBody(trip.id, 1))
+      .expect(400);
     expect(res.body.error.code).toBe('VALIDATION_ERROR');
     expect(await bookingsOn(trip.id)).toBe(0);
   });

@@ -18,19 +18,31 @@ describe('the HTTP contract', () => {
     const res = await t.http.get('/api/v1/no-such-thing').expect(404);
     expect(res.body).toEqual({
       success: false,
-      error: { code: 'ROUTE_NOT_FOUND', message: expect.any(String), statusCode: 404, requestId: res.headers['x-request-id'] },
+      error: {
+        code: 'ROUTE_NOT_FOUND',
+        message: expect.any(String),
+        statusCode: 404,
+        requestId: res.headers['x-request-id'],
+      },
     });
   });
 
   it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
-    const res = await t.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{"email": ').expect(400);
+    const res = await t.http
+      .post('/api/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"email": ')
+      .expect(400);
     expect(res.body.error).toMatchObject({ code: 'MALFORMED_JSON', statusCode: 400 });
     expect(res.body.error.requestId).toBe(res.headers['x-request-id']);
   });
 
   it('answers NUL characters (which PostgreSQL refuses in text) with 400 wherever they come, and changes nothing', async () => {
     const search = await t.http.get('/api/v1/trips').query({ q: 'snow\u0000trek' }).expect(400);
-    expect(search.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'q', message: expect.stringMatching(/NUL/) }] });
+    expect(search.body.error).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: [{ field: 'q', message: expect.stringMatching(/NUL/) }],
+    });
     const email = 'nul-name@example.test';
     const signUp = await t.http
       .post('/api/v1/auth/register')
@@ -54,7 +66,10 @@ describe('the HTTP contract', () => {
   it('echoes a sane incoming x-request-id and replaces a hostile one', async () => {
     const ok = await t.http.get('/api/v1/health').set('x-request-id', 'trace-abc_123').expect(200);
     expect(ok.headers['x-request-id']).toBe('trace-abc_123');
-    const bad = await t.http.get('/api/v1/health').set('x-request-id', '<script>' + 'x'.repeat(300)).expect(200);
+    const bad = await t.http
+      .get('/api/v1/health')
+      .set('x-request-id', '<script>' + 'x'.repeat(300))
+      .expect(200);
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -65,9 +80,15 @@ describe('the HTTP contract', () => {
   });
 
   it('allows CORS only for CORS_ORIGINS', async () => {
-    const allowed = await t.http.options('/api/v1/health').set('Origin', 'https://app.trektribe.test').set('Access-Control-Request-Method', 'GET');
+    const allowed = await t.http
+      .options('/api/v1/health')
+      .set('Origin', 'https://app.trektribe.test')
+      .set('Access-Control-Request-Method', 'GET');
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.trektribe.test');
-    const denied = await t.http.options('/api/v1/health').set('Origin', 'https://evil.test').set('Access-Control-Request-Method', 'GET');
+    const denied = await t.http
+      .options('/api/v1/health')
+      .set('Origin', 'https://evil.test')
+      .set('Access-Control-Request-Method', 'GET');
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -94,8 +115,15 @@ describe('the HTTP contract', () => {
     const user = await register(t);
     await t.http.delete(`/api/v1/admin/users/${user.id}`).set(admin.auth).expect(204);
     await t.http.get('/api/v1/auth/me').set(user.auth).expect(401);
-    const logs = await t.http.get(`/api/v1/admin/audit-logs?entityId=${user.id}&action=admin.user_updated`).set(admin.auth).expect(200);
-    expect(logs.body.data[0]).toMatchObject({ actorId: admin.id, before: { isActive: true }, after: { isActive: false } });
+    const logs = await t.http
+      .get(`/api/v1/admin/audit-logs?entityId=${user.id}&action=admin.user_updated`)
+      .set(admin.auth)
+      .expect(200);
+    expect(logs.body.data[0]).toMatchObject({
+      actorId: admin.id,
+      before: { isActive: true },
+      after: { isActive: false },
+    });
     await t.http.get('/api/v1/admin/users/not-a-uuid').set(admin.auth).expect(400);
     await t.http.get('/api/v1/admin/users/00000000-0000-4000-8000-000000000000').set(admin.auth).expect(404);
   });
@@ -107,7 +135,15 @@ describe('the HTTP contract', () => {
     expect(doc.components.schemas.RegisterDto.properties.email.example).toBe('asha@example.com');
     // Every error code a client may meet, the shared ones and each lib's own, with its status.
     const codes: string[] = doc.components.schemas.ErrorEnvelope.properties.error.properties.code.enum;
-    expect(codes).toEqual(expect.arrayContaining(['VALIDATION_ERROR', 'TRIP_FULL', 'BOOKING_NOT_CANCELLABLE', 'REFUND_NOT_RETRYABLE', 'HOLD_EXPIRED']));
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        'VALIDATION_ERROR',
+        'TRIP_FULL',
+        'BOOKING_NOT_CANCELLABLE',
+        'REFUND_NOT_RETRYABLE',
+        'HOLD_EXPIRED',
+      ]),
+    );
   });
 
   it('names every schema once: each route shows its own body (the checkout verify route, the Razorpay fields)', async () => {
@@ -116,21 +152,39 @@ describe('the HTTP contract', () => {
       const ref: string = doc.paths[path].post.requestBody.content['application/json'].schema.$ref;
       return doc.components.schemas[ref.split('/').pop()!].properties;
     };
-    expect(Object.keys(bodyOf('/api/v1/bookings/{id}/payments/verify'))).toEqual(['razorpay_order_id', 'razorpay_payment_id', 'razorpay_signature']);
+    expect(Object.keys(bodyOf('/api/v1/bookings/{id}/payments/verify'))).toEqual([
+      'razorpay_order_id',
+      'razorpay_payment_id',
+      'razorpay_signature',
+    ]);
     expect(Object.keys(bodyOf('/api/v1/bookings/{id}/verify-payment'))).toEqual(['approve', 'note']);
     // Two DTO classes with one name collide in the document: the second silently replaces the first.
     const names = new Map<string, number>();
-    const storage = getMetadataStorage() as unknown as { validationMetadatas: Map<{ name: string }, unknown[]> };
-    for (const target of storage.validationMetadatas.keys()) names.set(target.name, (names.get(target.name) ?? 0) + 1);
+    const storage = getMetadataStorage() as unknown as {
+      validationMetadatas: Map<{ name: string }, unknown[]>;
+    };
+    for (const target of storage.validationMetadatas.keys())
+      names.set(target.name, (names.get(target.name) ?? 0) + 1);
     expect([...names].filter(([, n]) => n > 1).map(([name]) => name)).toEqual([]);
   });
 
   it('never leaks internals in a 500', () => {
     const filter = new ErrorsFilter();
-    const leaked = new Error('duplicate key value violates constraint "users_pkey" password=hunter2 at /srv/app.js:10');
-    const { status, body } = filter.toEnvelope(leaked, { id: 'req-1', method: 'GET', originalUrl: '/x' } as never);
+    const leaked = new Error(
+      'duplicate key value violates constraint "users_pkey" password=hunter2 at /srv/app.js:10',
+    );
+    const { status, body } = filter.toEnvelope(leaked, {
+      id: 'req-1',
+      method: 'GET',
+      originalUrl: '/x',
+    } as never);
     expect(status).toBe(500);
-    expect(body.error).toEqual({ code: 'INTERNAL_ERROR', message: 'Something went wrong on our side', statusCode: 500, requestId: 'req-1' });
+    expect(body.error).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: 'Something went wrong on our side',
+      statusCode: 500,
+      requestId: 'req-1',
+    });
     expect(JSON.stringify(body)).not.toMatch(/constraint|hunter2|app\.js/);
   });
 
@@ -148,8 +202,14 @@ describe('the HTTP contract', () => {
         const handler = (proto as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
         if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
         routes++;
-        const isPublic = reflector.getAllAndOverride(IS_PUBLIC_KEY, [handler, wrapper.metatype as () => unknown]);
-        const roles = reflector.getAllAndOverride<string[]>(ROLES_KEY, [handler, wrapper.metatype as () => unknown]);
+        const isPublic = reflector.getAllAndOverride(IS_PUBLIC_KEY, [
+          handler,
+          wrapper.metatype as () => unknown,
+        ]);
+        const roles = reflector.getAllAndOverride<string[]>(ROLES_KEY, [
+          handler,
+          wrapper.metatype as () => unknown,
+        ]);
         if (!isPublic && !(roles && roles.length)) {
           const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
           undeclared.push(`${wrapper.name}.${name} (${method})`);

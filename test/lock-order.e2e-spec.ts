@@ -25,7 +25,9 @@ describe('lock order under races', () => {
       const traveler = await register(t, 'traveler');
       const trip = await createTrip(t, organizer, { capacity: 3 });
       const b = await book(t, traveler, trip.id, 2);
-      await t.db.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [b.id]);
+      await t.db.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [
+        b.id,
+      ]);
       await jobs.expireHolds();
       const [paid, cancel] = await Promise.all([
         t.db.transaction((m) => svc.confirmPaid(m, b.id, null)),
@@ -47,7 +49,10 @@ describe('lock order under races', () => {
       const held = await book(t, holder, trip.id, 1);
       await t.http.post(`/api/v1/trips/${trip.id}/waitlist`).set(waiting.auth).send({ seats: 1 }).expect(201);
       await t.http.post(`/api/v1/bookings/${held.id}/cancel`).set(holder.auth).send({}).expect(200);
-      const [offer] = await t.db.query(`SELECT offer_booking_id FROM waitlist_entries WHERE trip_id = $1 AND status = 'offered'`, [trip.id]);
+      const [offer] = await t.db.query(
+        `SELECT offer_booking_id FROM waitlist_entries WHERE trip_id = $1 AND status = 'offered'`,
+        [trip.id],
+      );
       const [paid, leave] = await Promise.all([
         t.db.transaction((m) => svc.confirmPaid(m, offer.offer_booking_id, null)),
         t.http.delete(`/api/v1/trips/${trip.id}/waitlist`).set(waiting.auth),
@@ -64,9 +69,16 @@ describe('lock order under races', () => {
     const travelers = await Promise.all(Array.from({ length: 6 }, () => register(t, 'traveler')));
     for (let round = 0; round < 4; round++) {
       const held = await Promise.all(travelers.slice(0, 3).map((tr) => book(t, tr, trip.id, 1)));
-      await t.db.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [held[2].id]);
+      await t.db.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [
+        held[2].id,
+      ]);
       const answers = await Promise.all([
-        ...travelers.slice(3).map((tr) => t.http.post('/api/v1/bookings').set(tr.auth).send({ tripId: trip.id, seats: 1, participants: [{ name: 'Ravi' }], paymentMethod: 'online' })),
+        ...travelers.slice(3).map((tr) =>
+          t.http
+            .post('/api/v1/bookings')
+            .set(tr.auth)
+            .send({ tripId: trip.id, seats: 1, participants: [{ name: 'Ravi' }], paymentMethod: 'online' }),
+        ),
         t.http.post(`/api/v1/bookings/${held[0].id}/cancel`).set(travelers[0].auth).send({}),
         t.http.post(`/api/v1/bookings/${held[1].id}/cancel`).set(travelers[1].auth).send({}),
         jobs.expireHolds().then(() => ({ status: 200 })),
@@ -79,7 +91,10 @@ describe('lock order under races', () => {
       );
       expect(row.seats_booked).toBe(row.live);
       // Make room for the next round: the new holds are cancelled.
-      const mine = await t.db.query(`SELECT id, traveler_id FROM bookings WHERE trip_id = $1 AND status = 'pending'`, [trip.id]);
+      const mine = await t.db.query(
+        `SELECT id, traveler_id FROM bookings WHERE trip_id = $1 AND status = 'pending'`,
+        [trip.id],
+      );
       for (const b of mine) {
         const who = travelers.find((tr) => tr.id === b.traveler_id)!;
         await t.http.post(`/api/v1/bookings/${b.id}/cancel`).set(who.auth).send({}).expect(200);
@@ -94,7 +109,9 @@ describe('lock order under races', () => {
     const seen = await t.db.transaction((m) => seats.bookable(m, trip.id, 1, now));
     expect(seen).toMatchObject({ price: 500_000, seatsAvailable: 5 });
     await t.http.patch(`/api/v1/trips/${trip.id}`).set(organizer.auth).send({ price: 550_000 }).expect(200);
-    await expect(t.db.transaction((m) => seats.take(m, trip.id, 1, now, seen))).rejects.toBeInstanceOf(TripPriceChanged);
+    await expect(t.db.transaction((m) => seats.take(m, trip.id, 1, now, seen))).rejects.toBeInstanceOf(
+      TripPriceChanged,
+    );
     expect(await seatsBooked(t, trip.id)).toBe(0);
     // Booked again from the top, at the new price.
     const traveler = await register(t, 'traveler');

@@ -9,7 +9,12 @@ interface Received {
   raw: string;
 }
 
-function startSmtp(): Promise<{ server: SMTPServer; port: number; received: Received[]; failNext: { n: number } }> {
+function startSmtp(): Promise<{
+  server: SMTPServer;
+  port: number;
+  received: Received[];
+  failNext: { n: number };
+}> {
   const received: Received[] = [];
   const failNext = { n: 0 };
   const server = new SMTPServer({
@@ -30,7 +35,9 @@ function startSmtp(): Promise<{ server: SMTPServer; port: number; received: Rece
     },
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.server.address() as AddressInfo).port, received, failNext }));
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, port: (server.server.address() as AddressInfo).port, received, failNext }),
+    );
   });
 }
 
@@ -41,7 +48,10 @@ describe('notification outbox over real SMTP', () => {
 
   beforeAll(async () => {
     smtp = await startSmtp();
-    t = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}?ignoreTLS=true`, MAIL_FROM: 'TrekTribe <hello@trektribe.test>' });
+    t = await startTestApp({
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}?ignoreTLS=true`,
+      MAIL_FROM: 'TrekTribe <hello@trektribe.test>',
+    });
     dispatcher = t.app.get(OutboxDispatcher);
   });
   afterAll(async () => {
@@ -57,7 +67,10 @@ describe('notification outbox over real SMTP', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0].raw).toMatch(/Subject: Verify your TrekTribe email/);
     expect(mails[0].raw).toMatch(/From: TrekTribe <hello@trektribe.test>/);
-    const [row] = await t.db.query(`SELECT status, attempts, sent_at FROM notification_outbox WHERE recipient = $1`, [user.email]);
+    const [row] = await t.db.query(
+      `SELECT status, attempts, sent_at FROM notification_outbox WHERE recipient = $1`,
+      [user.email],
+    );
     expect(row).toMatchObject({ status: 'sent', attempts: 1 });
     expect(row.sent_at).toBeTruthy();
   });
@@ -67,14 +80,20 @@ describe('notification outbox over real SMTP', () => {
     smtp.failNext.n = 1;
     const user = await register(t);
     await dispatcher.dispatchPending();
-    const [row] = await t.db.query(`SELECT status, attempts, last_error, next_attempt_at FROM notification_outbox WHERE recipient = $1`, [user.email]);
+    const [row] = await t.db.query(
+      `SELECT status, attempts, last_error, next_attempt_at FROM notification_outbox WHERE recipient = $1`,
+      [user.email],
+    );
     expect(row).toMatchObject({ status: 'pending', attempts: 1 });
     expect(row.last_error).toMatch(/busy/);
     expect(new Date(row.next_attempt_at).getTime()).toBeGreaterThan(Date.now());
     t.clock.advance(5 * 60_000);
     try {
       await dispatcher.dispatchPending();
-      const [after] = await t.db.query(`SELECT status, attempts FROM notification_outbox WHERE recipient = $1`, [user.email]);
+      const [after] = await t.db.query(
+        `SELECT status, attempts FROM notification_outbox WHERE recipient = $1`,
+        [user.email],
+      );
       expect(after).toMatchObject({ status: 'sent', attempts: 2 });
     } finally {
       t.clock.reset();
@@ -84,7 +103,11 @@ describe('notification outbox over real SMTP', () => {
 
   it('never sends one message twice when two dispatchers race', async () => {
     const users = await Promise.all([register(t), register(t), register(t)]);
-    await Promise.all([dispatcher.dispatchPending(), dispatcher.dispatchPending(), dispatcher.dispatchPending()]);
+    await Promise.all([
+      dispatcher.dispatchPending(),
+      dispatcher.dispatchPending(),
+      dispatcher.dispatchPending(),
+    ]);
     for (const u of users) expect(smtp.received.filter((m) => m.to.includes(u.email))).toHaveLength(1);
   });
 });

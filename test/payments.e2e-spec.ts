@@ -7,7 +7,8 @@ import { createStaff, register, SignedIn, startTestApp, TestApp } from './suppor
 import { BillingTestApp, RZP, startBillingApp } from './support/billing';
 import { auditRows, book, bookingRow, createTrip, seatsBooked } from './support/fixtures';
 
-const sign = (orderId: string, paymentId: string) => createHmac('sha256', RZP.keySecret).update(`${orderId}|${paymentId}`).digest('hex');
+const sign = (orderId: string, paymentId: string) =>
+  createHmac('sha256', RZP.keySecret).update(`${orderId}|${paymentId}`).digest('hex');
 
 function createOrder(t: TestApp, who: SignedIn, bookingId: string) {
   return t.http.post(`/api/v1/bookings/${bookingId}/payments/order`).set(who.auth);
@@ -22,7 +23,9 @@ async function paymentRows(t: TestApp, bookingId: string) {
 }
 
 async function emails(t: TestApp, dedupeKey: string) {
-  return t.db.query(`SELECT * FROM notification_outbox WHERE channel = 'email' AND dedupe_key = $1`, [dedupeKey]);
+  return t.db.query(`SELECT * FROM notification_outbox WHERE channel = 'email' AND dedupe_key = $1`, [
+    dedupeKey,
+  ]);
 }
 
 describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app)', () => {
@@ -50,11 +53,22 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
 
     const res = await createOrder(t, traveler, booking.id).expect(200);
     const order = res.body.data;
-    expect(order).toMatchObject({ amount: 500_000, currency: 'INR', keyId: RZP.keyId, bookingId: booking.id });
+    expect(order).toMatchObject({
+      amount: 500_000,
+      currency: 'INR',
+      keyId: RZP.keyId,
+      bookingId: booking.id,
+    });
     expect(order.orderId).toMatch(/^order_/);
     // stored before answering, with our amount and a bk_ receipt
     const [stored] = await t.db.query(`SELECT * FROM payment_orders WHERE booking_id = $1`, [booking.id]);
-    expect(stored).toMatchObject({ gateway_order_id: order.orderId, amount: 500_000, status: 'created', purpose: 'booking', payer_id: traveler.id });
+    expect(stored).toMatchObject({
+      gateway_order_id: order.orderId,
+      amount: 500_000,
+      status: 'created',
+      purpose: 'booking',
+      payer_id: traveler.id,
+    });
     expect(stored.receipt).toMatch(/^bk_[A-Za-z0-9_-]{22}$/);
     expect(t.rzp.orders.get(order.orderId)).toMatchObject({ amount: 500_000, receipt: stored.receipt });
 
@@ -62,13 +76,29 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     const v = await verify(t, traveler, booking.id, paid).expect(200);
     expect(v.body.data.outcome).toBe('confirmed');
     expect(v.body.data.booking).toMatchObject({ id: booking.id, status: 'confirmed', paymentStatus: 'paid' });
-    expect(v.body.data.payment).toMatchObject({ gatewayPaymentId: paid.razorpay_payment_id, status: 'captured', amount: 500_000, method: 'online' });
+    expect(v.body.data.payment).toMatchObject({
+      gatewayPaymentId: paid.razorpay_payment_id,
+      status: 'captured',
+      amount: 500_000,
+      method: 'online',
+    });
 
-    expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid', hold_expires_at: null });
+    expect(await bookingRow(t, booking.id)).toMatchObject({
+      status: 'confirmed',
+      payment_status: 'paid',
+      hold_expires_at: null,
+    });
     const rows = await paymentRows(t, booking.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ gateway_payment_id: paid.razorpay_payment_id, status: 'captured', amount: 500_000, payer_id: traveler.id });
-    const [orderAfter] = await t.db.query(`SELECT status, paid_at FROM payment_orders WHERE id = $1`, [stored.id]);
+    expect(rows[0]).toMatchObject({
+      gateway_payment_id: paid.razorpay_payment_id,
+      status: 'captured',
+      amount: 500_000,
+      payer_id: traveler.id,
+    });
+    const [orderAfter] = await t.db.query(`SELECT status, paid_at FROM payment_orders WHERE id = $1`, [
+      stored.id,
+    ]);
     expect(orderAfter.status).toBe('paid');
     expect(orderAfter.paid_at).not.toBeNull();
     expect(await emails(t, `booking-confirmed:${booking.id}`)).toHaveLength(1);
@@ -106,10 +136,22 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     const a = await book(t, traveler, trip.id, 1);
     const b = await book(t, traveler, trip.id, 1);
     const key = 'checkout-key-0001';
-    const first = await t.http.post(`/api/v1/bookings/${a.id}/payments/order`).set(traveler.auth).set('Idempotency-Key', key).expect(200);
-    const replay = await t.http.post(`/api/v1/bookings/${a.id}/payments/order`).set(traveler.auth).set('Idempotency-Key', key).expect(200);
+    const first = await t.http
+      .post(`/api/v1/bookings/${a.id}/payments/order`)
+      .set(traveler.auth)
+      .set('Idempotency-Key', key)
+      .expect(200);
+    const replay = await t.http
+      .post(`/api/v1/bookings/${a.id}/payments/order`)
+      .set(traveler.auth)
+      .set('Idempotency-Key', key)
+      .expect(200);
     expect(replay.body.data.orderId).toBe(first.body.data.orderId);
-    const other = await t.http.post(`/api/v1/bookings/${b.id}/payments/order`).set(traveler.auth).set('Idempotency-Key', key).expect(422);
+    const other = await t.http
+      .post(`/api/v1/bookings/${b.id}/payments/order`)
+      .set(traveler.auth)
+      .set('Idempotency-Key', key)
+      .expect(422);
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await t.db.query(`SELECT 1 FROM payment_orders WHERE booking_id = $1`, [b.id])).toHaveLength(0);
   });
@@ -119,15 +161,23 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     const booking = await book(t, traveler, trip.id, 1);
     const order = (await createOrder(t, traveler, booking.id).expect(200)).body.data;
     const paid = t.rzp.payOrder(order.orderId);
-    const forged = createHmac('sha256', 'not-the-secret').update(`${order.orderId}|${paid.razorpay_payment_id}`).digest('hex');
+    const forged = createHmac('sha256', 'not-the-secret')
+      .update(`${order.orderId}|${paid.razorpay_payment_id}`)
+      .digest('hex');
     const res = await verify(t, traveler, booking.id, { ...paid, razorpay_signature: forged }).expect(400);
     expect(res.body.error.code).toBe('INVALID_SIGNATURE');
     const junk = await verify(t, traveler, booking.id, { ...paid, razorpay_signature: 'zz' }).expect(400);
     expect(junk.body.error.code).toBe('INVALID_SIGNATURE');
     // the real signature with a stray character is not the real signature
-    const sloppy = await verify(t, traveler, booking.id, { ...paid, razorpay_signature: `${paid.razorpay_signature}f` }).expect(400);
+    const sloppy = await verify(t, traveler, booking.id, {
+      ...paid,
+      razorpay_signature: `${paid.razorpay_signature}f`,
+    }).expect(400);
     expect(sloppy.body.error.code).toBe('INVALID_SIGNATURE');
-    const upper = await verify(t, traveler, booking.id, { ...paid, razorpay_signature: paid.razorpay_signature.toUpperCase() }).expect(400);
+    const upper = await verify(t, traveler, booking.id, {
+      ...paid,
+      razorpay_signature: paid.razorpay_signature.toUpperCase(),
+    }).expect(400);
     expect(upper.body.error.code).toBe('INVALID_SIGNATURE');
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending', payment_status: 'unpaid' });
     expect(await paymentRows(t, booking.id)).toHaveLength(0);
@@ -155,11 +205,19 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     expect(tampered.body.error.code).toBe('AMOUNT_MISMATCH');
     expect(await bookingRow(t, dear.id)).toMatchObject({ status: 'pending', payment_status: 'unpaid' });
     expect(await paymentRows(t, dear.id)).toHaveLength(0);
-    expect(await t.db.query(`SELECT 1 FROM payments WHERE gateway_payment_id = $1`, [paidCheap.razorpay_payment_id])).toHaveLength(0);
+    expect(
+      await t.db.query(`SELECT 1 FROM payments WHERE gateway_payment_id = $1`, [
+        paidCheap.razorpay_payment_id,
+      ]),
+    ).toHaveLength(0);
 
     // the cheap booking itself still verifies normally
     const ok = await verify(t, traveler, cheap.id, paidCheap).expect(200);
-    expect(ok.body.data.booking).toMatchObject({ status: 'confirmed', paymentStatus: 'paid', totalAmount: 10_000 });
+    expect(ok.body.data.booking).toMatchObject({
+      status: 'confirmed',
+      paymentStatus: 'paid',
+      totalAmount: 10_000,
+    });
   });
 
   it('someone else’s booking → 404 for order and verify; organizers → 403; unknown fields → 400', async () => {
@@ -180,7 +238,9 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     const booking = await book(t, traveler, trip.id, 1, 'screenshot');
     const res = await createOrder(t, traveler, booking.id).expect(409);
     expect(res.body.error.code).toBe('WRONG_PAYMENT_METHOD');
-    expect(await t.db.query(`SELECT 1 FROM payment_orders WHERE booking_id = $1`, [booking.id])).toHaveLength(0);
+    expect(await t.db.query(`SELECT 1 FROM payment_orders WHERE booking_id = $1`, [booking.id])).toHaveLength(
+      0,
+    );
   });
 
   it('gateway offline → 503 GATEWAY_UNAVAILABLE and nothing stored; back online it works', async () => {
@@ -190,7 +250,9 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
     try {
       const res = await createOrder(t, traveler, booking.id).expect(503);
       expect(res.body.error.code).toBe('GATEWAY_UNAVAILABLE');
-      expect(await t.db.query(`SELECT 1 FROM payment_orders WHERE booking_id = $1`, [booking.id])).toHaveLength(0);
+      expect(
+        await t.db.query(`SELECT 1 FROM payment_orders WHERE booking_id = $1`, [booking.id]),
+      ).toHaveLength(0);
     } finally {
       t.rzp.setOffline(false);
     }
@@ -238,7 +300,10 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
         const paid = t.rzp.payOrder(order.orderId);
         const v = await verify(t, traveler, booking.id, paid).expect(200);
         expect(v.body.data.outcome).toBe('confirmed');
-        expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
+        expect(await bookingRow(t, booking.id)).toMatchObject({
+          status: 'confirmed',
+          payment_status: 'paid',
+        });
         expect(await seatsBooked(t, trip.id)).toBe(1);
         expect(await t.db.query(`SELECT 1 FROM refunds WHERE booking_id = $1`, [booking.id])).toHaveLength(0);
       } finally {
@@ -265,12 +330,26 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
 
         await t.app.get(RefundsService).processPendingRefunds();
         const [refund] = await t.db.query(`SELECT * FROM refunds WHERE booking_id = $1`, [booking.id]);
-        expect(refund).toMatchObject({ status: 'processed', amount: booking.totalAmount, idempotency_key: `auto_${paid.razorpay_payment_id}` });
+        expect(refund).toMatchObject({
+          status: 'processed',
+          amount: booking.totalAmount,
+          idempotency_key: `auto_${paid.razorpay_payment_id}`,
+        });
         const gw = [...t.rzp.refunds.values()].filter((r) => r.payment_id === paid.razorpay_payment_id);
         expect(gw).toHaveLength(1);
-        expect(gw[0]).toMatchObject({ amount: booking.totalAmount, status: 'processed', id: refund.gateway_refund_id });
-        expect(t.rzp.payments.get(paid.razorpay_payment_id)).toMatchObject({ status: 'refunded', amount_refunded: booking.totalAmount });
-        expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'expired', payment_status: 'refunded' });
+        expect(gw[0]).toMatchObject({
+          amount: booking.totalAmount,
+          status: 'processed',
+          id: refund.gateway_refund_id,
+        });
+        expect(t.rzp.payments.get(paid.razorpay_payment_id)).toMatchObject({
+          status: 'refunded',
+          amount_refunded: booking.totalAmount,
+        });
+        expect(await bookingRow(t, booking.id)).toMatchObject({
+          status: 'expired',
+          payment_status: 'refunded',
+        });
         const [payment] = await paymentRows(t, booking.id);
         expect(payment).toMatchObject({ status: 'refunded', amount_refunded: booking.totalAmount });
         expect(await emails(t, `payment-auto-refund:${payment.id}`)).toHaveLength(1);
@@ -298,9 +377,16 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
         const run = await svc.reconcile();
         expect(run.orders).toBeGreaterThanOrEqual(1);
         expect(run.payments).toBeGreaterThanOrEqual(2);
-        expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
+        expect(await bookingRow(t, booking.id)).toMatchObject({
+          status: 'confirmed',
+          payment_status: 'paid',
+        });
         const rows = await paymentRows(t, booking.id);
-        expect(rows.map((r: { gateway_payment_id: string; status: string }) => [r.gateway_payment_id, r.status]).sort()).toEqual(
+        expect(
+          rows
+            .map((r: { gateway_payment_id: string; status: string }) => [r.gateway_payment_id, r.status])
+            .sort(),
+        ).toEqual(
           [
             [failed.id, 'failed'],
             [paid.razorpay_payment_id, 'captured'],
@@ -331,23 +417,48 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
 
       const mine = await t.http.get('/api/v1/payments').set(payer.auth).expect(200);
       expect(mine.body.meta).toMatchObject({ page: 1, total: 1 });
-      expect(mine.body.data[0]).toMatchObject({ bookingId: booking.id, amount: 123_400, status: 'captured', gatewayOrderId: order.orderId });
+      expect(mine.body.data[0]).toMatchObject({
+        bookingId: booking.id,
+        amount: 123_400,
+        status: 'captured',
+        gatewayOrderId: order.orderId,
+      });
       const stranger = await register(t, 'traveler');
       expect((await t.http.get('/api/v1/payments').set(stranger.auth).expect(200)).body.meta.total).toBe(0);
       await t.http.get('/api/v1/admin/payments').set(payer.auth).expect(403);
 
       const admin = await createStaff(t, 'admin');
-      const byBooking = await t.http.get('/api/v1/admin/payments').query({ bookingId: booking.id }).set(admin.auth).expect(200);
+      const byBooking = await t.http
+        .get('/api/v1/admin/payments')
+        .query({ bookingId: booking.id })
+        .set(admin.auth)
+        .expect(200);
       expect(byBooking.body.data).toHaveLength(1);
       expect(byBooking.body.data[0].payer).toMatchObject({ id: payer.id, email: payer.email });
-      const all = await t.http.get('/api/v1/admin/payments').query({ status: 'captured', method: 'online', limit: 2 }).set(admin.auth).expect(200);
+      const all = await t.http
+        .get('/api/v1/admin/payments')
+        .query({ status: 'captured', method: 'online', limit: 2 })
+        .set(admin.auth)
+        .expect(200);
       expect(all.body.meta.limit).toBe(2);
       expect(all.body.meta.total).toBeGreaterThanOrEqual(3);
-      expect(all.body.data.every((p: { status: string; method: string }) => p.status === 'captured' && p.method === 'online')).toBe(true);
+      expect(
+        all.body.data.every(
+          (p: { status: string; method: string }) => p.status === 'captured' && p.method === 'online',
+        ),
+      ).toBe(true);
       const today = new Date().toISOString().slice(0, 10);
-      const future = await t.http.get('/api/v1/admin/payments').query({ bookingId: booking.id, from: '2999-01-01' }).set(admin.auth).expect(200);
+      const future = await t.http
+        .get('/api/v1/admin/payments')
+        .query({ bookingId: booking.id, from: '2999-01-01' })
+        .set(admin.auth)
+        .expect(200);
       expect(future.body.meta.total).toBe(0);
-      const window = await t.http.get('/api/v1/admin/payments').query({ bookingId: booking.id, from: '2000-01-01', to: today }).set(admin.auth).expect(200);
+      const window = await t.http
+        .get('/api/v1/admin/payments')
+        .query({ bookingId: booking.id, from: '2000-01-01', to: today })
+        .set(admin.auth)
+        .expect(200);
       expect(window.body.meta.total).toBe(1);
       await t.http.get('/api/v1/admin/payments').query({ status: 'bogus' }).set(admin.auth).expect(400);
     });
@@ -371,10 +482,18 @@ describe('without Razorpay credentials', () => {
     const booking = await book(t, traveler, trip.id, 1);
     const res = await createOrder(t, traveler, booking.id).expect(503);
     expect(res.body.error.code).toBe('PAYMENTS_NOT_CONFIGURED');
-    const v = await verify(t, traveler, booking.id, { razorpay_order_id: 'order_X1', razorpay_payment_id: 'pay_X1', razorpay_signature: 'ab' }).expect(503);
+    const v = await verify(t, traveler, booking.id, {
+      razorpay_order_id: 'order_X1',
+      razorpay_payment_id: 'pay_X1',
+      razorpay_signature: 'ab',
+    }).expect(503);
     expect(v.body.error.code).toBe('PAYMENTS_NOT_CONFIGURED');
     expect(await t.db.query(`SELECT 1 FROM payment_orders`)).toHaveLength(0);
-    const hook = await t.http.post('/api/v1/webhooks/razorpay').set('x-razorpay-event-id', 'evt_1').send({ event: 'payment.captured' }).expect(400);
+    const hook = await t.http
+      .post('/api/v1/webhooks/razorpay')
+      .set('x-razorpay-event-id', 'evt_1')
+      .send({ event: 'payment.captured' })
+      .expect(400);
     expect(hook.body.error.code).toBe('INVALID_SIGNATURE');
     expect((await t.http.get('/api/v1/payments').set(traveler.auth).expect(200)).body.meta.total).toBe(0);
     await t.http.post(`/api/v1/bookings/${booking.id}/cancel`).set(traveler.auth).send({}).expect(200);

@@ -23,7 +23,10 @@ function webp(): Buffer {
   return Buffer.concat([Buffer.from('RIFF', 'latin1'), size, body]);
 }
 function pdf(): Buffer {
-  return Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${randomBytes(8).toString('hex')}\ntrailer << /Root 1 0 R >>\n%%EOF\n`, 'latin1');
+  return Buffer.from(
+    `%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${randomBytes(8).toString('hex')}\ntrailer << /Root 1 0 R >>\n%%EOF\n`,
+    'latin1',
+  );
 }
 
 interface UploadOptions {
@@ -60,7 +63,10 @@ describe('screenshot payment proofs', () => {
   function upload(user: SignedIn, bookingId: string, bytes: Buffer, opts: UploadOptions = {}) {
     let req = t.http.post(`/api/v1/bookings/${bookingId}/payment-proof`).set(user.auth);
     for (const [k, v] of Object.entries(opts.fields ?? {})) req = req.field(k, v);
-    return req.attach('file', bytes, { filename: opts.filename ?? 'payment.png', contentType: opts.contentType ?? 'image/png' });
+    return req.attach('file', bytes, {
+      filename: opts.filename ?? 'payment.png',
+      contentType: opts.contentType ?? 'image/png',
+    });
   }
 
   function verify(user: SignedIn, bookingId: string, body: Record<string, unknown>) {
@@ -72,10 +78,16 @@ describe('screenshot payment proofs', () => {
   }
 
   async function proofRows(bookingId: string): Promise<Record<string, any>[]> {
-    return t.db.query(`SELECT * FROM payment_proofs WHERE booking_id = $1 ORDER BY created_at, id`, [bookingId]);
+    return t.db.query(`SELECT * FROM payment_proofs WHERE booking_id = $1 ORDER BY created_at, id`, [
+      bookingId,
+    ]);
   }
 
-  async function screenshotBooking(org = organizer, who = traveler, tripOverrides: Record<string, unknown> = {}) {
+  async function screenshotBooking(
+    org = organizer,
+    who = traveler,
+    tripOverrides: Record<string, unknown> = {},
+  ) {
     const trip = await createTrip(t, org, { capacity: 10, ...tripOverrides });
     const booking = await book(t, who, trip.id, 2, 'screenshot');
     return { trip, booking };
@@ -86,13 +98,27 @@ describe('screenshot payment proofs', () => {
     expect(booking.holdExpiresAt).not.toBeNull();
     const bytes = png();
 
-    const res = await upload(traveler, booking.id, bytes, { filename: '../../etc/passwd.png', fields: { upiReference: 'utr-4123456789' } }).expect(201);
+    const res = await upload(traveler, booking.id, bytes, {
+      filename: '../../etc/passwd.png',
+      fields: { upiReference: 'utr-4123456789' },
+    }).expect(201);
     const proof = res.body.data;
-    expect(proof).toMatchObject({ bookingId: booking.id, status: 'pending', mimeType: 'image/png', sizeBytes: bytes.length, upiReference: 'UTR-4123456789' });
-    expect(proof.booking).toMatchObject({ status: 'pending', paymentStatus: 'awaiting_verification', holdExpiresAt: null });
+    expect(proof).toMatchObject({
+      bookingId: booking.id,
+      status: 'pending',
+      mimeType: 'image/png',
+      sizeBytes: bytes.length,
+      upiReference: 'UTR-4123456789',
+    });
+    expect(proof.booking).toMatchObject({
+      status: 'pending',
+      paymentStatus: 'awaiting_verification',
+      holdExpiresAt: null,
+    });
     expect(proof).not.toHaveProperty('flaggedDuplicate'); // fraud signals are for the organizer
 
-    const seen = (await t.http.get(`/api/v1/bookings/${booking.id}`).set(traveler.auth).expect(200)).body.data;
+    const seen = (await t.http.get(`/api/v1/bookings/${booking.id}`).set(traveler.auth).expect(200)).body
+      .data;
     expect(seen.holdExpiresAt).toBeNull();
     expect(seen.paymentStatus).toBe('awaiting_verification');
 
@@ -108,7 +134,10 @@ describe('screenshot payment proofs', () => {
 
     // audit, and the organizer is told (live and by email)
     expect((await auditRows(t, row.id, 'payment_proof.uploaded')).length).toBe(1);
-    const [mail] = await t.db.query(`SELECT recipient, subject, body FROM notification_outbox WHERE dedupe_key = $1`, [`proof-submitted:${row.id}`]);
+    const [mail] = await t.db.query(
+      `SELECT recipient, subject, body FROM notification_outbox WHERE dedupe_key = $1`,
+      [`proof-submitted:${row.id}`],
+    );
     expect(mail.recipient).toBe(organizer.email);
     expect(mail.subject).toMatch(/awaits your verification/);
     const live = await t.db.query(
@@ -120,7 +149,12 @@ describe('screenshot payment proofs', () => {
     // organizer's queue
     const queue = await t.http.get('/api/v1/organizer/pending-verifications').set(organizer.auth).expect(200);
     const item = queue.body.data.find((p: { proofId: string }) => p.proofId === row.id);
-    expect(item).toMatchObject({ bookingId: booking.id, travelerName: 'Asha Rao', amount: booking.totalAmount, flaggedDuplicate: false });
+    expect(item).toMatchObject({
+      bookingId: booking.id,
+      travelerName: 'Asha Rao',
+      amount: booking.totalAmount,
+      flaggedDuplicate: false,
+    });
     expect(item.uploadedAt).toBeTruthy();
 
     // the file, for the traveler, the organizer and an admin
@@ -140,7 +174,10 @@ describe('screenshot payment proofs', () => {
       expect(file.headers['x-content-type-options']).toBe('nosniff');
       expect((file.body as Buffer).equals(bytes)).toBe(true);
     }
-    const meta = await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof`).set(organizer.auth).expect(200);
+    const meta = await t.http
+      .get(`/api/v1/bookings/${booking.id}/payment-proof`)
+      .set(organizer.auth)
+      .expect(200);
     expect(meta.body.data).toMatchObject({ id: row.id, status: 'pending', flaggedDuplicate: false });
 
     // a second upload while one is pending: 409, nothing stored
@@ -150,15 +187,30 @@ describe('screenshot payment proofs', () => {
     expect(storedFiles()).toEqual(before);
 
     // approve
-    const approved = await verify(organizer, booking.id, { approve: true, note: 'Received in HDFC' }).expect(200);
-    expect(approved.body.data).toMatchObject({ outcome: 'confirmed', refund: null, booking: { status: 'confirmed', paymentStatus: 'paid', holdExpiresAt: null } });
-    expect(approved.body.data.proof).toMatchObject({ status: 'approved', reviewNote: 'Received in HDFC', reviewedBy: organizer.id });
+    const approved = await verify(organizer, booking.id, { approve: true, note: 'Received in HDFC' }).expect(
+      200,
+    );
+    expect(approved.body.data).toMatchObject({
+      outcome: 'confirmed',
+      refund: null,
+      booking: { status: 'confirmed', paymentStatus: 'paid', holdExpiresAt: null },
+    });
+    expect(approved.body.data.proof).toMatchObject({
+      status: 'approved',
+      reviewNote: 'Received in HDFC',
+      reviewedBy: organizer.id,
+    });
     const b = await bookingRow(t, booking.id);
     expect(b.status).toBe('confirmed');
     expect(b.payment_status).toBe('paid');
     const payments = await t.db.query(`SELECT * FROM payments WHERE booking_id = $1`, [booking.id]);
     expect(payments).toHaveLength(1);
-    expect(payments[0]).toMatchObject({ method: 'screenshot', status: 'captured', amount: booking.totalAmount, payer_id: traveler.id });
+    expect(payments[0]).toMatchObject({
+      method: 'screenshot',
+      status: 'captured',
+      amount: booking.totalAmount,
+      payer_id: traveler.id,
+    });
     expect(payments[0].captured_at).not.toBeNull();
     expect((await auditRows(t, row.id, 'payment_proof.approved')).length).toBe(1);
     expect((await auditRows(t, booking.id, 'booking.confirmed')).length).toBe(1);
@@ -171,17 +223,28 @@ describe('screenshot payment proofs', () => {
     expect(after.body.data.some((p: { proofId: string }) => p.proofId === row.id)).toBe(false);
 
     // confirmed now: no more proofs
-    expect((await upload(traveler, booking.id, png()).expect(409)).body.error.code).toBe('BOOKING_NOT_PAYABLE');
+    expect((await upload(traveler, booking.id, png()).expect(409)).body.error.code).toBe(
+      'BOOKING_NOT_PAYABLE',
+    );
   });
 
   it('reject path: the traveler is told why, the hold resumes for 24 h, and a new proof can be uploaded', async () => {
     const { booking } = await screenshotBooking();
-    const first = await upload(traveler, booking.id, jpeg(), { filename: 'shot.jpg', contentType: 'image/jpeg' }).expect(201);
+    const first = await upload(traveler, booking.id, jpeg(), {
+      filename: 'shot.jpg',
+      contentType: 'image/jpeg',
+    }).expect(201);
     expect(first.body.data.mimeType).toBe('image/jpeg');
 
     const now = t.clock.now().getTime();
-    const rejected = await verify(organizer, booking.id, { approve: false, note: 'Amount does not match our statement' }).expect(200);
-    expect(rejected.body.data.proof).toMatchObject({ status: 'rejected', reviewNote: 'Amount does not match our statement' });
+    const rejected = await verify(organizer, booking.id, {
+      approve: false,
+      note: 'Amount does not match our statement',
+    }).expect(200);
+    expect(rejected.body.data.proof).toMatchObject({
+      status: 'rejected',
+      reviewNote: 'Amount does not match our statement',
+    });
     const b = await bookingRow(t, booking.id);
     expect(b.status).toBe('pending');
     expect(b.payment_status).toBe('unpaid');
@@ -190,21 +253,34 @@ describe('screenshot payment proofs', () => {
     expect(holdMs).toBeLessThan(24 * 3_600_000 + 60_000);
     expect(await t.db.query(`SELECT id FROM payments WHERE booking_id = $1`, [booking.id])).toHaveLength(0);
 
-    const [mail] = await t.db.query(`SELECT recipient, body FROM notification_outbox WHERE dedupe_key = $1`, [`proof-rejected:${first.body.data.id}`]);
+    const [mail] = await t.db.query(`SELECT recipient, body FROM notification_outbox WHERE dedupe_key = $1`, [
+      `proof-rejected:${first.body.data.id}`,
+    ]);
     expect(mail.recipient).toBe(traveler.email);
     expect(mail.body).toContain('Amount does not match our statement');
     expect((await auditRows(t, first.body.data.id, 'payment_proof.rejected')).length).toBe(1);
 
     // rejecting again: nothing pending
-    expect((await verify(organizer, booking.id, { approve: false }).expect(409)).body.error.code).toBe('NO_PENDING_PROOF');
+    expect((await verify(organizer, booking.id, { approve: false }).expect(409)).body.error.code).toBe(
+      'NO_PENDING_PROOF',
+    );
 
     // a fresh proof, a PDF this time
-    const second = await upload(traveler, booking.id, pdf(), { filename: 'statement.pdf', contentType: 'application/pdf' }).expect(201);
+    const second = await upload(traveler, booking.id, pdf(), {
+      filename: 'statement.pdf',
+      contentType: 'application/pdf',
+    }).expect(201);
     expect(second.body.data).toMatchObject({ status: 'pending', mimeType: 'application/pdf' });
     expect((await bookingRow(t, booking.id)).hold_expires_at).toBeNull();
-    const latest = await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof`).set(traveler.auth).expect(200);
+    const latest = await t.http
+      .get(`/api/v1/bookings/${booking.id}/payment-proof`)
+      .set(traveler.auth)
+      .expect(200);
     expect(latest.body.data.id).toBe(second.body.data.id);
-    const file = await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof/file`).set(traveler.auth).expect(200);
+    const file = await t.http
+      .get(`/api/v1/bookings/${booking.id}/payment-proof/file`)
+      .set(traveler.auth)
+      .expect(200);
     expect(file.headers['content-type']).toBe('application/pdf');
     expect((await proofRows(booking.id)).map((r) => r.status)).toEqual(['rejected', 'pending']);
   });
@@ -214,7 +290,11 @@ describe('screenshot payment proofs', () => {
     const before = storedFiles();
     const fakes: [Buffer, string, string][] = [
       [Buffer.from('this is not an image, just text pretending to be one'), 'receipt.png', 'image/png'],
-      [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'receipt.svg', 'image/svg+xml'],
+      [
+        Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        'receipt.svg',
+        'image/svg+xml',
+      ],
       [Buffer.concat([Buffer.from('MZ'), randomBytes(200)]), 'receipt.jpg', 'image/jpeg'],
       [Buffer.from('GIF89a' + 'x'.repeat(40)), 'receipt.gif', 'image/gif'],
       [Buffer.from('RIFF\x10\x00\x00\x00WAVEfmt ', 'latin1'), 'receipt.webp', 'image/webp'],
@@ -230,7 +310,10 @@ describe('screenshot payment proofs', () => {
     expect(b.hold_expires_at).not.toBeNull();
 
     // a real WebP sent as application/octet-stream is accepted: content decides, not the label
-    const ok = await upload(traveler, booking.id, webp(), { filename: 'blob', contentType: 'application/octet-stream' }).expect(201);
+    const ok = await upload(traveler, booking.id, webp(), {
+      filename: 'blob',
+      contentType: 'application/octet-stream',
+    }).expect(201);
     expect(ok.body.data.mimeType).toBe('image/webp');
     expect((await proofRows(booking.id))[0].storage_name).toMatch(/^[0-9a-f]{32}\.webp$/);
   });
@@ -238,10 +321,18 @@ describe('screenshot payment proofs', () => {
   it('validates the request: missing file 400, bad UPI reference 400, unknown field 400, empty file 400', async () => {
     const { booking } = await screenshotBooking();
     const before = storedFiles();
-    const missing = await t.http.post(`/api/v1/bookings/${booking.id}/payment-proof`).set(traveler.auth).field('upiReference', 'ABC123456').expect(400);
+    const missing = await t.http
+      .post(`/api/v1/bookings/${booking.id}/payment-proof`)
+      .set(traveler.auth)
+      .field('upiReference', 'ABC123456')
+      .expect(400);
     expect(missing.body.error.code).toBe('VALIDATION_ERROR');
     expect(missing.body.error.details[0].field).toBe('file');
-    const noBody = await t.http.post(`/api/v1/bookings/${booking.id}/payment-proof`).set(traveler.auth).send({}).expect(400);
+    const noBody = await t.http
+      .post(`/api/v1/bookings/${booking.id}/payment-proof`)
+      .set(traveler.auth)
+      .send({})
+      .expect(400);
     expect(noBody.body.error.code).toBe('VALIDATION_ERROR');
     for (const upiReference of ['12345', 'x'.repeat(65), 'ref with spaces', "1234'; DROP"]) {
       const res = await upload(traveler, booking.id, png(), { fields: { upiReference } }).expect(400);
@@ -249,8 +340,14 @@ describe('screenshot payment proofs', () => {
     }
     const unknown = await upload(traveler, booking.id, png(), { fields: { status: 'approved' } }).expect(400);
     expect(unknown.body.error.code).toBe('VALIDATION_ERROR');
-    expect((await upload(traveler, booking.id, Buffer.alloc(0)).expect(400)).body.error.code).toBe('VALIDATION_ERROR');
-    const wrongField = await t.http.post(`/api/v1/bookings/${booking.id}/payment-proof`).set(traveler.auth).attach('image', png(), 'a.png').expect(400);
+    expect((await upload(traveler, booking.id, Buffer.alloc(0)).expect(400)).body.error.code).toBe(
+      'VALIDATION_ERROR',
+    );
+    const wrongField = await t.http
+      .post(`/api/v1/bookings/${booking.id}/payment-proof`)
+      .set(traveler.auth)
+      .attach('image', png(), 'a.png')
+      .expect(400);
     expect(wrongField.body.success).toBe(false);
     const twoFiles = await t.http
       .post(`/api/v1/bookings/${booking.id}/payment-proof`)
@@ -290,18 +387,30 @@ describe('screenshot payment proofs', () => {
     expect((await upload(traveler, randomUUID(), png()).expect(404)).body.error.code).toBe('NOT_FOUND');
     // an online booking takes no screenshot
     const online = await book(t, traveler, trip.id, 1, 'online');
-    expect((await upload(traveler, online.id, png()).expect(409)).body.error.code).toBe('WRONG_PAYMENT_METHOD');
+    expect((await upload(traveler, online.id, png()).expect(409)).body.error.code).toBe(
+      'WRONG_PAYMENT_METHOD',
+    );
     // a hold past its expiry (not yet swept) takes no proof either
-    await t.db.query(`UPDATE bookings SET hold_expires_at = $2 WHERE id = $1`, [booking.id, new Date(t.clock.now().getTime() - 60_000)]);
+    await t.db.query(`UPDATE bookings SET hold_expires_at = $2 WHERE id = $1`, [
+      booking.id,
+      new Date(t.clock.now().getTime() - 60_000),
+    ]);
     expect((await upload(traveler, booking.id, png()).expect(409)).body.error.code).toBe('HOLD_EXPIRED');
     expect(storedFiles()).toEqual(before);
-    expect(await t.db.query(`SELECT id FROM payment_proofs WHERE booking_id = ANY($1::uuid[])`, [[booking.id, online.id]])).toHaveLength(0);
+    expect(
+      await t.db.query(`SELECT id FROM payment_proofs WHERE booking_id = ANY($1::uuid[])`, [
+        [booking.id, online.id],
+      ]),
+    ).toHaveLength(0);
   });
 
   it('two uploads at once for one booking: one is accepted, the other is 409, one file kept', async () => {
     const { booking } = await screenshotBooking();
     const before = storedFiles();
-    const results = await Promise.all([upload(traveler, booking.id, png()), upload(traveler, booking.id, png())]);
+    const results = await Promise.all([
+      upload(traveler, booking.id, png()),
+      upload(traveler, booking.id, png()),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
     expect(await proofRows(booking.id)).toHaveLength(1);
     expect(storedFiles()).toHaveLength(before.length + 1);
@@ -314,16 +423,33 @@ describe('screenshot payment proofs', () => {
     const wrong = await verify(otherOrganizer, booking.id, { approve: true }).expect(404);
     expect(wrong.body.error.code).toBe('NOT_FOUND');
     for (const who of [otherOrganizer, otherTraveler]) {
-      expect((await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof/file`).set(who.auth).expect(404)).body.error.code).toBe('NOT_FOUND');
-      expect((await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof`).set(who.auth).expect(404)).body.error.code).toBe('NOT_FOUND');
+      expect(
+        (await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof/file`).set(who.auth).expect(404)).body
+          .error.code,
+      ).toBe('NOT_FOUND');
+      expect(
+        (await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof`).set(who.auth).expect(404)).body
+          .error.code,
+      ).toBe('NOT_FOUND');
     }
-    expect((await verify(traveler, booking.id, { approve: true }).expect(403)).body.error.code).toBe('FORBIDDEN');
-    expect((await verify(agents[0], booking.id, { approve: true }).expect(403)).body.error.code).toBe('FORBIDDEN');
+    expect((await verify(traveler, booking.id, { approve: true }).expect(403)).body.error.code).toBe(
+      'FORBIDDEN',
+    );
+    expect((await verify(agents[0], booking.id, { approve: true }).expect(403)).body.error.code).toBe(
+      'FORBIDDEN',
+    );
     await t.http.get(`/api/v1/bookings/${booking.id}/payment-proof/file`).expect(401);
     // verify-payment body is validated
-    expect((await verify(organizer, booking.id, { approve: 'yes' }).expect(400)).body.error.code).toBe('VALIDATION_ERROR');
-    expect((await verify(organizer, booking.id, { approve: true, note: 'x'.repeat(501) }).expect(400)).body.error.code).toBe('VALIDATION_ERROR');
-    expect((await verify(organizer, booking.id, { approve: true, amount: 1 }).expect(400)).body.error.code).toBe('VALIDATION_ERROR');
+    expect((await verify(organizer, booking.id, { approve: 'yes' }).expect(400)).body.error.code).toBe(
+      'VALIDATION_ERROR',
+    );
+    expect(
+      (await verify(organizer, booking.id, { approve: true, note: 'x'.repeat(501) }).expect(400)).body.error
+        .code,
+    ).toBe('VALIDATION_ERROR');
+    expect(
+      (await verify(organizer, booking.id, { approve: true, amount: 1 }).expect(400)).body.error.code,
+    ).toBe('VALIDATION_ERROR');
     // nothing changed
     expect((await proofRows(booking.id))[0].status).toBe('pending');
     expect(await t.db.query(`SELECT id FROM payments WHERE booking_id = $1`, [booking.id])).toHaveLength(0);
@@ -349,11 +475,19 @@ describe('screenshot payment proofs', () => {
     const [row] = await proofRows(b.booking.id);
     expect(row.flagged_duplicate).toBe(true);
     expect(row.duplicate_of_booking_id).toBe(a.booking.id);
-    const [mail] = await t.db.query(`SELECT body FROM notification_outbox WHERE dedupe_key = $1`, [`proof-submitted:${row.id}`]);
+    const [mail] = await t.db.query(`SELECT body FROM notification_outbox WHERE dedupe_key = $1`, [
+      `proof-submitted:${row.id}`,
+    ]);
     expect(mail.body).toMatch(/same image was already used for another booking/);
     const queue = await t.http.get('/api/v1/organizer/pending-verifications').set(organizer.auth).expect(200);
-    expect(queue.body.data.find((p: { proofId: string }) => p.proofId === row.id)).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: a.booking.id });
-    const travelerView = await t.http.get(`/api/v1/bookings/${b.booking.id}/payment-proof`).set(otherTraveler.auth).expect(200);
+    expect(queue.body.data.find((p: { proofId: string }) => p.proofId === row.id)).toMatchObject({
+      flaggedDuplicate: true,
+      duplicateOfBookingId: a.booking.id,
+    });
+    const travelerView = await t.http
+      .get(`/api/v1/bookings/${b.booking.id}/payment-proof`)
+      .set(otherTraveler.auth)
+      .expect(200);
     expect(travelerView.body.data).not.toHaveProperty('flaggedDuplicate');
     expect(travelerView.body.data).not.toHaveProperty('duplicateOfBookingId');
 
@@ -362,21 +496,40 @@ describe('screenshot payment proofs', () => {
     await upload(otherTraveler, e.booking.id, image, { filename: 'again.png' }).expect(201);
     const [foreign] = await proofRows(e.booking.id);
     expect(foreign).toMatchObject({ flagged_duplicate: true, duplicate_of_booking_id: a.booking.id });
-    const [warned] = await t.db.query(`SELECT body FROM notification_outbox WHERE dedupe_key = $1`, [`proof-submitted:${foreign.id}`]);
+    const [warned] = await t.db.query(`SELECT body FROM notification_outbox WHERE dedupe_key = $1`, [
+      `proof-submitted:${foreign.id}`,
+    ]);
     expect(warned.body).toMatch(/same image was already used for a booking on another organizer's trip/);
     expect(warned.body).not.toContain(a.booking.id);
-    const otherQueue = await t.http.get('/api/v1/organizer/pending-verifications').set(otherOrganizer.auth).expect(200);
-    expect(otherQueue.body.data.find((p: { proofId: string }) => p.proofId === foreign.id)).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: null });
-    const orgView = await t.http.get(`/api/v1/bookings/${e.booking.id}/payment-proof`).set(otherOrganizer.auth).expect(200);
+    const otherQueue = await t.http
+      .get('/api/v1/organizer/pending-verifications')
+      .set(otherOrganizer.auth)
+      .expect(200);
+    expect(otherQueue.body.data.find((p: { proofId: string }) => p.proofId === foreign.id)).toMatchObject({
+      flaggedDuplicate: true,
+      duplicateOfBookingId: null,
+    });
+    const orgView = await t.http
+      .get(`/api/v1/bookings/${e.booking.id}/payment-proof`)
+      .set(otherOrganizer.auth)
+      .expect(200);
     expect(orgView.body.data).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: null });
-    const adminView = await t.http.get(`/api/v1/bookings/${e.booking.id}/payment-proof`).set(admin.auth).expect(200);
+    const adminView = await t.http
+      .get(`/api/v1/bookings/${e.booking.id}/payment-proof`)
+      .set(admin.auth)
+      .expect(200);
     expect(adminView.body.data).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: a.booking.id });
-    const rejected = await verify(otherOrganizer, e.booking.id, { approve: false, note: 'not in our account' }).expect(200);
+    const rejected = await verify(otherOrganizer, e.booking.id, {
+      approve: false,
+      note: 'not in our account',
+    }).expect(200);
     expect(rejected.body.data.proof).toMatchObject({ flaggedDuplicate: true, duplicateOfBookingId: null });
 
     // same UPI reference (any case), different image
     const c = await screenshotBooking();
-    await t.db.query(`UPDATE payment_proofs SET upi_reference = 'UTR998877665' WHERE id = $1`, [first.body.data.id]);
+    await t.db.query(`UPDATE payment_proofs SET upi_reference = 'UTR998877665' WHERE id = $1`, [
+      first.body.data.id,
+    ]);
     await upload(traveler, c.booking.id, png(), { fields: { upiReference: 'utr998877665' } }).expect(201);
     const [byRef] = await proofRows(c.booking.id);
     expect(byRef).toMatchObject({ flagged_duplicate: true, duplicate_of_booking_id: a.booking.id });
@@ -393,7 +546,11 @@ describe('screenshot payment proofs', () => {
   it('approving after the booking was cancelled records the money and a manual refund of the full amount', async () => {
     const { booking } = await screenshotBooking();
     const up = await upload(traveler, booking.id, png()).expect(201);
-    await t.http.post(`/api/v1/bookings/${booking.id}/cancel`).set(traveler.auth).send({ reason: 'plans changed' }).expect(200);
+    await t.http
+      .post(`/api/v1/bookings/${booking.id}/cancel`)
+      .set(traveler.auth)
+      .send({ reason: 'plans changed' })
+      .expect(200);
 
     const res = await verify(organizer, booking.id, { approve: true }).expect(200);
     expect(res.body.data.outcome).toBe('booking_cancelled');
@@ -402,11 +559,18 @@ describe('screenshot payment proofs', () => {
     expect(payment).toMatchObject({ method: 'screenshot', status: 'captured', amount: booking.totalAmount });
     const refunds = await t.db.query(`SELECT * FROM refunds WHERE booking_id = $1`, [booking.id]);
     expect(refunds).toHaveLength(1);
-    expect(refunds[0]).toMatchObject({ status: 'manual_due', amount: booking.totalAmount, idempotency_key: `proof_${up.body.data.id}`, payment_id: payment.id });
+    expect(refunds[0]).toMatchObject({
+      status: 'manual_due',
+      amount: booking.totalAmount,
+      idempotency_key: `proof_${up.body.data.id}`,
+      payment_id: payment.id,
+    });
     const b = await bookingRow(t, booking.id);
     expect(b.status).toBe('cancelled');
     expect(b.payment_status).toBe('refund_pending');
-    const [mail] = await t.db.query(`SELECT recipient FROM notification_outbox WHERE dedupe_key = $1`, [`proof-refund-due:${up.body.data.id}`]);
+    const [mail] = await t.db.query(`SELECT recipient FROM notification_outbox WHERE dedupe_key = $1`, [
+      `proof-refund-due:${up.body.data.id}`,
+    ]);
     expect(mail.recipient).toBe(traveler.email);
   });
 
@@ -425,7 +589,10 @@ describe('screenshot payment proofs', () => {
     const p1 = await t.http.get('/api/v1/organizer/pending-verifications?limit=2').set(org.auth).expect(200);
     expect(p1.body.meta).toEqual({ page: 1, limit: 2, total: 3 });
     expect(p1.body.data.map((p: { bookingId: string }) => p.bookingId)).toEqual(ids.slice(0, 2));
-    const p2 = await t.http.get('/api/v1/organizer/pending-verifications?limit=2&page=2').set(org.auth).expect(200);
+    const p2 = await t.http
+      .get('/api/v1/organizer/pending-verifications?limit=2&page=2')
+      .set(org.auth)
+      .expect(200);
     expect(p2.body.data.map((p: { bookingId: string }) => p.bookingId)).toEqual(ids.slice(2));
     await t.http.get('/api/v1/organizer/pending-verifications?limit=101').set(org.auth).expect(400);
     await t.http.get('/api/v1/organizer/pending-verifications').set(traveler.auth).expect(403);
@@ -437,11 +604,15 @@ describe('screenshot payment proofs', () => {
     const up = await upload(traveler, booking.id, png()).expect(201);
     const proofId: string = up.body.data.id;
     const escalationMails = async () =>
-      t.db.query(`SELECT recipient FROM notification_outbox WHERE channel = 'email' AND dedupe_key LIKE $1 ORDER BY recipient`, [`proof-escalated:${proofId}:%`]);
+      t.db.query(
+        `SELECT recipient FROM notification_outbox WHERE channel = 'email' AND dedupe_key LIKE $1 ORDER BY recipient`,
+        [`proof-escalated:${proofId}:%`],
+      );
     const escalationEvents = async () =>
-      t.db.query(`SELECT recipient, payload FROM notification_outbox WHERE channel = 'realtime' AND topic = 'proof.escalated' AND payload->>'proofId' = $1`, [
-        proofId,
-      ]);
+      t.db.query(
+        `SELECT recipient, payload FROM notification_outbox WHERE channel = 'realtime' AND topic = 'proof.escalated' AND payload->>'proofId' = $1`,
+        [proofId],
+      );
 
     try {
       await svc.escalateStaleProofs();
@@ -459,11 +630,17 @@ describe('screenshot payment proofs', () => {
       expect(mails.some((m: { recipient: string }) => m.recipient === inactiveAgent.email)).toBe(false);
       const events = await escalationEvents();
       expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({ recipient: 'role:agent', payload: { bookingId: booking.id, proofId } });
+      expect(events[0]).toMatchObject({
+        recipient: 'role:agent',
+        payload: { bookingId: booking.id, proofId },
+      });
       const [row] = await proofRows(booking.id);
       expect(row.escalated_at).not.toBeNull();
       expect((await auditRows(t, proofId, 'payment_proof.escalated')).length).toBe(1);
-      const queue = await t.http.get('/api/v1/organizer/pending-verifications?limit=100').set(organizer.auth).expect(200);
+      const queue = await t.http
+        .get('/api/v1/organizer/pending-verifications?limit=100')
+        .set(organizer.auth)
+        .expect(200);
       expect(queue.body.data.find((p: { proofId: string }) => p.proofId === proofId).escalated).toBe(true);
 
       // a verified proof is never escalated

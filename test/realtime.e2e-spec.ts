@@ -10,7 +10,6 @@ import { ack, nextEvent, SocketPool } from './support/sockets';
 /** How long "nothing arrives" is watched for: past a local emit and a Redis round trip. */
 const QUIET_MS = 300;
 
-
 describe('real time over socket.io', () => {
   let t: TestApp;
   let publisher: RealtimePublisher;
@@ -27,7 +26,8 @@ describe('real time over socket.io', () => {
   });
 
   const sockets = new SocketPool();
-  const connect = (opts: { token?: string; headers?: Record<string, string> } = {}): Socket => sockets.connect(t.baseUrl, opts);
+  const connect = (opts: { token?: string; headers?: Record<string, string> } = {}): Socket =>
+    sockets.connect(t.baseUrl, opts);
   const connectReady = (token: string): Promise<Socket> => sockets.connectReady(t.baseUrl, token);
 
   /** Resolves with what arrived for `event` during QUIET_MS; the tests expect none. */

@@ -27,7 +27,10 @@ describe('a job runs once per slot across instances', () => {
       await new Promise((r) => setTimeout(r, 200));
       return 'ran';
     };
-    const results = await Promise.all([a.runExclusive('charge-subscriptions', slow), b.runExclusive('charge-subscriptions', slow)]);
+    const results = await Promise.all([
+      a.runExclusive('charge-subscriptions', slow),
+      b.runExclusive('charge-subscriptions', slow),
+    ]);
     expect(results.filter((r) => r === 'ran')).toHaveLength(1);
     expect(runs).toBe(1);
     expect(await b.runExclusive('charge-subscriptions', slow)).toBe('ran'); // released afterwards

@@ -12,7 +12,20 @@ describe('scheduler', () => {
 
   it('registers the jobs in Asia/Kolkata', () => {
     const jobs = t.app.get(SchedulerRegistry).getCronJobs();
-    expect([...jobs.keys()]).toEqual(expect.arrayContaining(['expire-holds', 'deliver-outbox', 'complete-trips', 'trip-reminders', 'escalate-stale-proofs', 'reconcile-payments', 'retry-refunds', 'charge-subscriptions', 'trial-ending-notices', 'payment-reminders']));
+    expect([...jobs.keys()]).toEqual(
+      expect.arrayContaining([
+        'expire-holds',
+        'deliver-outbox',
+        'complete-trips',
+        'trip-reminders',
+        'escalate-stale-proofs',
+        'reconcile-payments',
+        'retry-refunds',
+        'charge-subscriptions',
+        'trial-ending-notices',
+        'payment-reminders',
+      ]),
+    );
     // 02:00 IST is 20:30 UTC the day before
     const charge = jobs.get('charge-subscriptions')!.nextDate().toJSDate();
     expect([charge.getUTCHours(), charge.getUTCMinutes()]).toEqual([20, 30]);
@@ -30,7 +43,10 @@ describe('scheduler', () => {
       await new Promise((r) => setTimeout(r, 100));
       return 'done';
     };
-    const results = await Promise.all([lock.runExclusive('test-job', slow), lock.runExclusive('test-job', slow)]);
+    const results = await Promise.all([
+      lock.runExclusive('test-job', slow),
+      lock.runExclusive('test-job', slow),
+    ]);
     expect(results.sort()).toEqual(['done', undefined].sort());
     expect(runs).toBe(1);
     // and the slot is free again afterwards

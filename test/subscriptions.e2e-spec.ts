@@ -47,21 +47,30 @@ async function subRow(t: BillingTestApp, org: SignedIn): Promise<Record<string, 
 }
 
 async function cyclesOf(t: BillingTestApp, subscriptionId: string): Promise<Record<string, any>[]> {
-  return t.db.query(`SELECT * FROM subscription_cycles WHERE subscription_id = $1 ORDER BY cycle`, [subscriptionId]);
+  return t.db.query(`SELECT * FROM subscription_cycles WHERE subscription_id = $1 ORDER BY cycle`, [
+    subscriptionId,
+  ]);
 }
 
 async function cycleOrdersOf(t: BillingTestApp, subscriptionId: string): Promise<Record<string, any>[]> {
-  return t.db.query(`SELECT * FROM payment_orders WHERE subscription_id = $1 AND purpose = 'subscription' ORDER BY created_at, id`, [subscriptionId]);
+  return t.db.query(
+    `SELECT * FROM payment_orders WHERE subscription_id = $1 AND purpose = 'subscription' ORDER BY created_at, id`,
+    [subscriptionId],
+  );
 }
 
 async function emails(t: BillingTestApp, org: SignedIn, topic: string): Promise<Record<string, any>[]> {
-  return t.db.query(`SELECT * FROM notification_outbox WHERE channel = 'email' AND recipient = $1 AND topic = $2 ORDER BY created_at, id`, [org.email, topic]);
+  return t.db.query(
+    `SELECT * FROM notification_outbox WHERE channel = 'email' AND recipient = $1 AND topic = $2 ORDER BY created_at, id`,
+    [org.email, topic],
+  );
 }
 
 async function realtimeEvents(t: BillingTestApp, org: SignedIn): Promise<Record<string, any>[]> {
-  return t.db.query(`SELECT * FROM notification_outbox WHERE channel = 'realtime' AND topic = 'subscription.updated' AND recipient = $1 ORDER BY created_at, id`, [
-    `user:${org.id}`,
-  ]);
+  return t.db.query(
+    `SELECT * FROM notification_outbox WHERE channel = 'realtime' AND topic = 'subscription.updated' AND recipient = $1 ORDER BY created_at, id`,
+    [`user:${org.id}`],
+  );
 }
 
 /** Setup → checkout pays the authorisation order → verify → the bank confirms the mandate. */
@@ -89,8 +98,15 @@ async function settledPayment(t: BillingTestApp, gatewayOrderId: string): Promis
 }
 
 /** Delivers the outcome of the latest charge on the subscription's cycle order (see OUTCOMES). */
-async function deliverOutcome(t: BillingTestApp, subscriptionId: string, cycle: number, mode = OUTCOMES): Promise<PaymentEntity> {
-  const order = await t.db.getRepository(PaymentOrder).findOneByOrFail({ receipt: cycleReceipt(subscriptionId, cycle) });
+async function deliverOutcome(
+  t: BillingTestApp,
+  subscriptionId: string,
+  cycle: number,
+  mode = OUTCOMES,
+): Promise<PaymentEntity> {
+  const order = await t.db
+    .getRepository(PaymentOrder)
+    .findOneByOrFail({ receipt: cycleReceipt(subscriptionId, cycle) });
   const payment = await settledPayment(t, order.gatewayOrderId);
   if (mode === 'webhook') {
     await waitFor('the webhook to settle the cycle', async () => {
@@ -106,7 +122,11 @@ async function deliverOutcome(t: BillingTestApp, subscriptionId: string, cycle: 
 /** What the webhook route does with a payment on a subscription order. */
 async function handOver(t: BillingTestApp, order: PaymentOrder, payment: PaymentEntity): Promise<string> {
   const handler = t.app.get(SubscriptionPayments);
-  return t.db.transaction((m) => (payment.status === 'captured' ? handler.onOrderPaid(m, order, payment) : handler.onPaymentFailed(m, order, payment)));
+  return t.db.transaction((m) =>
+    payment.status === 'captured'
+      ? handler.onOrderPaid(m, order, payment)
+      : handler.onPaymentFailed(m, order, payment),
+  );
 }
 
 function after(at: string | Date, ms = 60_000): Date {
@@ -143,7 +163,9 @@ describe('auto-pay: trial, mandate, first charge', () => {
     expect(first.trialEndsAt).toBe(trialEnd);
     expect(first.nextChargeAt).toBe(trialEnd);
     expect(first.currentPeriodEnd).toBe(trialEnd);
-    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM subscriptions WHERE organizer_id = $1`, [org.id]);
+    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM subscriptions WHERE organizer_id = $1`, [
+      org.id,
+    ]);
     expect(n).toBe(1);
     expect(await auditRows(t, first.subscriptionId, 'subscription.created')).toHaveLength(1);
   });
@@ -168,7 +190,10 @@ describe('auto-pay: trial, mandate, first charge', () => {
     expect(order.token).toMatchObject({ max_amount: 299_800, frequency: 'as_presented' });
     const tenYears = Math.floor(t.clock.now().getTime() / 1000) + 10 * 365 * 86_400;
     expect(Math.abs(order.token!.expire_at! - tenYears)).toBeLessThan(4 * 86_400);
-    const [row] = await t.db.query(`SELECT purpose, payer_id, amount, receipt FROM payment_orders WHERE gateway_order_id = $1`, [data.orderId]);
+    const [row] = await t.db.query(
+      `SELECT purpose, payer_id, amount, receipt FROM payment_orders WHERE gateway_order_id = $1`,
+      [data.orderId],
+    );
     expect(row).toMatchObject({ purpose: 'subscription_authorization', payer_id: org.id, amount: 100 });
     expect(row.receipt.length).toBeLessThanOrEqual(40);
 
@@ -182,7 +207,10 @@ describe('auto-pay: trial, mandate, first charge', () => {
     const setup = (await t.http.post(`${AP}/setup`).set(org.auth).send({}).expect(201)).body.data;
     const paid = t.rzp.payOrder(setup.orderId);
 
-    const forged = await t.http.post(`${AP}/verify`).set(org.auth).send({ ...paid, razorpay_signature: 'ab'.repeat(32) });
+    const forged = await t.http
+      .post(`${AP}/verify`)
+      .set(org.auth)
+      .send({ ...paid, razorpay_signature: 'ab'.repeat(32) });
     expect(forged.status).toBe(400);
     expect(forged.body.error.code).toBe('INVALID_SIGNATURE');
     const rival = await register(t, 'organizer');
@@ -219,11 +247,20 @@ describe('auto-pay: trial, mandate, first charge', () => {
     expect(cycle).toMatchObject({ cycle: 1, amount: 149_900, attempts: 1 });
     const orders = await cycleOrdersOf(t, sub.id);
     expect(orders).toHaveLength(1);
-    expect(orders[0]).toMatchObject({ receipt: cycleReceipt(sub.id, 1), amount: 149_900, payer_id: org.id, cycle_id: cycle.id });
+    expect(orders[0]).toMatchObject({
+      receipt: cycleReceipt(sub.id, 1),
+      amount: 149_900,
+      payer_id: org.id,
+      cycle_id: cycle.id,
+    });
     expect(orders[0].receipt).toMatch(/^sub:[0-9a-f]{24}:1$/);
     const charge = [...t.rzp.payments.values()].filter((p) => p.order_id === orders[0].gateway_order_id);
     expect(charge).toHaveLength(1);
-    expect(charge[0]).toMatchObject({ amount: 149_900, customer_id: sub.gateway_customer_id, token_id: sub.gateway_token_id });
+    expect(charge[0]).toMatchObject({
+      amount: 149_900,
+      customer_id: sub.gateway_customer_id,
+      token_id: sub.gateway_token_id,
+    });
 
     // A second run before the outcome arrives finds the cycle claimed: no second charge.
     expect(await runCharges(t, admin)).toMatchObject({ charged: 0 });
@@ -233,18 +270,35 @@ describe('auto-pay: trial, mandate, first charge', () => {
     expect(payment.status).toBe('captured');
     const renewed = await status(t, org);
     const periodEnd = new Date(new Date(before.trialEndsAt).getTime() + 60 * DAY).toISOString();
-    expect(renewed).toMatchObject({ status: 'active', currentPeriodEnd: periodEnd, nextChargeAt: periodEnd, failedAttempts: 0 });
+    expect(renewed).toMatchObject({
+      status: 'active',
+      currentPeriodEnd: periodEnd,
+      nextChargeAt: periodEnd,
+      failedAttempts: 0,
+    });
     const [paidCycle] = await cyclesOf(t, sub.id);
     expect(paidCycle).toMatchObject({ status: 'paid', gateway_payment_id: payment.id });
     const [orderRow] = await cycleOrdersOf(t, sub.id);
     expect(orderRow.status).toBe('paid');
-    const [bill] = await t.db.query(`SELECT status, amount, method, subscription_id FROM payments WHERE gateway_payment_id = $1`, [payment.id]);
-    expect(bill).toEqual({ status: 'captured', amount: 149_900, method: 'recurring', subscription_id: sub.id });
+    const [bill] = await t.db.query(
+      `SELECT status, amount, method, subscription_id FROM payments WHERE gateway_payment_id = $1`,
+      [payment.id],
+    );
+    expect(bill).toEqual({
+      status: 'captured',
+      amount: 149_900,
+      method: 'recurring',
+      subscription_id: sub.id,
+    });
 
     // The same outcome again, and a stale failure of the same cycle: nothing moves.
-    const order = await t.db.getRepository(PaymentOrder).findOneByOrFail({ receipt: cycleReceipt(sub.id, 1) });
+    const order = await t.db
+      .getRepository(PaymentOrder)
+      .findOneByOrFail({ receipt: cycleReceipt(sub.id, 1) });
     expect(await handOver(t, order, payment)).toMatch(/already paid/);
-    expect(await handOver(t, order, { ...payment, id: 'pay_stale0000000000', status: 'failed', captured: false })).toMatch(/ignored/);
+    expect(
+      await handOver(t, order, { ...payment, id: 'pay_stale0000000000', status: 'failed', captured: false }),
+    ).toMatch(/ignored/);
     expect(await status(t, org)).toEqual(renewed);
     expect(await runCharges(t, admin)).toMatchObject({ due: 0 });
     expect(recurringCalls(t)).toBe(calls + 1);
@@ -275,7 +329,10 @@ describe('auto-pay: two runs at once', () => {
 
   it('charges each due subscription once per cycle, in-process and over HTTP', async () => {
     const run = t.app.get(SubscriptionChargeRun);
-    const last = (await Promise.all(orgs.map((o) => status(t, o)))).map((s) => s.trialEndsAt).sort().at(-1)!;
+    const last = (await Promise.all(orgs.map((o) => status(t, o))))
+      .map((s) => s.trialEndsAt)
+      .sort()
+      .at(-1)!;
     t.clock.set(after(last));
     const calls = recurringCalls(t);
 
@@ -287,7 +344,9 @@ describe('auto-pay: two runs at once', () => {
       expect(await cyclesOf(t, sub.id)).toHaveLength(1);
       const orders = await cycleOrdersOf(t, sub.id);
       expect(orders).toHaveLength(1);
-      expect([...t.rzp.payments.values()].filter((p) => p.order_id === orders[0].gateway_order_id)).toHaveLength(1);
+      expect(
+        [...t.rzp.payments.values()].filter((p) => p.order_id === orders[0].gateway_order_id),
+      ).toHaveLength(1);
       await deliverOutcome(t, sub.id, 1);
       expect((await status(t, org)).status).toBe('active');
     }
@@ -301,9 +360,15 @@ describe('auto-pay: two runs at once', () => {
     for (const [i, org] of orgs.entries()) {
       const sub = await subRow(t, org);
       expect((await cyclesOf(t, sub.id)).map((c) => c.cycle)).toEqual([1, 2]);
-      expect((await cycleOrdersOf(t, sub.id)).map((o) => o.receipt)).toEqual([cycleReceipt(sub.id, 1), cycleReceipt(sub.id, 2)]);
+      expect((await cycleOrdersOf(t, sub.id)).map((o) => o.receipt)).toEqual([
+        cycleReceipt(sub.id, 1),
+        cycleReceipt(sub.id, 2),
+      ]);
       await deliverOutcome(t, sub.id, 2);
-      expect(await status(t, org)).toMatchObject({ status: 'active', currentPeriodEnd: new Date(new Date(nexts[i]).getTime() + 60 * DAY).toISOString() });
+      expect(await status(t, org)).toMatchObject({
+        status: 'active',
+        currentPeriodEnd: new Date(new Date(nexts[i]).getTime() + 60 * DAY).toISOString(),
+      });
     }
   });
 });
@@ -331,7 +396,10 @@ describe('auto-pay: a run that crashed mid-way', () => {
   afterAll(async () => t?.close());
 
   it('is completed by the next runs without a second charge, whichever step it died after', async () => {
-    const last = (await Promise.all(orgs.map((o) => status(t, o)))).map((s) => s.trialEndsAt).sort().at(-1)!;
+    const last = (await Promise.all(orgs.map((o) => status(t, o))))
+      .map((s) => s.trialEndsAt)
+      .sort()
+      .at(-1)!;
     t.clock.set(after(last));
     const [afterOrder, afterClaim, afterCharge] = await Promise.all(orgs.map((o) => subRow(t, o)));
     const calls = recurringCalls(t);
@@ -367,7 +435,9 @@ describe('auto-pay: a run that crashed mid-way', () => {
     expect(recurringCalls(t)).toBe(calls + 2);
     const ordersA = await cycleOrdersOf(t, afterOrder.id);
     expect(ordersA.map((o) => o.gateway_order_id)).toEqual([orderA.gatewayOrderId]);
-    expect([...t.rzp.orders.values()].filter((o) => o.receipt === cycleReceipt(afterOrder.id, 1))).toHaveLength(1);
+    expect(
+      [...t.rzp.orders.values()].filter((o) => o.receipt === cycleReceipt(afterOrder.id, 1)),
+    ).toHaveLength(1);
     await deliverOutcome(t, afterOrder.id, 1, 'direct');
 
     // Once the claims' lease has run out: B is charged, C is found paid at the gateway and settled.
@@ -388,7 +458,11 @@ describe('auto-pay: a run that crashed mid-way', () => {
       expect(cycles[0].status).toBe('paid');
       const orders = await cycleOrdersOf(t, sub.id);
       expect(orders).toHaveLength(1);
-      expect([...t.rzp.payments.values()].filter((p) => p.order_id === orders[0].gateway_order_id && p.status === 'captured')).toHaveLength(1);
+      expect(
+        [...t.rzp.payments.values()].filter(
+          (p) => p.order_id === orders[0].gateway_order_id && p.status === 'captured',
+        ),
+      ).toHaveLength(1);
     }
     expect((await cyclesOf(t, afterClaim.id))[0].attempts).toBe(2);
     expect(await run.processDueSubscriptions()).toMatchObject({ due: 0 });
@@ -411,9 +485,16 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     org = await register(t, 'organizer');
     traveler = await register(t, 'traveler');
     const far = { startDate: daysFromNow(t, 100), endDate: daysFromNow(t, 105) };
-    trips.push(await createTrip(t, org, far), await createTrip(t, org, { ...far, title: 'Hampta Pass Crossover' }));
+    trips.push(
+      await createTrip(t, org, far),
+      await createTrip(t, org, { ...far, title: 'Hampta Pass Crossover' }),
+    );
     ownHidden = await createTrip(t, org, { ...far, title: 'Brahmatal Winter Trek' });
-    await t.http.patch(`/api/v1/trips/${ownHidden.id}`).set(org.auth).send({ status: 'inactive' }).expect(200);
+    await t.http
+      .patch(`/api/v1/trips/${ownHidden.id}`)
+      .set(org.auth)
+      .send({ status: 'inactive' })
+      .expect(200);
     bookingId = (await book(t, traveler, trips[0].id, 2)).id;
     await markPaid(t, bookingId);
     await subscribe(t, org);
@@ -421,12 +502,18 @@ describe('auto-pay: dunning, suspension and coming back', () => {
   afterAll(async () => t?.close());
 
   async function tripStatuses(): Promise<Record<string, string>> {
-    const rows: { id: string; status: string }[] = await t.db.query(`SELECT id, status FROM trips WHERE organizer_id = $1`, [org.id]);
+    const rows: { id: string; status: string }[] = await t.db.query(
+      `SELECT id, status FROM trips WHERE organizer_id = $1`,
+      [org.id],
+    );
     return Object.fromEntries(rows.map((r) => [r.id, r.status]));
   }
 
   async function suspendedBy(): Promise<Record<string, string | null>> {
-    const rows: { id: string; by: string | null }[] = await t.db.query(`SELECT id, suspended_by_subscription_id AS by FROM trips WHERE organizer_id = $1`, [org.id]);
+    const rows: { id: string; by: string | null }[] = await t.db.query(
+      `SELECT id, suspended_by_subscription_id AS by FROM trips WHERE organizer_id = $1`,
+      [org.id],
+    );
     return Object.fromEntries(rows.map((r) => [r.id, r.by]));
   }
 
@@ -441,7 +528,11 @@ describe('auto-pay: dunning, suspension and coming back', () => {
       const failed = await deliverOutcome(t, sub.id, 1);
       expect(failed.status).toBe('failed');
       const now = t.clock.now();
-      expect(await status(t, org)).toMatchObject({ status: 'past_due', failedAttempts: attempt, nextChargeAt: new Date(now.getTime() + DAY).toISOString() });
+      expect(await status(t, org)).toMatchObject({
+        status: 'past_due',
+        failedAttempts: attempt,
+        nextChargeAt: new Date(now.getTime() + DAY).toISOString(),
+      });
       // Not retried before tomorrow.
       expect(await runCharges(t, admin)).toMatchObject({ due: 0 });
       t.clock.advance(DAY);
@@ -455,14 +546,26 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     const suspended = await status(t, org);
     expect(suspended).toMatchObject({ status: 'suspended', failedAttempts: 3, nextChargeAt: null });
     expect(suspended.suspendedAt).toBe(t.clock.now().toISOString());
-    expect(await tripStatuses()).toEqual({ [trips[0].id]: 'inactive', [trips[1].id]: 'inactive', [ownHidden.id]: 'inactive' });
-    const booking = (await t.http.get(`/api/v1/bookings/${bookingId}`).set(traveler.auth).expect(200)).body.data;
+    expect(await tripStatuses()).toEqual({
+      [trips[0].id]: 'inactive',
+      [trips[1].id]: 'inactive',
+      [ownHidden.id]: 'inactive',
+    });
+    const booking = (await t.http.get(`/api/v1/bookings/${bookingId}`).set(traveler.auth).expect(200)).body
+      .data;
     expect(booking).toMatchObject({ status: 'confirmed', paymentStatus: 'paid' });
     expect(await emails(t, org, 'subscription.suspended')).toHaveLength(1);
     expect(await auditRows(t, trips[0].id, 'trip.deactivated')).toHaveLength(1);
     // The state lives in tables, not in audit rows: which trips this suspension hid, which failures counted.
-    expect(await suspendedBy()).toEqual({ [trips[0].id]: sub.id, [trips[1].id]: sub.id, [ownHidden.id]: null });
-    const failures = await t.db.query(`SELECT key, cycle_id FROM subscription_charge_failures WHERE subscription_id = $1`, [sub.id]);
+    expect(await suspendedBy()).toEqual({
+      [trips[0].id]: sub.id,
+      [trips[1].id]: sub.id,
+      [ownHidden.id]: null,
+    });
+    const failures = await t.db.query(
+      `SELECT key, cycle_id FROM subscription_charge_failures WHERE subscription_id = $1`,
+      [sub.id],
+    );
     expect(failures).toHaveLength(3);
     const [cycle] = await cyclesOf(t, sub.id);
     expect(cycle).toMatchObject({ status: 'failed', attempts: 3 });
@@ -476,10 +579,15 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     const create = await t.http.post('/api/v1/trips').set(org.auth).send(tripBody(t));
     expect(create.status).toBe(403);
     expect(create.body.error.code).toBe('SUBSCRIPTION_INACTIVE');
-    const reactivate = await t.http.patch(`/api/v1/trips/${trips[0].id}`).set(org.auth).send({ status: 'active' });
+    const reactivate = await t.http
+      .patch(`/api/v1/trips/${trips[0].id}`)
+      .set(org.auth)
+      .send({ status: 'active' });
     expect(reactivate.status).toBe(403);
     expect(reactivate.body.error.code).toBe('SUBSCRIPTION_INACTIVE');
-    expect((await t.http.get('/api/v1/trips').query({ organizerId: org.id }).expect(200)).body.data).toHaveLength(0);
+    expect(
+      (await t.http.get('/api/v1/trips').query({ organizerId: org.id }).expect(200)).body.data,
+    ).toHaveLength(0);
   });
 
   it('a new mandate and a successful payment reactivate the plan and list the hidden trips again', async () => {
@@ -498,9 +606,19 @@ describe('auto-pay: dunning, suspension and coming back', () => {
 
     const now = t.clock.now();
     const periodEnd = new Date(now.getTime() + 60 * DAY).toISOString();
-    expect(await status(t, org)).toMatchObject({ status: 'active', failedAttempts: 0, suspendedAt: null, currentPeriodEnd: periodEnd, nextChargeAt: periodEnd });
+    expect(await status(t, org)).toMatchObject({
+      status: 'active',
+      failedAttempts: 0,
+      suspendedAt: null,
+      currentPeriodEnd: periodEnd,
+      nextChargeAt: periodEnd,
+    });
     // The two trips the suspension hid are back; the one the organizer had hidden stays hidden.
-    expect(await tripStatuses()).toEqual({ [trips[0].id]: 'active', [trips[1].id]: 'active', [ownHidden.id]: 'inactive' });
+    expect(await tripStatuses()).toEqual({
+      [trips[0].id]: 'active',
+      [trips[1].id]: 'active',
+      [ownHidden.id]: 'inactive',
+    });
     expect(await suspendedBy()).toEqual({ [trips[0].id]: null, [trips[1].id]: null, [ownHidden.id]: null });
     expect(await auditRows(t, trips[1].id, 'trip.reactivated')).toHaveLength(1);
     expect(await auditRows(t, sub.id, 'subscription.reactivated')).toHaveLength(1);
@@ -517,7 +635,11 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     t.clock.set(after((await status(t, lapsed)).trialEndsAt));
     for (const attempt of [1, 2]) {
       expect(await runCharges(t, admin)).toMatchObject({ noPaymentMethod: 1 });
-      expect(await status(t, lapsed)).toMatchObject({ status: 'past_due', failedAttempts: attempt, hasPaymentMethod: false });
+      expect(await status(t, lapsed)).toMatchObject({
+        status: 'past_due',
+        failedAttempts: attempt,
+        hasPaymentMethod: false,
+      });
       expect(await runCharges(t, admin)).toMatchObject({ due: 0 });
       t.clock.advance(DAY);
     }
@@ -546,16 +668,24 @@ describe('auto-pay: reminders and cancellation', () => {
   });
   afterAll(async () => t?.close());
 
-  const remind = async () => (await t.http.post(`${AP}/send-reminders`).set(admin.auth).expect(200)).body.data;
+  const remind = async () =>
+    (await t.http.post(`${AP}/send-reminders`).set(admin.auth).expect(200)).body.data;
   const keys = async (o: SignedIn) =>
-    ((await t.db.query(`SELECT dedupe_key FROM notification_outbox WHERE recipient = $1 AND dedupe_key IS NOT NULL ORDER BY created_at, id`, [o.email])) as {
-      dedupe_key: string;
-    }[]).map((r) => r.dedupe_key);
+    (
+      (await t.db.query(
+        `SELECT dedupe_key FROM notification_outbox WHERE recipient = $1 AND dedupe_key IS NOT NULL ORDER BY created_at, id`,
+        [o.email],
+      )) as {
+        dedupe_key: string;
+      }[]
+    ).map((r) => r.dedupe_key);
 
   it('/cancel stops renewal: no reminders, no charge, cancelled at the period end, no new trips', async () => {
     const res = await t.http.post(`${AP}/cancel`).set(quitter.auth).expect(200);
     expect(res.body.data).toMatchObject({ status: 'trial', cancelAtPeriodEnd: true, nextChargeAt: null });
-    expect((await t.http.post(`${AP}/cancel`).set(quitter.auth).expect(200)).body.data).toEqual(res.body.data);
+    expect((await t.http.post(`${AP}/cancel`).set(quitter.auth).expect(200)).body.data).toEqual(
+      res.body.data,
+    );
     expect(await auditRows(t, res.body.data.subscriptionId, 'subscription.cancel_requested')).toHaveLength(1);
     // Trial and paid time run out first: listing still allowed.
     await createTrip(t, quitter);
@@ -580,7 +710,11 @@ describe('auto-pay: reminders and cancellation', () => {
     expect(await remind()).toEqual({ reminders: 1, trialNotices: 0 });
     t.clock.advance(DAY);
     expect(await remind()).toEqual({ reminders: 0, trialNotices: 0 });
-    expect(await keys(org)).toEqual([`sub-trial-ending:${sub.id}`, `sub-reminder:${sub.id}:1:7`, `sub-reminder:${sub.id}:1:3`]);
+    expect(await keys(org)).toEqual([
+      `sub-trial-ending:${sub.id}`,
+      `sub-reminder:${sub.id}:1:7`,
+      `sub-reminder:${sub.id}:1:3`,
+    ]);
     const [reminder] = await emails(t, org, 'subscription.reminder');
     expect(reminder.body).toContain('₹1,499');
     expect(await keys(quitter)).toEqual([]);
@@ -606,7 +740,11 @@ describe('auto-pay: reminders and cancellation', () => {
     expect(s).toMatchObject({ status: 'cancelled', nextChargeAt: null, hasPaymentMethod: true });
     const sub = await subRow(t, quitter);
     expect(await cyclesOf(t, sub.id)).toHaveLength(0);
-    expect([...t.rzp.payments.values()].filter((p) => p.customer_id === sub.gateway_customer_id && p.amount === 149_900)).toHaveLength(0);
+    expect(
+      [...t.rzp.payments.values()].filter(
+        (p) => p.customer_id === sub.gateway_customer_id && p.amount === 149_900,
+      ),
+    ).toHaveLength(0);
     expect(await emails(t, quitter, 'subscription.cancelled')).toHaveLength(1);
     const create = await t.http.post('/api/v1/trips').set(quitter.auth).send(tripBody(t));
     expect(create.status).toBe(403);
@@ -617,9 +755,14 @@ describe('auto-pay: reminders and cancellation', () => {
     const quiet = await register(t, 'organizer');
     await t.db.query(`DELETE FROM subscriptions WHERE organizer_id = $1`, [quiet.id]); // as if it predates the plan
     await t.http.post(`${AP}/send-reminders`).set(admin.auth).expect(200);
-    const [row] = await t.db.query(`SELECT id, status FROM subscriptions WHERE organizer_id = $1`, [quiet.id]);
+    const [row] = await t.db.query(`SELECT id, status FROM subscriptions WHERE organizer_id = $1`, [
+      quiet.id,
+    ]);
     expect(row.status).toBe('trial');
     const [created] = await auditRows(t, row.id, 'subscription.created');
-    expect(created).toMatchObject({ actor_id: null, after: { subscriptionId: row.id, status: 'trial', amount: 149_900, hasPaymentMethod: false } });
+    expect(created).toMatchObject({
+      actor_id: null,
+      after: { subscriptionId: row.id, status: 'trial', amount: 149_900, hasPaymentMethod: false },
+    });
   });
 });

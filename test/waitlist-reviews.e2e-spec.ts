@@ -1,7 +1,18 @@
 import { BookingLifecycleJobs } from '@trektribe/booking';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaff, register, SignedIn, startTestApp, TestApp } from './support/app';
-import { auditRows, book, bookingBody, bookingRow, confirmPaid, createTrip, daysFromNow, markPaid, seatsBooked, tripStartsAt } from './support/fixtures';
+import {
+  auditRows,
+  book,
+  bookingBody,
+  bookingRow,
+  confirmPaid,
+  createTrip,
+  daysFromNow,
+  markPaid,
+  seatsBooked,
+  tripStartsAt,
+} from './support/fixtures';
 
 const TRIPS = '/api/v1/trips';
 const BOOKINGS = '/api/v1/bookings';
@@ -24,8 +35,13 @@ describe('waitlist', () => {
 
   const wl = (tripId: string) => `${TRIPS}/${tripId}/waitlist`;
   const expire = () => t.app.get(BookingLifecycleJobs).expireHolds();
-  async function entryRows(tripId: string): Promise<{ traveler_id: string; status: string; offer_booking_id: string | null }[]> {
-    return t.db.query(`SELECT traveler_id, status, offer_booking_id FROM waitlist_entries WHERE trip_id = $1 ORDER BY created_at, id`, [tripId]);
+  async function entryRows(
+    tripId: string,
+  ): Promise<{ traveler_id: string; status: string; offer_booking_id: string | null }[]> {
+    return t.db.query(
+      `SELECT traveler_id, status, offer_booking_id FROM waitlist_entries WHERE trip_id = $1 ORDER BY created_at, id`,
+      [tripId],
+    );
   }
 
   /** A trip with `capacity` seats, all taken by a paid booking (so clock moves expire nothing else). */
@@ -43,12 +59,20 @@ describe('waitlist', () => {
     const leaving = await book(t, t1, trip.id, 1);
 
     const j1 = await t.http.post(wl(trip.id)).set(w1.auth).send({ seats: 1 }).expect(201);
-    expect(j1.body.data).toMatchObject({ tripId: trip.id, seats: 1, status: 'waiting', position: 1, offerBookingId: null });
+    expect(j1.body.data).toMatchObject({
+      tripId: trip.id,
+      seats: 1,
+      status: 'waiting',
+      position: 1,
+      offerBookingId: null,
+    });
     const j2 = await t.http.post(wl(trip.id)).set(w2.auth).send({ seats: 1 }).expect(201);
     expect(j2.body.data.position).toBe(2);
     expect((await t.http.get(wl(trip.id)).set(w1.auth).expect(200)).body.data.position).toBe(1);
     expect((await t.http.get(wl(trip.id)).set(w2.auth).expect(200)).body.data.position).toBe(2);
-    expect((await t.http.post(wl(trip.id)).set(w1.auth).send({ seats: 1 }).expect(409)).body.error.code).toBe('ALREADY_WAITLISTED');
+    expect((await t.http.post(wl(trip.id)).set(w1.auth).send({ seats: 1 }).expect(409)).body.error.code).toBe(
+      'ALREADY_WAITLISTED',
+    );
     expect(await auditRows(t, j1.body.data.id, 'waitlist.joined')).toHaveLength(1);
 
     // a seat frees up: the head of the line gets a 12-hour hold on it
@@ -61,18 +85,35 @@ describe('waitlist', () => {
     expect(expiresAt - cancelledAt).toBeGreaterThanOrEqual(12 * HOUR);
     expect(expiresAt - cancelledAt).toBeLessThan(12 * HOUR + 5 * MINUTE);
     const held = await t.http.get(`${BOOKINGS}/${offer1.offerBookingId}`).set(w1.auth).expect(200);
-    expect(held.body.data).toMatchObject({ tripId: trip.id, travelerId: w1.id, seats: 1, status: 'pending', paymentStatus: 'unpaid', totalAmount: 1_299_900 });
+    expect(held.body.data).toMatchObject({
+      tripId: trip.id,
+      travelerId: w1.id,
+      seats: 1,
+      status: 'pending',
+      paymentStatus: 'unpaid',
+      totalAmount: 1_299_900,
+    });
     expect(new Date(held.body.data.holdExpiresAt).getTime()).toBe(expiresAt);
     expect(held.body.data.participants).toEqual([expect.objectContaining({ name: 'Waiter 2' })]);
-    expect((await t.http.get(wl(trip.id)).set(w2.auth).expect(200)).body.data).toMatchObject({ status: 'waiting', position: 1 });
-    const [mail] = await t.db.query(`SELECT subject FROM notification_outbox WHERE recipient = $1 AND topic = 'waitlist.offered'`, [w1.email]);
+    expect((await t.http.get(wl(trip.id)).set(w2.auth).expect(200)).body.data).toMatchObject({
+      status: 'waiting',
+      position: 1,
+    });
+    const [mail] = await t.db.query(
+      `SELECT subject FROM notification_outbox WHERE recipient = $1 AND topic = 'waitlist.offered'`,
+      [w1.email],
+    );
     expect(mail.subject).toContain('Seats opened up');
     // the offer is a booking state change like any other: audited on the booking and on the entry
-    expect(await auditRows(t, offer1.offerBookingId, 'booking.created')).toEqual([expect.objectContaining({ actor_id: null, entity_type: 'booking' })]);
+    expect(await auditRows(t, offer1.offerBookingId, 'booking.created')).toEqual([
+      expect.objectContaining({ actor_id: null, entity_type: 'booking' }),
+    ]);
     expect(await auditRows(t, j1.body.data.id, 'waitlist.offered')).toHaveLength(1);
 
     // nobody else can take the held seat
-    expect((await t.http.post(BOOKINGS).set(late.auth).send(bookingBody(trip.id, 1)).expect(409)).body.error.code).toBe('TRIP_FULL');
+    expect(
+      (await t.http.post(BOOKINGS).set(late.auth).send(bookingBody(trip.id, 1)).expect(409)).body.error.code,
+    ).toBe('TRIP_FULL');
 
     try {
       t.clock.set(new Date(expiresAt - HOUR));
@@ -95,11 +136,18 @@ describe('waitlist', () => {
       // w2 pays: the offer is accepted, the seat stays taken, later expiry runs leave it alone
       expect(await confirmPaid(t, offer2.offerBookingId)).toBe('confirmed');
       expect((await entryRows(trip.id))[1].status).toBe('accepted');
-      expect((await auditRows(t, offer2.offerBookingId)).map((a) => a.action)).toEqual(['booking.created', 'booking.confirmed']);
+      expect((await auditRows(t, offer2.offerBookingId)).map((a) => a.action)).toEqual([
+        'booking.created',
+        'booking.confirmed',
+      ]);
       t.clock.advance(13 * HOUR);
       expect(await expire()).toBe(0);
       expect(await seatsBooked(t, trip.id)).toBe(2);
-      expect(await bookingRow(t, offer2.offerBookingId)).toMatchObject({ status: 'confirmed', payment_status: 'paid', seats_released_at: null });
+      expect(await bookingRow(t, offer2.offerBookingId)).toMatchObject({
+        status: 'confirmed',
+        payment_status: 'paid',
+        seats_released_at: null,
+      });
     } finally {
       t.clock.reset();
     }
@@ -111,15 +159,27 @@ describe('waitlist', () => {
     await t.http.post(wl(trip.id)).set(big.auth).send({ seats: 2 }).expect(201);
     await t.http.post(wl(trip.id)).set(small.auth).send({ seats: 1 }).expect(201);
 
-    const one = await t.http.patch(`${TRIPS}/${trip.id}`).set(organizer.auth).send({ capacity: 4 }).expect(200);
+    const one = await t.http
+      .patch(`${TRIPS}/${trip.id}`)
+      .set(organizer.auth)
+      .send({ capacity: 4 })
+      .expect(200);
     expect(one.body.data).toMatchObject({ capacity: 4, seatsAvailable: 1 });
     expect((await entryRows(trip.id)).map((e) => e.status)).toEqual(['waiting', 'waiting']);
 
-    const two = await t.http.patch(`${TRIPS}/${trip.id}`).set(organizer.auth).send({ capacity: 5 }).expect(200);
+    const two = await t.http
+      .patch(`${TRIPS}/${trip.id}`)
+      .set(organizer.auth)
+      .send({ capacity: 5 })
+      .expect(200);
     expect(two.body.data).toMatchObject({ capacity: 5, seatsBooked: 5, seatsAvailable: 0 }); // the offer holds 2
     const rows = await entryRows(trip.id);
     expect(rows.map((e) => e.status)).toEqual(['offered', 'waiting']);
-    expect(await bookingRow(t, rows[0].offer_booking_id!)).toMatchObject({ traveler_id: big.id, seats: 2, status: 'pending' });
+    expect(await bookingRow(t, rows[0].offer_booking_id!)).toMatchObject({
+      traveler_id: big.id,
+      seats: 2,
+      status: 'pending',
+    });
     expect(await seatsBooked(t, trip.id)).toBe(5);
     expect((await t.http.get(wl(trip.id)).set(small.auth).expect(200)).body.data.position).toBe(1);
   });
@@ -136,7 +196,11 @@ describe('waitlist', () => {
     await t.http.delete(wl(trip.id)).set(b.auth).expect(404);
     expect((await t.http.get(wl(trip.id)).set(c.auth).expect(200)).body.data.position).toBe(2);
 
-    await t.http.post(`${BOOKINGS}/${holding.id}/cancel`).set(organizer.auth).send({ reason: 'Medical' }).expect(200);
+    await t.http
+      .post(`${BOOKINGS}/${holding.id}/cancel`)
+      .set(organizer.auth)
+      .send({ reason: 'Medical' })
+      .expect(200);
     const offer = (await t.http.get(wl(trip.id)).set(a.auth).expect(200)).body.data;
     expect(offer.status).toBe('offered');
     await t.http.delete(wl(trip.id)).set(a.auth).expect(204);
@@ -150,13 +214,17 @@ describe('waitlist', () => {
     expect((await t.http.get(wl(trip.id)).set(c.auth).expect(200)).body.data.status).toBe('offered');
     expect(await seatsBooked(t, trip.id)).toBe(1);
     // having left, b may queue again
-    expect((await t.http.post(wl(trip.id)).set(b.auth).send({ seats: 1 }).expect(201)).body.data.position).toBe(1);
+    expect(
+      (await t.http.post(wl(trip.id)).set(b.auth).send({ seats: 1 }).expect(201)).body.data.position,
+    ).toBe(1);
   });
 
   it('refuses a line where there is none: free seats → 422, unknown trip → 404, bad seat counts → 400, non-travelers → 403', async () => {
     const [holder, w] = people;
     const open = await createTrip(t, organizer, { capacity: 5 });
-    expect((await t.http.post(wl(open.id)).set(w.auth).send({ seats: 2 }).expect(422)).body.error.code).toBe('BUSINESS_RULE');
+    expect((await t.http.post(wl(open.id)).set(w.auth).send({ seats: 2 }).expect(422)).body.error.code).toBe(
+      'BUSINESS_RULE',
+    );
     await t.http.post(wl('00000000-0000-4000-8000-000000000000')).set(w.auth).send({ seats: 1 }).expect(404);
     const { trip } = await fullTrip(2, holder);
     await t.http.post(wl(trip.id)).set(w.auth).send({ seats: 0 }).expect(400);
@@ -187,12 +255,21 @@ describe('waitlist', () => {
     await t.http.post(wl(trip.id)).set(b.auth).send({ seats: 1 }).expect(201);
     await t.http.post(`${BOOKINGS}/${holding.id}/cancel`).set(organizer.auth).send({}).expect(200);
     const offer = (await t.http.get(wl(trip.id)).set(a.auth).expect(200)).body.data;
-    await t.http.delete(`${TRIPS}/${trip.id}`).set(organizer.auth).send({ reason: 'Road closed' }).expect(200);
+    await t.http
+      .delete(`${TRIPS}/${trip.id}`)
+      .set(organizer.auth)
+      .send({ reason: 'Road closed' })
+      .expect(200);
     expect((await entryRows(trip.id)).map((e) => e.status)).toEqual(['cancelled', 'cancelled']);
-    expect(await bookingRow(t, offer.offerBookingId)).toMatchObject({ status: 'cancelled', refund_amount: 0 });
+    expect(await bookingRow(t, offer.offerBookingId)).toMatchObject({
+      status: 'cancelled',
+      refund_amount: 0,
+    });
     expect(await seatsBooked(t, trip.id)).toBe(0);
     await t.http.get(wl(trip.id)).set(a.auth).expect(404);
-    expect((await t.http.post(wl(trip.id)).set(b.auth).send({ seats: 1 }).expect(422)).body.error.code).toBe('TRIP_NOT_BOOKABLE');
+    expect((await t.http.post(wl(trip.id)).set(b.auth).send({ seats: 1 }).expect(422)).body.error.code).toBe(
+      'TRIP_NOT_BOOKABLE',
+    );
   });
 });
 
@@ -212,9 +289,18 @@ describe('reviews', () => {
     admin = await createStaff(t, 'admin');
     travelers = [];
     for (let i = 0; i < 6; i++) travelers.push(await register(t, 'traveler', { name: `Reviewer ${i}` }));
-    trip = await createTrip(t, organizer, { capacity: 12, startDate: daysFromNow(t, 3), endDate: daysFromNow(t, 5) });
+    trip = await createTrip(t, organizer, {
+      capacity: 12,
+      startDate: daysFromNow(t, 3),
+      endDate: daysFromNow(t, 5),
+    });
     bookings = [];
-    for (const [i, seats] of [[0, 1], [1, 2], [2, 1], [3, 1]] as const) {
+    for (const [i, seats] of [
+      [0, 1],
+      [1, 2],
+      [2, 1],
+      [3, 1],
+    ] as const) {
       const b = await book(t, travelers[i], trip.id, seats);
       if (i !== 2) await markPaid(t, b.id); // traveler 2 never pays: the hold lapses
       bookings.push(b);
@@ -222,7 +308,8 @@ describe('reviews', () => {
   });
   afterAll(async () => t?.close());
 
-  const review = (who: SignedIn, body: Record<string, unknown>) => t.http.post(`${TRIPS}/${trip.id}/reviews`).set(who.auth).send(body);
+  const review = (who: SignedIn, body: Record<string, unknown>) =>
+    t.http.post(`${TRIPS}/${trip.id}/reviews`).set(who.auth).send(body);
 
   it('nobody reviews before the trip is completed (422 REVIEW_NOT_ALLOWED)', async () => {
     const res = await review(travelers[0], { rating: 5, comment: 'Cannot wait!' }).expect(422);
@@ -257,16 +344,33 @@ describe('reviews', () => {
   });
 
   it('a traveler with a completed booking reviews once; trip rating and count follow', async () => {
-    const first = await review(travelers[0], { rating: 5, comment: 'Superb guides and a clear summit day.' }).expect(201);
-    expect(first.body.data).toMatchObject({ tripId: trip.id, bookingId: bookings[0].id, rating: 5, travelerName: 'Reviewer 0', organizerReply: null });
-    expect((await t.http.get(`${TRIPS}/${trip.id}`).expect(200)).body.data).toMatchObject({ rating: 5, reviewCount: 1 });
+    const first = await review(travelers[0], {
+      rating: 5,
+      comment: 'Superb guides and a clear summit day.',
+    }).expect(201);
+    expect(first.body.data).toMatchObject({
+      tripId: trip.id,
+      bookingId: bookings[0].id,
+      rating: 5,
+      travelerName: 'Reviewer 0',
+      organizerReply: null,
+    });
+    expect((await t.http.get(`${TRIPS}/${trip.id}`).expect(200)).body.data).toMatchObject({
+      rating: 5,
+      reviewCount: 1,
+    });
 
     await review(travelers[1], { rating: 4, comment: 'Great, if cold at night.' }).expect(201);
-    expect((await t.http.get(`${TRIPS}/${trip.id}`).expect(200)).body.data).toMatchObject({ rating: 4.5, reviewCount: 2 });
+    expect((await t.http.get(`${TRIPS}/${trip.id}`).expect(200)).body.data).toMatchObject({
+      rating: 4.5,
+      reviewCount: 2,
+    });
 
     const twice = await review(travelers[0], { rating: 1, comment: 'Changing my mind' }).expect(409);
     expect(twice.body.error.code).toBe('ALREADY_REVIEWED');
-    const [row] = await t.db.query(`SELECT rating_avg::text AS avg, review_count FROM trips WHERE id = $1`, [trip.id]);
+    const [row] = await t.db.query(`SELECT rating_avg::text AS avg, review_count FROM trips WHERE id = $1`, [
+      trip.id,
+    ]);
     expect(row).toEqual({ avg: '4.50', review_count: 2 });
     const audits = await auditRows(t, first.body.data.id, 'review.created');
     expect(audits[0]).toMatchObject({ actor_id: travelers[0].id, actor_role: 'traveler' });
@@ -278,13 +382,19 @@ describe('reviews', () => {
       review(travelers[3], { rating: 4, comment: 'Tap two' }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
-    const [row] = await t.db.query(`SELECT rating_avg::text AS avg, review_count FROM trips WHERE id = $1`, [trip.id]);
+    const [row] = await t.db.query(`SELECT rating_avg::text AS avg, review_count FROM trips WHERE id = $1`, [
+      trip.id,
+    ]);
     expect(row).toEqual({ avg: '4.33', review_count: 3 });
   });
 
   it('no completed booking → 422: an expired hold, no booking at all; organizers → 403; bad input → 400', async () => {
-    expect((await review(travelers[2], { rating: 3, comment: 'I never went' }).expect(422)).body.error.code).toBe('REVIEW_NOT_ALLOWED');
-    expect((await review(travelers[4], { rating: 1, comment: 'Drive-by review' }).expect(422)).body.error.code).toBe('REVIEW_NOT_ALLOWED');
+    expect(
+      (await review(travelers[2], { rating: 3, comment: 'I never went' }).expect(422)).body.error.code,
+    ).toBe('REVIEW_NOT_ALLOWED');
+    expect(
+      (await review(travelers[4], { rating: 1, comment: 'Drive-by review' }).expect(422)).body.error.code,
+    ).toBe('REVIEW_NOT_ALLOWED');
     await review(organizer, { rating: 5, comment: 'We are the best' }).expect(403);
     await t.http.post(`${TRIPS}/${trip.id}/reviews`).send({ rating: 5, comment: 'anon' }).expect(401);
     for (const body of [
@@ -297,7 +407,11 @@ describe('reviews', () => {
       const res = await review(travelers[5], body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
     }
-    await t.http.post(`${TRIPS}/00000000-0000-4000-8000-000000000000/reviews`).set(travelers[0].auth).send({ rating: 5, comment: 'Nowhere trip' }).expect(404);
+    await t.http
+      .post(`${TRIPS}/00000000-0000-4000-8000-000000000000/reviews`)
+      .set(travelers[0].auth)
+      .send({ rating: 5, comment: 'Nowhere trip' })
+      .expect(404);
     const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM reviews WHERE trip_id = $1`, [trip.id]);
     expect(n).toBe(3);
   });
@@ -305,7 +419,11 @@ describe('reviews', () => {
   it('anyone lists the reviews, newest first, with paging', async () => {
     const res = await t.http.get(`${TRIPS}/${trip.id}/reviews`).expect(200);
     expect(res.body.meta).toEqual({ page: 1, limit: 20, total: 3 });
-    expect(res.body.data.map((r: { travelerName: string }) => r.travelerName)).toEqual(['Reviewer 3', 'Reviewer 1', 'Reviewer 0']);
+    expect(res.body.data.map((r: { travelerName: string }) => r.travelerName)).toEqual([
+      'Reviewer 3',
+      'Reviewer 1',
+      'Reviewer 0',
+    ]);
     const page2 = await t.http.get(`${TRIPS}/${trip.id}/reviews`).query({ limit: 2, page: 2 }).expect(200);
     expect(page2.body.data.map((r: { travelerName: string }) => r.travelerName)).toEqual(['Reviewer 0']);
   });
@@ -314,7 +432,11 @@ describe('reviews', () => {
     const list = await t.http.get(`${TRIPS}/${trip.id}/reviews`).expect(200);
     const target = list.body.data.find((r: { travelerName: string }) => r.travelerName === 'Reviewer 0');
     const url = `${TRIPS}/${trip.id}/reviews/${target.id}/reply`;
-    const res = await t.http.post(url).set(organizer.auth).send({ reply: 'Thank you for trekking with us!' }).expect(200);
+    const res = await t.http
+      .post(url)
+      .set(organizer.auth)
+      .send({ reply: 'Thank you for trekking with us!' })
+      .expect(200);
     expect(res.body.data).toMatchObject({ id: target.id, organizerReply: 'Thank you for trekking with us!' });
     expect(res.body.data.repliedAt).toEqual(expect.any(String));
     await t.http.post(url).set(rival.auth).send({ reply: 'Try our trips instead' }).expect(404);
@@ -322,7 +444,9 @@ describe('reviews', () => {
     await t.http.post(url).set(organizer.auth).send({ reply: '' }).expect(400);
     await t.http.post(url).set(admin.auth).send({ reply: 'Thanks from the TrekTribe team' }).expect(200);
     const after = await t.http.get(`${TRIPS}/${trip.id}/reviews`).expect(200);
-    expect(after.body.data.find((r: { id: string }) => r.id === target.id).organizerReply).toBe('Thanks from the TrekTribe team');
+    expect(after.body.data.find((r: { id: string }) => r.id === target.id).organizerReply).toBe(
+      'Thanks from the TrekTribe team',
+    );
     const audits = await auditRows(t, target.id, 'review.replied');
     expect(audits.map((a) => a.actor_id)).toEqual([organizer.id, admin.id]);
   });

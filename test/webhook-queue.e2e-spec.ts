@@ -32,15 +32,22 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
   async function paidBooking() {
     const traveler = await register(t, 'traveler');
     const booking = await book(t, traveler, trip.id, 1);
-    const res = await t.http.post(`/api/v1/bookings/${booking.id}/payments/order`).set(traveler.auth).expect(200);
+    const res = await t.http
+      .post(`/api/v1/bookings/${booking.id}/payments/order`)
+      .set(traveler.auth)
+      .expect(200);
     const orderId = res.body.data.orderId as string;
     const paid = t.rzp.payOrder(orderId);
-    const event = t.rzp.buildEvent('payment.captured', { payment: t.rzp.payments.get(paid.razorpay_payment_id)! });
+    const event = t.rzp.buildEvent('payment.captured', {
+      payment: t.rzp.payments.get(paid.razorpay_payment_id)!,
+    });
     return { booking, orderId, event };
   }
 
   const confirmationEmails = (bookingId: string) =>
-    t.db.query(`SELECT 1 FROM notification_outbox WHERE channel = 'email' AND dedupe_key = $1`, [`booking-confirmed:${bookingId}`]);
+    t.db.query(`SELECT 1 FROM notification_outbox WHERE channel = 'email' AND dedupe_key = $1`, [
+      `booking-confirmed:${bookingId}`,
+    ]);
 
   /** A real database error inside the effect's transaction, for this payment only; resolves with its removal. */
   async function refusePaymentRow(gatewayPaymentId: string, message: string): Promise<() => Promise<void>> {
@@ -50,7 +57,9 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
         IF NEW.gateway_payment_id = '${gatewayPaymentId}' THEN RAISE EXCEPTION '${message}'; END IF;
         RETURN NEW;
       END $$`);
-    await t.db.query(`CREATE TRIGGER tt_refuse_payment BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION tt_refuse_payment()`);
+    await t.db.query(
+      `CREATE TRIGGER tt_refuse_payment BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION tt_refuse_payment()`,
+    );
     return async () => {
       await t.db.query(`DROP TRIGGER IF EXISTS tt_refuse_payment ON payments`);
       await t.db.query(`DROP FUNCTION IF EXISTS tt_refuse_payment()`);
@@ -58,12 +67,15 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
   }
 
   /** What a webhook row looks like in the table, by Razorpay's event id. */
-  const stored = async (eventId: string) => (await t.db.query(`SELECT * FROM webhook_events WHERE event_id = $1`, [eventId]))[0];
+  const stored = async (eventId: string) =>
+    (await t.db.query(`SELECT * FROM webhook_events WHERE event_id = $1`, [eventId]))[0];
 
   it('a burst with repeats: every delivery 200 at once, each event applied exactly once afterwards', async () => {
     const bookings = await Promise.all(Array.from({ length: 8 }, () => paidBooking()));
     // each event three times, all at once: one stores it, the other two are answered as repeats
-    const sends = bookings.flatMap(({ event }, i) => [0, 1, 2].map(() => t.rzp.sendWebhook(event, { eventId: `evt_burst_${i}` })));
+    const sends = bookings.flatMap(({ event }, i) =>
+      [0, 1, 2].map(() => t.rzp.sendWebhook(event, { eventId: `evt_burst_${i}` })),
+    );
     const answers = await Promise.all(sends);
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     const bodies = answers.map((a) => (a.body as { data: { duplicate: boolean; queued: boolean } }).data);
@@ -77,10 +89,17 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
       expect(await confirmationEmails(booking.id)).toHaveLength(1);
       expect(await auditRows(t, booking.id, 'booking.confirmed')).toHaveLength(1);
       const row = await stored(`evt_burst_${i}`);
-      expect(row).toMatchObject({ outcome: 'captured: booking confirmed', attempts: 0, last_error: null, claimed_until: null });
+      expect(row).toMatchObject({
+        outcome: 'captured: booking confirmed',
+        attempts: 0,
+        last_error: null,
+        claimed_until: null,
+      });
       expect(row.processed_at).not.toBeNull();
     }
-    expect(await t.db.query(`SELECT 1 FROM webhook_events WHERE event_id LIKE 'evt_burst_%'`)).toHaveLength(8);
+    expect(await t.db.query(`SELECT 1 FROM webhook_events WHERE event_id LIKE 'evt_burst_%'`)).toHaveLength(
+      8,
+    );
 
     // a repeat long after: 200, a duplicate, nothing more happens
     const late = await t.rzp.sendWebhook(bookings[0].event, { eventId: 'evt_burst_0' });
@@ -106,7 +125,9 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
     expect(await bookingRow(t, other.booking.id)).toMatchObject({ status: 'pending' });
     expect((await stored('evt_leased_1')).processed_at).toBeNull();
 
-    await t.db.query(`UPDATE webhook_events SET claimed_until = now() - interval '1 second' WHERE event_id = 'evt_leased_1'`);
+    await t.db.query(
+      `UPDATE webhook_events SET claimed_until = now() - interval '1 second' WHERE event_id = 'evt_leased_1'`,
+    );
     expect(await applier.applyUnclaimed()).toBe(1);
     expect(await bookingRow(t, other.booking.id)).toMatchObject({ status: 'confirmed' });
     // nothing left, and a second pull applies nothing twice
@@ -135,9 +156,14 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
       await allowAgain();
     }
     // the backoff is over
-    await t.db.query(`UPDATE webhook_events SET claimed_until = now() - interval '1 second' WHERE event_id = 'evt_fails_once'`);
+    await t.db.query(
+      `UPDATE webhook_events SET claimed_until = now() - interval '1 second' WHERE event_id = 'evt_fails_once'`,
+    );
     expect(await applier.applyUnclaimed()).toBe(1);
-    expect(await stored('evt_fails_once')).toMatchObject({ outcome: 'captured: booking confirmed', last_error: null });
+    expect(await stored('evt_fails_once')).toMatchObject({
+      outcome: 'captured: booking confirmed',
+      last_error: null,
+    });
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
     expect(await confirmationEmails(booking.id)).toHaveLength(1);
   });
@@ -153,9 +179,21 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
       expect((await t.rzp.sendWebhook(event, { eventId: 'evt_admin_retry' })).status).toBe(200);
       await applier.idle();
 
-      const failing = await t.http.get('/api/v1/admin/webhook-events').query({ status: 'failing' }).set(admin.auth).expect(200);
-      const listed = (failing.body.data as { eventId: string }[]).find((e) => e.eventId === 'evt_admin_retry');
-      expect(listed).toMatchObject({ type: 'payment.captured', status: 'failing', attempts: 1, outcome: null, processedAt: null });
+      const failing = await t.http
+        .get('/api/v1/admin/webhook-events')
+        .query({ status: 'failing' })
+        .set(admin.auth)
+        .expect(200);
+      const listed = (failing.body.data as { eventId: string }[]).find(
+        (e) => e.eventId === 'evt_admin_retry',
+      );
+      expect(listed).toMatchObject({
+        type: 'payment.captured',
+        status: 'failing',
+        attempts: 1,
+        outcome: null,
+        processedAt: null,
+      });
       expect((listed as unknown as { lastError: string }).lastError).toContain('simulated bug');
       expect((listed as unknown as { payload?: unknown }).payload).toBeUndefined();
       id = (listed as unknown as { id: string }).id;
@@ -175,10 +213,18 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
     }
     // fixed: applied now, not after the backoff
     const applied = await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(admin.auth).expect(200);
-    expect(applied.body.data).toMatchObject({ status: 'processed', outcome: 'captured: booking confirmed', lastError: null, nextAttemptAt: null });
+    expect(applied.body.data).toMatchObject({
+      status: 'processed',
+      outcome: 'captured: booking confirmed',
+      lastError: null,
+      nextAttemptAt: null,
+    });
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
     expect(await confirmationEmails(booking.id)).toHaveLength(1);
-    const audits = await t.db.query(`SELECT actor_id FROM audit_logs WHERE action = 'webhook_event.retry_requested' AND entity_id = $1`, [id]);
+    const audits = await t.db.query(
+      `SELECT actor_id FROM audit_logs WHERE action = 'webhook_event.retry_requested' AND entity_id = $1`,
+      [id],
+    );
     expect(audits).toHaveLength(2);
     expect(audits.every((a: { actor_id: string }) => a.actor_id === admin.id)).toBe(true);
 
@@ -188,20 +234,37 @@ describe('Razorpay webhook: answered on receipt, applied once behind it', () => 
     await applier.idle();
     expect(await t.db.query(`SELECT 1 FROM payments WHERE booking_id = $1`, [booking.id])).toHaveLength(1);
     // filters, and who may look
-    const byId = await t.http.get('/api/v1/admin/webhook-events').query({ eventId: 'evt_admin_retry', status: 'processed' }).set(admin.auth).expect(200);
+    const byId = await t.http
+      .get('/api/v1/admin/webhook-events')
+      .query({ eventId: 'evt_admin_retry', status: 'processed' })
+      .set(admin.auth)
+      .expect(200);
     expect(byId.body.data).toHaveLength(1);
     expect(byId.body.meta.total).toBe(1);
-    const bad = await t.http.get('/api/v1/admin/webhook-events').query({ status: 'stuck' }).set(admin.auth).expect(400);
+    const bad = await t.http
+      .get('/api/v1/admin/webhook-events')
+      .query({ status: 'stuck' })
+      .set(admin.auth)
+      .expect(400);
     expect(bad.body.error.code).toBe('VALIDATION_ERROR');
     await t.http.get('/api/v1/admin/webhook-events').set(traveler.auth).expect(403);
     await t.http.get(`/api/v1/admin/webhook-events/${id}`).set(organizer.auth).expect(403);
     await t.http.post(`/api/v1/admin/webhook-events/${id}/retry`).set(traveler.auth).expect(403);
-    await t.http.get('/api/v1/admin/webhook-events/00000000-0000-4000-8000-000000000000').set(admin.auth).expect(404);
+    await t.http
+      .get('/api/v1/admin/webhook-events/00000000-0000-4000-8000-000000000000')
+      .set(admin.auth)
+      .expect(404);
     await t.http.post('/api/v1/admin/webhook-events/not-a-uuid/retry').set(admin.auth).expect(400);
   });
 
   it('unhandled event types are stored processed on receipt, with nothing to apply', async () => {
-    const res = await t.rzp.sendWebhook({ entity: 'event', event: 'settlement.processed', contains: [], payload: {}, created_at: 0 });
+    const res = await t.rzp.sendWebhook({
+      entity: 'event',
+      event: 'settlement.processed',
+      contains: [],
+      payload: {},
+      created_at: 0,
+    });
     expect(res.status).toBe(200);
     expect((res.body as { data: { queued: boolean } }).data.queued).toBe(false);
     const row = await stored(res.eventId);

@@ -11,7 +11,9 @@ const WEBHOOK = '/api/v1/webhooks/razorpay';
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];
-  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]));
+  return xs.flatMap((x, i) =>
+    permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]),
+  );
 }
 
 describe('Razorpay webhook', () => {
@@ -35,27 +37,44 @@ describe('Razorpay webhook', () => {
   async function pendingBooking() {
     const traveler = await register(t, 'traveler');
     const booking = await book(t, traveler, trip.id, 1);
-    const res = await t.http.post(`/api/v1/bookings/${booking.id}/payments/order`).set(traveler.auth).expect(200);
+    const res = await t.http
+      .post(`/api/v1/bookings/${booking.id}/payments/order`)
+      .set(traveler.auth)
+      .expect(200);
     return { traveler, booking, orderId: res.body.data.orderId as string };
   }
 
   const events = (p: PaymentEntity) => ({
-    authorized: t.rzp.buildEvent('payment.authorized', { payment: { ...p, status: 'authorized', captured: false } }),
+    authorized: t.rzp.buildEvent('payment.authorized', {
+      payment: { ...p, status: 'authorized', captured: false },
+    }),
     captured: t.rzp.buildEvent('payment.captured', { payment: { ...p, status: 'captured', captured: true } }),
     failed: t.rzp.buildEvent('payment.failed', {
-      payment: { ...p, status: 'failed', captured: false, error_code: 'BAD_REQUEST_ERROR', error_description: 'Payment failed' },
+      payment: {
+        ...p,
+        status: 'failed',
+        captured: false,
+        error_code: 'BAD_REQUEST_ERROR',
+        error_description: 'Payment failed',
+      },
     }),
   });
 
-  const paymentRows = (bookingId: string) => t.db.query(`SELECT * FROM payments WHERE booking_id = $1`, [bookingId]);
+  const paymentRows = (bookingId: string) =>
+    t.db.query(`SELECT * FROM payments WHERE booking_id = $1`, [bookingId]);
   const confirmationEmails = (bookingId: string) =>
-    t.db.query(`SELECT 1 FROM notification_outbox WHERE channel = 'email' AND dedupe_key = $1`, [`booking-confirmed:${bookingId}`]);
-  const storedEvent = async (eventId: string) => (await t.db.query(`SELECT * FROM webhook_events WHERE event_id = $1`, [eventId]))[0];
+    t.db.query(`SELECT 1 FROM notification_outbox WHERE channel = 'email' AND dedupe_key = $1`, [
+      `booking-confirmed:${bookingId}`,
+    ]);
+  const storedEvent = async (eventId: string) =>
+    (await t.db.query(`SELECT * FROM webhook_events WHERE event_id = $1`, [eventId]))[0];
 
   it('a bad, missing or re-serialized signature → 400 INVALID_SIGNATURE, no effect, nothing stored', async () => {
     const { booking, orderId } = await pendingBooking();
     const paid = t.rzp.payOrder(orderId);
-    const event = t.rzp.buildEvent('payment.captured', { payment: t.rzp.payments.get(paid.razorpay_payment_id)! });
+    const event = t.rzp.buildEvent('payment.captured', {
+      payment: t.rzp.payments.get(paid.razorpay_payment_id)!,
+    });
 
     const bad = await t.rzp.sendWebhook(event, { eventId: 'evt_forged_000001', badSignature: true });
     expect(bad.status).toBe(400);
@@ -67,44 +86,68 @@ describe('Razorpay webhook', () => {
     const sig = createHmac('sha256', RZP.webhookSecret).update(raw).digest('hex');
     const reformatted = await t.http
       .post(WEBHOOK)
-      .set({ 'content-type': 'application/json', 'x-razorpay-signature': sig, 'x-razorpay-event-id': 'evt_forged_000003' })
+      .set({
+        'content-type': 'application/json',
+        'x-razorpay-signature': sig,
+        'x-razorpay-event-id': 'evt_forged_000003',
+      })
       .send(JSON.stringify(event, null, 2))
       .expect(400);
     expect(reformatted.body.error.code).toBe('INVALID_SIGNATURE');
 
-    expect(await t.db.query(`SELECT 1 FROM webhook_events WHERE event_id LIKE 'evt_forged_%'`)).toHaveLength(0);
+    expect(await t.db.query(`SELECT 1 FROM webhook_events WHERE event_id LIKE 'evt_forged_%'`)).toHaveLength(
+      0,
+    );
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending', payment_status: 'unpaid' });
     expect(await paymentRows(booking.id)).toHaveLength(0);
 
     // the x-razorpay-event-id header is required (with a valid signature)
-    const noId = await t.http.post(WEBHOOK).set({ 'content-type': 'application/json', 'x-razorpay-signature': sig }).send(raw).expect(400);
+    const noId = await t.http
+      .post(WEBHOOK)
+      .set({ 'content-type': 'application/json', 'x-razorpay-signature': sig })
+      .send(raw)
+      .expect(400);
     expect(noId.body.error.code).toBe('BAD_REQUEST');
     expect(await paymentRows(booking.id)).toHaveLength(0);
   });
 
   it('a signed event with NUL characters or unpaired surrogates (which PostgreSQL refuses) is applied, not a 500 on every retry', async () => {
     const { booking, orderId } = await pendingBooking();
-    const failed = t.rzp.failOrder(orderId, { code: 'BAD_REQUEST_ERROR', description: 'Card declined\u0000 by bank \ud83d' });
+    const failed = t.rzp.failOrder(orderId, {
+      code: 'BAD_REQUEST_ERROR',
+      description: 'Card declined\u0000 by bank \ud83d',
+    });
     const event = t.rzp.buildEvent('payment.failed', { payment: failed });
     const res = await t.rzp.sendWebhook(event, { eventId: 'evt_nul_000001' });
     expect(res.status).toBe(200);
     const [payment] = await paymentRows(booking.id);
-    expect(payment).toMatchObject({ status: 'failed', error_description: 'Card declined\uFFFD by bank \uFFFD' });
+    expect(payment).toMatchObject({
+      status: 'failed',
+      error_description: 'Card declined\uFFFD by bank \uFFFD',
+    });
     expect((await storedEvent('evt_nul_000001')).outcome).toBe('failed');
   });
 
   it('the same event delivered 3× (at once) → 200 each, one row, one effect, one email', async () => {
     const { booking, orderId } = await pendingBooking();
     const paid = t.rzp.payOrder(orderId);
-    const event = t.rzp.buildEvent('payment.captured', { payment: t.rzp.payments.get(paid.razorpay_payment_id)! });
+    const event = t.rzp.buildEvent('payment.captured', {
+      payment: t.rzp.payments.get(paid.razorpay_payment_id)!,
+    });
     const callsBefore = JSON.stringify([...t.rzp.calls]);
-    const answers = await Promise.all([1, 2, 3].map(() => t.rzp.sendWebhook(event, { eventId: 'evt_dup_captured_1' })));
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => t.rzp.sendWebhook(event, { eventId: 'evt_dup_captured_1' })),
+    );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
-    expect(answers.filter((a) => (a.body as { data: { duplicate: boolean } }).data.duplicate)).toHaveLength(2);
+    expect(answers.filter((a) => (a.body as { data: { duplicate: boolean } }).data.duplicate)).toHaveLength(
+      2,
+    );
     // no gateway call was made to answer a webhook
     expect(JSON.stringify([...t.rzp.calls])).toBe(callsBefore);
 
-    expect(await t.db.query(`SELECT 1 FROM webhook_events WHERE event_id = 'evt_dup_captured_1'`)).toHaveLength(1);
+    expect(
+      await t.db.query(`SELECT 1 FROM webhook_events WHERE event_id = 'evt_dup_captured_1'`),
+    ).toHaveLength(1);
     expect((await storedEvent('evt_dup_captured_1')).outcome).toBe('captured: booking confirmed');
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
     expect(await paymentRows(booking.id)).toHaveLength(1);
@@ -112,37 +155,44 @@ describe('Razorpay webhook', () => {
     expect(await auditRows(t, booking.id, 'booking.confirmed')).toHaveLength(1);
 
     // order.paid for the same payment (another event id) changes nothing more
-    const orderPaid = t.rzp.buildEvent('order.paid', { payment: t.rzp.payments.get(paid.razorpay_payment_id)!, order: t.rzp.orders.get(orderId)! });
+    const orderPaid = t.rzp.buildEvent('order.paid', {
+      payment: t.rzp.payments.get(paid.razorpay_payment_id)!,
+      order: t.rzp.orders.get(orderId)!,
+    });
     expect((await t.rzp.sendWebhook(orderPaid)).status).toBe(200);
     expect(await paymentRows(booking.id)).toHaveLength(1);
     expect(await auditRows(t, booking.id, 'booking.confirmed')).toHaveLength(1);
   });
 
-  it.each(permutations(['authorized', 'captured', 'failed'] as const).map((order) => [order.join(' → '), order]))(
-    'out of order (%s) ends captured and confirmed, once',
-    async (_name, sequence) => {
-      const { booking, orderId } = await pendingBooking();
-      const paid = t.rzp.payOrder(orderId, { capture: false });
-      const all = events(t.rzp.payments.get(paid.razorpay_payment_id)!);
-      for (const name of sequence) expect((await t.rzp.sendWebhook(all[name])).status).toBe(200);
-      const rows = await paymentRows(booking.id);
-      expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ status: 'captured', gateway_payment_id: paid.razorpay_payment_id });
-      expect(rows[0].captured_at).not.toBeNull();
-      expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
-      expect(await confirmationEmails(booking.id)).toHaveLength(1);
-      expect(await auditRows(t, rows[0].id, 'payment.captured')).toHaveLength(1);
-      const [order] = await t.db.query(`SELECT status FROM payment_orders WHERE gateway_order_id = $1`, [orderId]);
-      expect(order.status).toBe('paid');
-    },
-  );
+  it.each(
+    permutations(['authorized', 'captured', 'failed'] as const).map((order) => [order.join(' → '), order]),
+  )('out of order (%s) ends captured and confirmed, once', async (_name, sequence) => {
+    const { booking, orderId } = await pendingBooking();
+    const paid = t.rzp.payOrder(orderId, { capture: false });
+    const all = events(t.rzp.payments.get(paid.razorpay_payment_id)!);
+    for (const name of sequence) expect((await t.rzp.sendWebhook(all[name])).status).toBe(200);
+    const rows = await paymentRows(booking.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'captured', gateway_payment_id: paid.razorpay_payment_id });
+    expect(rows[0].captured_at).not.toBeNull();
+    expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
+    expect(await confirmationEmails(booking.id)).toHaveLength(1);
+    expect(await auditRows(t, rows[0].id, 'payment.captured')).toHaveLength(1);
+    const [order] = await t.db.query(`SELECT status FROM payment_orders WHERE gateway_order_id = $1`, [
+      orderId,
+    ]);
+    expect(order.status).toBe('paid');
+  });
 
   it('failed → authorized is accepted (a late authorisation); the booking waits for the capture', async () => {
     const { booking, orderId } = await pendingBooking();
     const paid = t.rzp.payOrder(orderId, { capture: false });
     const all = events(t.rzp.payments.get(paid.razorpay_payment_id)!);
     await t.rzp.sendWebhook(all.failed);
-    expect((await paymentRows(booking.id))[0]).toMatchObject({ status: 'failed', error_code: 'BAD_REQUEST_ERROR' });
+    expect((await paymentRows(booking.id))[0]).toMatchObject({
+      status: 'failed',
+      error_code: 'BAD_REQUEST_ERROR',
+    });
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending', payment_status: 'failed' });
     await t.rzp.sendWebhook(all.authorized);
     expect((await paymentRows(booking.id))[0]).toMatchObject({ status: 'authorized' });
@@ -159,9 +209,14 @@ describe('Razorpay webhook', () => {
     await t.rzp.sendWebhook(t.rzp.buildEvent('payment.failed', { payment: failed }));
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'pending', payment_status: 'failed' });
     const paid = t.rzp.payOrder(orderId);
-    await t.rzp.sendWebhook(t.rzp.buildEvent('payment.captured', { payment: t.rzp.payments.get(paid.razorpay_payment_id)! }));
+    await t.rzp.sendWebhook(
+      t.rzp.buildEvent('payment.captured', { payment: t.rzp.payments.get(paid.razorpay_payment_id)! }),
+    );
     expect(await bookingRow(t, booking.id)).toMatchObject({ status: 'confirmed', payment_status: 'paid' });
-    expect((await paymentRows(booking.id)).map((r: { status: string }) => r.status).sort()).toEqual(['captured', 'failed']);
+    expect((await paymentRows(booking.id)).map((r: { status: string }) => r.status).sort()).toEqual([
+      'captured',
+      'failed',
+    ]);
   });
 
   it('racing the verify call: one payment row, the booking confirmed once, one email', async () => {
@@ -181,24 +236,44 @@ describe('Razorpay webhook', () => {
     expect(await auditRows(t, booking.id, 'booking.confirmed')).toHaveLength(1);
     expect(await confirmationEmails(booking.id)).toHaveLength(1);
     const outcomes = (
-      await t.db.query(`SELECT outcome FROM webhook_events WHERE event_id = ANY($1)`, [[captured.eventId, orderPaid.eventId]])
+      await t.db.query(`SELECT outcome FROM webhook_events WHERE event_id = ANY($1)`, [
+        [captured.eventId, orderPaid.eventId],
+      ])
     ).map((r: { outcome: string }) => r.outcome);
     expect(outcomes).toHaveLength(2);
   });
 
   it('unknown events and payments of unknown orders are stored, ignored, answered 200', async () => {
-    const unknown = await t.rzp.sendWebhook({ entity: 'event', event: 'invoice.paid', contains: [], payload: {}, created_at: 0 });
+    const unknown = await t.rzp.sendWebhook({
+      entity: 'event',
+      event: 'invoice.paid',
+      contains: [],
+      payload: {},
+      created_at: 0,
+    });
     expect(unknown.status).toBe(200);
-    expect(await storedEvent(unknown.eventId)).toMatchObject({ event_type: 'invoice.paid', outcome: 'ignored: unhandled event type' });
+    expect(await storedEvent(unknown.eventId)).toMatchObject({
+      event_type: 'invoice.paid',
+      outcome: 'ignored: unhandled event type',
+    });
 
     const stray = await t.rzp.sendWebhook(
       t.rzp.buildEvent('payment.captured', {
-        payment: { ...t.rzp.payments.values().next().value!, id: 'pay_StrayPayment0001', order_id: 'order_NotOurs000001' },
+        payment: {
+          ...t.rzp.payments.values().next().value!,
+          id: 'pay_StrayPayment0001',
+          order_id: 'order_NotOurs000001',
+        },
       }),
     );
     expect(stray.status).toBe(200);
-    expect(await storedEvent(stray.eventId)).toMatchObject({ event_type: 'payment.captured', outcome: 'ignored: unknown order' });
-    expect(await t.db.query(`SELECT 1 FROM payments WHERE gateway_payment_id = 'pay_StrayPayment0001'`)).toHaveLength(0);
+    expect(await storedEvent(stray.eventId)).toMatchObject({
+      event_type: 'payment.captured',
+      outcome: 'ignored: unknown order',
+    });
+    expect(
+      await t.db.query(`SELECT 1 FROM payments WHERE gateway_payment_id = 'pay_StrayPayment0001'`),
+    ).toHaveLength(0);
   });
 
   it('subscription orders and token.confirmed are handed to the subscription side', async () => {
@@ -229,7 +304,16 @@ describe('Razorpay webhook', () => {
       entity: 'event',
       event: 'token.confirmed',
       contains: ['token'],
-      payload: { token: { entity: { id: 'token_Test00000001', method: 'card', recurring: true, recurring_details: { status: 'confirmed' } } } },
+      payload: {
+        token: {
+          entity: {
+            id: 'token_Test00000001',
+            method: 'card',
+            recurring: true,
+            recurring_details: { status: 'confirmed' },
+          },
+        },
+      },
       created_at: 0,
     });
     expect(token.status).toBe(200);

@@ -101,14 +101,30 @@ export async function register(
     .send({ name: `Test ${role}`, email, password: PASSWORD, phone: '+919812345678', role, ...extra })
     .expect(201);
   const d = res.body.data;
-  return { id: d.user.id, email, role, accessToken: d.accessToken, refreshToken: d.refreshToken, auth: { Authorization: `Bearer ${d.accessToken}` } };
+  return {
+    id: d.user.id,
+    email,
+    role,
+    accessToken: d.accessToken,
+    refreshToken: d.refreshToken,
+    auth: { Authorization: `Bearer ${d.accessToken}` },
+  };
 }
 
 /** Agents and admins cannot self-register: tests create them the way an admin would, in the database. */
 export async function createStaff(t: TestApp, role: 'agent' | 'admin'): Promise<SignedIn> {
   const user = await register(t, 'traveler');
   await t.db.query(`UPDATE users SET role = $2 WHERE id = $1`, [user.id, role]);
-  const res = await t.http.post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD }).expect(200);
+  const res = await t.http
+    .post('/api/v1/auth/login')
+    .send({ email: user.email, password: PASSWORD })
+    .expect(200);
   const d = res.body.data;
-  return { ...user, role, accessToken: d.accessToken, refreshToken: d.refreshToken, auth: { Authorization: `Bearer ${d.accessToken}` } };
+  return {
+    ...user,
+    role,
+    accessToken: d.accessToken,
+    refreshToken: d.refreshToken,
+    auth: { Authorization: `Bearer ${d.accessToken}` },
+  };
 }

@@ -27,7 +27,16 @@ export function tripBody(t: ServiceApp, overrides: Record<string, unknown> = {})
 export async function createTrip(t: TestApp, organizer: SignedIn, overrides: Record<string, unknown> = {}) {
   const res = await t.http.post('/api/v1/trips').set(organizer.auth).send(tripBody(t, overrides));
   if (res.status !== 201) throw new Error(`trip creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.data as { id: string; capacity: number; price: number; seatsAvailable: number; startDate: string; endDate: string; timezone: string; status: string };
+  return res.body.data as {
+    id: string;
+    capacity: number;
+    price: number;
+    seatsAvailable: number;
+    startDate: string;
+    endDate: string;
+    timezone: string;
+    status: string;
+  };
 }
 
 export function participants(n: number) {
@@ -38,10 +47,25 @@ export function bookingBody(tripId: string, seats = 1, paymentMethod: 'online' |
   return { tripId, seats, participants: participants(seats), paymentMethod };
 }
 
-export async function book(t: TestApp, traveler: SignedIn, tripId: string, seats = 1, paymentMethod: 'online' | 'screenshot' = 'online') {
-  const res = await t.http.post('/api/v1/bookings').set(traveler.auth).send(bookingBody(tripId, seats, paymentMethod));
+export async function book(
+  t: TestApp,
+  traveler: SignedIn,
+  tripId: string,
+  seats = 1,
+  paymentMethod: 'online' | 'screenshot' = 'online',
+) {
+  const res = await t.http
+    .post('/api/v1/bookings')
+    .set(traveler.auth)
+    .send(bookingBody(tripId, seats, paymentMethod));
   if (res.status !== 201) throw new Error(`booking failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.data as { id: string; status: string; paymentStatus: string; holdExpiresAt: string; totalAmount: number };
+  return res.body.data as {
+    id: string;
+    status: string;
+    paymentStatus: string;
+    holdExpiresAt: string;
+    totalAmount: number;
+  };
 }
 
 /** Marks a booking paid the way billing will (used before billing exists, and for non-payment tests). */

@@ -1,12 +1,15 @@
 import { createHmac } from 'node:crypto';
 
-const b64 = (v: object | string) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+const b64 = (v: object | string) =>
+  Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 /** Hand-made JWTs for hostile-token tests: any algorithm header, any secret, or none. */
 export function forgeJwt(payload: object, opts: { alg?: string; secret?: string } = {}): string {
   const alg = opts.alg ?? 'HS256';
   const head = `${b64({ alg, typ: 'JWT' })}.${b64(payload)}`;
   if (alg === 'none') return `${head}.`;
-  const sig = createHmac('sha256', opts.secret ?? 'some-other-secret-that-is-long-enough-123').update(head).digest('base64url');
+  const sig = createHmac('sha256', opts.secret ?? 'some-other-secret-that-is-long-enough-123')
+    .update(head)
+    .digest('base64url');
   return `${head}.${sig}`;
 }

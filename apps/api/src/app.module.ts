@@ -1,4 +1,11 @@
-import { DynamicModule, Module, OnApplicationShutdown, Inject, Optional, RequestMethod } from '@nestjs/common';
+import {
+  DynamicModule,
+  Module,
+  OnApplicationShutdown,
+  Inject,
+  Optional,
+  RequestMethod,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -35,7 +42,11 @@ class RedisShutdown implements OnApplicationShutdown {
 @Module({})
 export class AppModule {
   /** `databaseUrl` is the resolved one: the configured server or the embedded PGlite. */
-  static forRoot(config: AppConfig, databaseUrl: string, overrides: { clock?: Clock; embedded?: boolean } = {}): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    databaseUrl: string,
+    overrides: { clock?: Clock; embedded?: boolean } = {},
+  ): DynamicModule {
     const dev = config.nodeEnv === 'development';
     return {
       module: AppModule,
@@ -64,16 +75,26 @@ export class AppModule {
             // "request completed" is an info line: below that level, skip the per-request work for it.
             autoLogging: ['trace', 'debug', 'info'].includes(config.logLevel),
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            transport: dev && process.stdout.isTTY ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+            transport:
+              dev && process.stdout.isTTY
+                ? { target: 'pino-pretty', options: { singleLine: true } }
+                : undefined,
             serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+              req: (req: { id: string; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: req.url,
+              }),
             },
           },
         }),
         // PGlite has a single backend session: several pooled connections would interleave their
         // extended-protocol messages (one connection's Parse replacing another's). One connection there;
         // real parallel connections on a PostgreSQL server.
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, { poolSize: overrides.embedded ? 1 : 10 }), migrationsRun: true }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(databaseUrl, { poolSize: overrides.embedded ? 1 : 10 }),
+          migrationsRun: true,
+        }),
         ThrottlerModule.forRootAsync({
           inject: [REDIS_CLIENT],
           useFactory: (redis: Redis | null) => ({

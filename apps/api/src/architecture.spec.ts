@@ -23,7 +23,9 @@ function sources(dir: string): string[] {
   });
 }
 
-const FILES = LIBS.flatMap((lib) => sources(join(ROOT, 'libs', lib, 'src')).map((path) => ({ lib, path, text: readFileSync(path, 'utf8') })));
+const FILES = LIBS.flatMap((lib) =>
+  sources(join(ROOT, 'libs', lib, 'src')).map((path) => ({ lib, path, text: readFileSync(path, 'utf8') })),
+);
 
 /** table → owning lib, entity class → owning lib and entity class → table, from the `@Entity('table') export class X` pairs. */
 function owners() {
@@ -49,12 +51,20 @@ function writes(text: string): { tables: string[]; entities: string[] } {
     .map((m) => m[1]);
   // m.insert(X, …) and the like, a query builder's .into(X) / .update(X), and getRepository(X).save(…) and the like.
   const entities = [
-    ...[...code.matchAll(/\.(?:insert|update|delete|upsert|increment|decrement)\(\s*([A-Z]\w+)\s*[,)]/g)].map((m) => m[1]),
+    ...[...code.matchAll(/\.(?:insert|update|delete|upsert|increment|decrement)\(\s*([A-Z]\w+)\s*[,)]/g)].map(
+      (m) => m[1],
+    ),
     ...[...code.matchAll(/\.into\(\s*([A-Z]\w+)\s*\)/g)].map((m) => m[1]),
-    ...[...code.matchAll(/getRepository\(\s*([A-Z]\w+)\s*\)\s*\.(?:save|insert|update|delete|upsert|increment|decrement|remove|softDelete)\(/g)].map((m) => m[1]),
+    ...[
+      ...code.matchAll(
+        /getRepository\(\s*([A-Z]\w+)\s*\)\s*\.(?:save|insert|update|delete|upsert|increment|decrement|remove|softDelete)\(/g,
+      ),
+    ].map((m) => m[1]),
   ];
   // m.save(row) names no class: it is seen when the same file got `row` from m.findOne(X, …) or m.create(X, …).
-  for (const d of code.matchAll(/(?:const|let)\s+(\w+)\s*=\s*(?:await\s+)?[\w.]+\.(?:findOne|findOneBy|findOneOrFail|findOneByOrFail|create)\(\s*([A-Z]\w+)\s*,/g)) {
+  for (const d of code.matchAll(
+    /(?:const|let)\s+(\w+)\s*=\s*(?:await\s+)?[\w.]+\.(?:findOne|findOneBy|findOneOrFail|findOneByOrFail|create)\(\s*([A-Z]\w+)\s*,/g,
+  )) {
     if (new RegExp(`\\.(?:save|remove)\\(\\s*${d[1]}\\s*[,)]`).test(code)) entities.push(d[2]);
   }
   return { tables, entities };
@@ -87,11 +97,13 @@ describe('the walls between the libs', () => {
       const w = writes(f.text);
       for (const t of w.tables) {
         const owner = tables.get(t);
-        if (owner && owner !== f.lib) trespass.push(`${relative(ROOT, f.path)} writes ${t} (owned by ${owner})`);
+        if (owner && owner !== f.lib)
+          trespass.push(`${relative(ROOT, f.path)} writes ${t} (owned by ${owner})`);
       }
       for (const e of w.entities) {
         const owner = classes.get(e);
-        if (owner && owner !== f.lib) trespass.push(`${relative(ROOT, f.path)} writes ${e} (owned by ${owner})`);
+        if (owner && owner !== f.lib)
+          trespass.push(`${relative(ROOT, f.path)} writes ${e} (owned by ${owner})`);
       }
     }
     expect(trespass).toEqual([]);
@@ -112,19 +124,32 @@ describe('the walls between the libs', () => {
     // The rule names real files: each sole writer writes its table.
     for (const [t, sole] of Object.entries(SOLE_WRITERS)) {
       const writers = FILES.filter((f) => sole.test(relative(ROOT, f.path)));
-      expect(writers.some((f) => [...writes(f.text).tables, ...writes(f.text).entities.map((e) => tableOf.get(e))].includes(t)), t).toBe(true);
+      expect(
+        writers.some((f) =>
+          [...writes(f.text).tables, ...writes(f.text).entities.map((e) => tableOf.get(e))].includes(t),
+        ),
+        t,
+      ).toBe(true);
     }
   });
 
   it('catches a trespass when there is one (the check itself works)', () => {
-    expect(writes("await m.query(`UPDATE trips SET status = 'inactive' WHERE organizer_id = $1`, [id]);").tables).toEqual(['trips']);
+    expect(
+      writes("await m.query(`UPDATE trips SET status = 'inactive' WHERE organizer_id = $1`, [id]);").tables,
+    ).toEqual(['trips']);
     expect(writes('await m.update(Booking, { id }, { paymentStatus });').entities).toEqual(['Booking']);
     expect(writes('SELECT id FROM trips WHERE id = $1 FOR UPDATE').tables).toEqual([]);
     expect(writes('/** UPDATE trips in a comment */').tables).toEqual([]);
-    expect(writes('await m.createQueryBuilder().insert().into(PaymentOrder).values(rows).orIgnore().execute();').entities).toEqual(['PaymentOrder']);
+    expect(
+      writes('await m.createQueryBuilder().insert().into(PaymentOrder).values(rows).orIgnore().execute();')
+        .entities,
+    ).toEqual(['PaymentOrder']);
     expect(writes('await this.dataSource.getRepository(Payment).save(p);').entities).toEqual(['Payment']);
     expect(writes("await m.update(Refund, { id }, { status: 'failed' });").entities).toEqual(['Refund']);
-    expect(writes('const p = await m.findOne(Payment, { where: { id } });\np.status = s;\nawait m.save(p);').entities).toEqual(['Payment']);
+    expect(
+      writes('const p = await m.findOne(Payment, { where: { id } });\np.status = s;\nawait m.save(p);')
+        .entities,
+    ).toEqual(['Payment']);
     expect(writes('const p = await m.findOne(Payment, { where: { id } });\nreturn p;').entities).toEqual([]);
   });
 

@@ -30,7 +30,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       if (!warned && req.headers['x-forwarded-for'] !== undefined) {
         warned = true;
         new NestLogger('TrustProxy').warn(
-          'A request came with X-Forwarded-For, which is ignored: TRUST_PROXY is unset. Behind a proxy, set it (docs/operations.md) or every client shares the proxy\'s rate limits.',
+          "A request came with X-Forwarded-For, which is ignored: TRUST_PROXY is unset. Behind a proxy, set it (docs/operations.md) or every client shares the proxy's rate limits.",
         );
       }
       next();
@@ -94,10 +94,16 @@ export interface RunningApp {
 export async function createApp(config: AppConfig, overrides: { clock?: Clock } = {}): Promise<RunningApp> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   try {
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, { ...overrides, embedded: Boolean(embedded) }), {
-      bodyParser: false,
-      bufferLogs: true,
-    });
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(config, config.databaseUrl ?? embedded!.url, {
+        ...overrides,
+        embedded: Boolean(embedded),
+      }),
+      {
+        bodyParser: false,
+        bufferLogs: true,
+      },
+    );
     app.useLogger(app.get(Logger));
     configureApp(app, config);
     return {
@@ -132,10 +138,20 @@ function withErrorEnvelope(document: OpenAPIObject): OpenAPIObject {
           type: 'object',
           required: ['code', 'message', 'statusCode'],
           properties: {
-            code: { type: 'string', enum: codes.map(([code]) => code), description: codes.map(([code, status]) => `${code} (${status})`).join(', ') },
+            code: {
+              type: 'string',
+              enum: codes.map(([code]) => code),
+              description: codes.map(([code, status]) => `${code} (${status})`).join(', '),
+            },
             message: { type: 'string' },
             statusCode: { type: 'integer' },
-            details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+            details: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { field: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
             requestId: { type: 'string' },
           },
         },

@@ -37,7 +37,9 @@ describe('module wiring', () => {
   });
 
   it('kicks workers only from the unit of work (after commit) or from the worker itself', () => {
-    const calls = FILES.flatMap((f) => [...f.code.matchAll(/([\w.?]+)\.kick\(\)/g)].map((m) => `${f.file}: ${m[1]}`));
+    const calls = FILES.flatMap((f) =>
+      [...f.code.matchAll(/([\w.?]+)\.kick\(\)/g)].map((m) => `${f.file}: ${m[1]}`),
+    );
     expect(calls.length).toBeGreaterThan(0);
     const strays = calls.filter((c) => !/^libs\/common\/src\/uow\/|: this\.(runner|puller)$/.test(c));
     expect(strays).toEqual([]);
@@ -56,7 +58,9 @@ describe('module wiring', () => {
   });
 
   it('drops cached trip answers from every trips writer, on commit', () => {
-    const writers = FILES.filter((f) => /\b(?:UPDATE|INSERT INTO|DELETE FROM)\s+trips\b|\bm\.save\(trip\)/.test(f.code));
+    const writers = FILES.filter((f) =>
+      /\b(?:UPDATE|INSERT INTO|DELETE FROM)\s+trips\b|\bm\.save\(trip\)/.test(f.code),
+    );
     expect(writers.length).toBeGreaterThanOrEqual(3);
     for (const w of writers) expect(w.code, w.file).toMatch(/invalidateAfterCommit\(m, 'trips'\)/);
     // No cache that guesses from SQL text what a statement wrote.

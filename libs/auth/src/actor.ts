@@ -9,7 +9,9 @@ export interface Actor {
   name: string;
 }
 
-export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): Actor | undefined => {
-  const req = ctx.switchToHttp().getRequest<{ user?: Actor }>();
-  return req.user ?? undefined;
-});
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Actor | undefined => {
+    const req = ctx.switchToHttp().getRequest<{ user?: Actor }>();
+    return req.user ?? undefined;
+  },
+);

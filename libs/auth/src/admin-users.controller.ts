@@ -23,7 +23,11 @@ export class AdminUsersController {
   }
 
   @Patch('users/:id')
-  update(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: AdminUpdateUserDto) {
+  update(
+    @CurrentUser() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: AdminUpdateUserDto,
+  ) {
     return this.users.update(actor, id, dto);
   }
 

@@ -17,7 +17,8 @@ export class AdminUsersService {
   async list(q: AdminUsersQuery): Promise<Page<UserView>> {
     const qb = this.dataSource.getRepository(User).createQueryBuilder('u');
     if (q.role) qb.andWhere('u.role = :role', { role: q.role });
-    if (q.q) qb.andWhere('(u.email ILIKE :q OR u.name ILIKE :q OR u.phone ILIKE :q)', { q: `%${escapeLike(q.q)}%` });
+    if (q.q)
+      qb.andWhere('(u.email ILIKE :q OR u.name ILIKE :q OR u.phone ILIKE :q)', { q: `%${escapeLike(q.q)}%` });
     if (q.isActive !== undefined) qb.andWhere('u.isActive = :a', { a: q.isActive === 'true' });
     qb.orderBy('u.createdAt', 'DESC').addOrderBy('u.id', 'ASC').skip(offsetOf(q)).take(q.limit);
     const [rows, total] = await qb.getManyAndCount();
@@ -39,12 +40,21 @@ export class AdminUsersService {
       const user = await m.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw DomainError.notFound('User');
       const before = toUserView(user);
-      const changesAccess = (dto.isActive !== undefined && dto.isActive !== user.isActive) || (dto.role && dto.role !== user.role);
+      const changesAccess =
+        (dto.isActive !== undefined && dto.isActive !== user.isActive) ||
+        (dto.role && dto.role !== user.role);
       Object.assign(user, dto);
       if (changesAccess) user.tokenVersion += 1;
       await m.save(user);
       if (changesAccess) await this.tokens.revokeAllForUser(m, user.id);
-      await this.audit.record(m, { actor, action: 'admin.user_updated', entityType: 'user', entityId: id, before, after: toUserView(user) });
+      await this.audit.record(m, {
+        actor,
+        action: 'admin.user_updated',
+        entityType: 'user',
+        entityId: id,
+        before,
+        after: toUserView(user),
+      });
       return toUserView(user);
     });
   }

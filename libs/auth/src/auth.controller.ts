@@ -45,7 +45,9 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Rotate a refresh token (body or cookie); re-use of a rotated token revokes its family' })
+  @ApiOperation({
+    summary: 'Rotate a refresh token (body or cookie); re-use of a rotated token revokes its family',
+  })
   async refresh(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.withCookies(res, await this.auth.refresh(dto.refreshToken ?? cookie(req, REFRESH_COOKIE)));
   }
@@ -54,7 +56,12 @@ export class AuthController {
   @Authenticated()
   @ApiBearerAuth()
   @HttpCode(204)
-  async logout(@CurrentUser() actor: Actor, @Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async logout(
+    @CurrentUser() actor: Actor,
+    @Body() dto: RefreshDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     await this.auth.logout(actor, dto.refreshToken ?? cookie(req, REFRESH_COOKIE));
     res.clearCookie(ACCESS_COOKIE, { path: '/' });
     res.clearCookie(REFRESH_COOKIE, { path: '/api/v1/auth' });
@@ -78,7 +85,11 @@ export class AuthController {
   @Authenticated()
   @ApiBearerAuth()
   @HttpCode(200)
-  async changePassword(@CurrentUser() actor: Actor, @Body() dto: ChangePasswordDto, @Res({ passthrough: true }) res: Response) {
+  async changePassword(
+    @CurrentUser() actor: Actor,
+    @Body() dto: ChangePasswordDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.withCookies(res, await this.auth.changePassword(actor, dto));
   }
 

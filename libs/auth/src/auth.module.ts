@@ -17,7 +17,16 @@ import { UserDirectory } from './users/user-directory';
 @Module({
   imports: [PassportModule, JwtModule.register({}), CommonModule, NotificationsModule],
   controllers: [AuthController, AdminUsersController],
-  providers: [AdminUsersService, AuthService, TokenService, PasswordService, LoginAttemptsService, JwtStrategy, AppAuthGuard, UserDirectory],
+  providers: [
+    AdminUsersService,
+    AuthService,
+    TokenService,
+    PasswordService,
+    LoginAttemptsService,
+    JwtStrategy,
+    AppAuthGuard,
+    UserDirectory,
+  ],
   exports: [AuthService, TokenService, AppAuthGuard, UserDirectory],
 })
 export class AuthModule {}

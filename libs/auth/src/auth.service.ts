@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolation, returnedRows } from '@trektribe/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  AuditService,
+  Clock,
+  DomainError,
+  isUniqueViolation,
+  returnedRows,
+} from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from './actor';
@@ -157,11 +165,21 @@ export class AuthService implements OnApplicationBootstrap {
 
   async updateMe(actor: Actor, dto: UpdateMeDto): Promise<UserView> {
     return this.dataSource.transaction(async (m) => {
-      const user = await m.findOneOrFail(User, { where: { id: actor.id }, lock: { mode: 'pessimistic_write' } });
+      const user = await m.findOneOrFail(User, {
+        where: { id: actor.id },
+        lock: { mode: 'pessimistic_write' },
+      });
       const before = toUserView(user);
       Object.assign(user, dto);
       await m.save(user);
-      await this.audit.record(m, { actor, action: 'user.updated', entityType: 'user', entityId: user.id, before, after: toUserView(user) });
+      await this.audit.record(m, {
+        actor,
+        action: 'user.updated',
+        entityType: 'user',
+        entityId: user.id,
+        before,
+        after: toUserView(user),
+      });
       return toUserView(user);
     });
   }
@@ -182,7 +200,12 @@ export class AuthService implements OnApplicationBootstrap {
     const passwordHash = await this.passwords.hash(dto.newPassword);
     return this.dataSource.transaction(async (m) => {
       await this.setPassword(m, user.id, passwordHash);
-      await this.audit.record(m, { actor, action: 'user.password_changed', entityType: 'user', entityId: user.id });
+      await this.audit.record(m, {
+        actor,
+        action: 'user.password_changed',
+        entityType: 'user',
+        entityId: user.id,
+      });
       const fresh = await m.findOneOrFail(User, { where: { id: user.id } });
       const pair = await this.tokens.issue(m, fresh);
       return { user: toUserView(fresh), ...pair };
@@ -201,7 +224,12 @@ export class AuthService implements OnApplicationBootstrap {
     await this.dataSource.transaction(async (m) => {
       const userId = await this.consumeOneTimeToken(m, dto.token, 'reset_password');
       await this.setPassword(m, userId, passwordHash);
-      await this.audit.record(m, { actor: null, action: 'user.password_reset', entityType: 'user', entityId: userId });
+      await this.audit.record(m, {
+        actor: null,
+        action: 'user.password_reset',
+        entityType: 'user',
+        entityId: userId,
+      });
     });
   }
 
@@ -209,15 +237,20 @@ export class AuthService implements OnApplicationBootstrap {
     await this.dataSource.transaction(async (m) => {
       const userId = await this.consumeOneTimeToken(m, dto.token, 'verify_email');
       await m.update(User, { id: userId }, { emailVerifiedAt: this.clock.now() });
-      await this.audit.record(m, { actor: null, action: 'user.email_verified', entityType: 'user', entityId: userId });
+      await this.audit.record(m, {
+        actor: null,
+        action: 'user.email_verified',
+        entityType: 'user',
+        entityId: userId,
+      });
     });
   }
 
   private async setPassword(m: EntityManager, userId: string, passwordHash: string): Promise<void> {
-    await m.query(`UPDATE users SET password_hash = $2, token_version = token_version + 1, updated_at = now() WHERE id = $1`, [
-      userId,
-      passwordHash,
-    ]);
+    await m.query(
+      `UPDATE users SET password_hash = $2, token_version = token_version + 1, updated_at = now() WHERE id = $1`,
+      [userId, passwordHash],
+    );
     await this.tokens.revokeAllForUser(m, userId);
   }
 
@@ -231,13 +264,23 @@ export class AuthService implements OnApplicationBootstrap {
     });
     const mail =
       purpose === 'verify_email'
-        ? { subject: 'Verify your TrekTribe email', body: `Hi ${user.name},\n\nConfirm your email with this code:\n\n${token}\n\nIt expires in 48 hours.` }
-        : { subject: 'Reset your TrekTribe password', body: `Hi ${user.name},\n\nReset your password with this code:\n\n${token}\n\nIt expires in 30 minutes. If you did not ask for this, ignore this email.` };
+        ? {
+            subject: 'Verify your TrekTribe email',
+            body: `Hi ${user.name},\n\nConfirm your email with this code:\n\n${token}\n\nIt expires in 48 hours.`,
+          }
+        : {
+            subject: 'Reset your TrekTribe password',
+            body: `Hi ${user.name},\n\nReset your password with this code:\n\n${token}\n\nIt expires in 30 minutes. If you did not ask for this, ignore this email.`,
+          };
     await this.outbox.enqueueEmail(m, { to: user.email, topic: `auth.${purpose}`, ...mail });
   }
 
   /** Single use by a conditional update: two concurrent uses cannot both win. */
-  private async consumeOneTimeToken(m: EntityManager, token: string, purpose: UserTokenPurpose): Promise<string> {
+  private async consumeOneTimeToken(
+    m: EntityManager,
+    token: string,
+    purpose: UserTokenPurpose,
+  ): Promise<string> {
     const rows = returnedRows<{ user_id: string }>(
       await m.query(
         `UPDATE user_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
@@ -245,7 +288,8 @@ export class AuthService implements OnApplicationBootstrap {
         [hashToken(token), purpose, this.clock.now()],
       ),
     );
-    if (rows.length !== 1) throw new DomainError('INVALID_TOKEN', 'This code is invalid, expired or already used');
+    if (rows.length !== 1)
+      throw new DomainError('INVALID_TOKEN', 'This code is invalid, expired or already used');
     return rows[0].user_id;
   }
 }

@@ -39,9 +39,14 @@ export class LoginAttemptsService {
     }
     if (count >= MAX_FAILURES) {
       const retryAfter = String(Math.max(1, Math.ceil(retryMs / 1000)));
-      throw new DomainError('TOO_MANY_LOGIN_ATTEMPTS', 'Too many failed sign-in attempts; try again later', undefined, {
-        'Retry-After': retryAfter,
-      });
+      throw new DomainError(
+        'TOO_MANY_LOGIN_ATTEMPTS',
+        'Too many failed sign-in attempts; try again later',
+        undefined,
+        {
+          'Retry-After': retryAfter,
+        },
+      );
     }
   }
 

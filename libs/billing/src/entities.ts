@@ -7,4 +7,13 @@ import { SubscriptionCycle } from './subscriptions/subscription-cycle.entity';
 import { Subscription } from './subscriptions/subscription.entity';
 import { WebhookEvent } from './webhooks/webhook-event.entity';
 
-export const BILLING_ENTITIES = [PaymentOrder, Payment, Refund, WebhookEvent, PaymentProof, Subscription, SubscriptionCycle, SubscriptionChargeFailure];
+export const BILLING_ENTITIES = [
+  PaymentOrder,
+  Payment,
+  Refund,
+  WebhookEvent,
+  PaymentProof,
+  Subscription,
+  SubscriptionCycle,
+  SubscriptionChargeFailure,
+];

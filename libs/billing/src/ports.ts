@@ -32,7 +32,8 @@ export class SubscriptionPayments implements SubscriptionPaymentHandler, OnAppli
   }
 
   onApplicationBootstrap(): void {
-    if (!this.handler) throw new Error('No SubscriptionPaymentHandler attached: subscription payments would go unapplied');
+    if (!this.handler)
+      throw new Error('No SubscriptionPaymentHandler attached: subscription payments would go unapplied');
   }
 
   onOrderPaid(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<string> {

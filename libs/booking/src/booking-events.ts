@@ -11,11 +11,21 @@ import type { Booking } from './bookings/booking.entity';
 export class BookingEvents {
   constructor(private readonly outbox: OutboxService) {}
 
-  async bookingChanged(m: EntityManager, event: 'booking.created' | 'booking.updated', b: Booking): Promise<void> {
+  async bookingChanged(
+    m: EntityManager,
+    event: 'booking.created' | 'booking.updated',
+    b: Booking,
+  ): Promise<void> {
     await this.outbox.enqueueRealtime(m, {
       rooms: [`user:${b.travelerId}`, `user:${b.organizerId}`],
       event,
-      payload: { bookingId: b.id, tripId: b.tripId, status: b.status, paymentStatus: b.paymentStatus, seats: b.seats },
+      payload: {
+        bookingId: b.id,
+        tripId: b.tripId,
+        status: b.status,
+        paymentStatus: b.paymentStatus,
+        seats: b.seats,
+      },
     });
   }
 
@@ -25,14 +35,27 @@ export class BookingEvents {
    */
   async tripSeats(m: EntityManager, tripId: string, seatsAvailable?: number): Promise<void> {
     if (seatsAvailable === undefined) {
-      const [row] = (await m.query(`SELECT capacity - seats_booked AS available FROM trips WHERE id = $1`, [tripId])) as { available: number }[];
+      const [row] = (await m.query(`SELECT capacity - seats_booked AS available FROM trips WHERE id = $1`, [
+        tripId,
+      ])) as { available: number }[];
       if (!row) return;
       seatsAvailable = Number(row.available);
     }
-    await this.outbox.enqueueRealtime(m, { rooms: [`trip:${tripId}`], event: 'trip.seats', payload: { tripId, seatsAvailable } });
+    await this.outbox.enqueueRealtime(m, {
+      rooms: [`trip:${tripId}`],
+      event: 'trip.seats',
+      payload: { tripId, seatsAvailable },
+    });
   }
 
-  async email(m: EntityManager, to: string, topic: string, subject: string, body: string, dedupeKey?: string): Promise<void> {
+  async email(
+    m: EntityManager,
+    to: string,
+    topic: string,
+    subject: string,
+    body: string,
+    dedupeKey?: string,
+  ): Promise<void> {
     await this.outbox.enqueueEmail(m, { to, topic, subject, body, dedupeKey });
   }
 }

@@ -21,13 +21,26 @@ import { WaitlistService } from './waitlist/waitlist.service';
 @Module({
   imports: [AuthModule, CommonModule, NotificationsModule],
   controllers: [TripsController, BookingsController, OrganizerController],
-  providers: [TripsService, BookingsService, WaitlistService, ReviewsService, SeatInventory, BookingEvents, IdempotencyInterceptor, TripListings, BookingPayments, BookingLifecycleJobs, BookingHolds],
+  providers: [
+    TripsService,
+    BookingsService,
+    WaitlistService,
+    ReviewsService,
+    SeatInventory,
+    BookingEvents,
+    IdempotencyInterceptor,
+    TripListings,
+    BookingPayments,
+    BookingLifecycleJobs,
+    BookingHolds,
+  ],
   exports: [BookingsService, TripsService, TripListings, BookingPayments, BookingLifecycleJobs],
 })
 export class BookingModule implements OnModuleInit {
   constructor(private readonly uow: UnitOfWork) {}
 
   onModuleInit(): void {
-    for (const [type, why] of Object.entries(REQUIRED_BOOKING_HANDLERS)) this.uow.requireHandler(type as DomainEventType, why);
+    for (const [type, why] of Object.entries(REQUIRED_BOOKING_HANDLERS))
+      this.uow.requireHandler(type as DomainEventType, why);
   }
 }

@@ -18,7 +18,12 @@ export function isCheckViolation(err: unknown, constraint?: string): boolean {
 
 /** node-postgres through TypeORM returns `[rows, count]` for UPDATE/DELETE … RETURNING. */
 export function returnedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
     return result[0] as T[];
   }
   return result as T[];

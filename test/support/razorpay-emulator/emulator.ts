@@ -487,7 +487,10 @@ export class RazorpayEmulator {
    * `amount` pays less than is due, as on an order that accepts partial payments: the order stays
    * `attempted` with the rest due.
    */
-  payOrder(orderId: string, opts: { capture?: boolean; method?: string; amount?: number } = {}): CheckoutResult {
+  payOrder(
+    orderId: string,
+    opts: { capture?: boolean; method?: string; amount?: number } = {},
+  ): CheckoutResult {
     const order = this.payableOrder(orderId);
     const customer = order.customer_id ? this.customers.get(order.customer_id) : undefined;
     const method = opts.method ?? order.method ?? 'card';

@@ -15,7 +15,9 @@ export class CoreConfigModule {
         {
           provide: REDIS_CLIENT,
           useFactory: () =>
-            config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 2 }) : null,
+            config.redisUrl
+              ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 2 })
+              : null,
         },
       ],
       exports: [APP_CONFIG, Clock, REDIS_CLIENT],

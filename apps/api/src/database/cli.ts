@@ -32,13 +32,17 @@ async function main(): Promise<number> {
   const [command, name] = process.argv.slice(2);
   const config = loadConfig();
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, 5);
-  const ds = new DataSource(dataSourceOptions(config.databaseUrl ?? embedded!.url, { poolSize: embedded ? 1 : 2 }));
+  const ds = new DataSource(
+    dataSourceOptions(config.databaseUrl ?? embedded!.url, { poolSize: embedded ? 1 : 2 }),
+  );
   await ds.initialize();
   try {
     switch (command) {
       case 'migration:run': {
         const ran = await ds.runMigrations({ transaction: 'each' });
-        log.log(`applied ${ran.length} migration(s)${ran.length ? ': ' + ran.map((m) => m.name).join(', ') : ''}`);
+        log.log(
+          `applied ${ran.length} migration(s)${ran.length ? ': ' + ran.map((m) => m.name).join(', ') : ''}`,
+        );
         return 0;
       }
       case 'migration:revert':
@@ -53,7 +57,9 @@ async function main(): Promise<number> {
         const down = sql.downQueries.map((q) => q.query).reverse();
         if (command === 'migration:check') {
           if (up.length) {
-            log.error(`entities and migrations have drifted; ${up.length} statement(s) missing:\n${up.join(';\n')}`);
+            log.error(
+              `entities and migrations have drifted; ${up.length} statement(s) missing:\n${up.join(';\n')}`,
+            );
             return 1;
           }
           log.log('entities and migrations agree');

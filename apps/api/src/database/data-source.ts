@@ -6,7 +6,13 @@ import { NOTIFICATIONS_ENTITIES } from '@trektribe/notifications';
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 
-export const ENTITIES = [...COMMON_ENTITIES, ...AUTH_ENTITIES, ...NOTIFICATIONS_ENTITIES, ...BOOKING_ENTITIES, ...BILLING_ENTITIES];
+export const ENTITIES = [
+  ...COMMON_ENTITIES,
+  ...AUTH_ENTITIES,
+  ...NOTIFICATIONS_ENTITIES,
+  ...BOOKING_ENTITIES,
+  ...BILLING_ENTITIES,
+];
 
 /** One set of options for the app and the migration CLI. `synchronize` is never on: schema moves by migrations. */
 export function dataSourceOptions(url: string, opts: { poolSize?: number } = {}): DataSourceOptions {

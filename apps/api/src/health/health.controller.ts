@@ -26,14 +26,19 @@ export class HealthController {
             this.redis.ping(),
             new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 2000)),
           ]).catch(() => 'error');
-          return { redis: { status: pong === 'PONG' ? ('up' as const) : ('down' as const), configured: true } };
+          return {
+            redis: { status: pong === 'PONG' ? ('up' as const) : ('down' as const), configured: true },
+          };
         },
       ])
       .catch(() => undefined);
     const db = result?.details.db?.status === 'up' ? 'up' : 'down';
     const redis = !this.redis ? 'not_configured' : result?.details.redis?.status === 'up' ? 'up' : 'down';
     if (db !== 'up' || redis === 'down') {
-      throw new DomainError('SERVICE_UNAVAILABLE', `Dependencies down: ${[db !== 'up' && 'db', redis === 'down' && 'redis'].filter(Boolean).join(', ')}`);
+      throw new DomainError(
+        'SERVICE_UNAVAILABLE',
+        `Dependencies down: ${[db !== 'up' && 'db', redis === 'down' && 'redis'].filter(Boolean).join(', ')}`,
+      );
     }
     return { status: 'ok', db, redis };
   }

@@ -46,15 +46,24 @@ export class ErrorsFilter implements ExceptionFilter {
     res.status(status).json(body);
   }
 
-  toEnvelope(exception: unknown, req: Request & { id?: string }): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  toEnvelope(
+    exception: unknown,
+    req: Request & { id?: string },
+  ): { status: number; body: ErrorBody; headers?: Record<string, string> } {
     const requestId = typeof req.id === 'string' ? req.id : undefined;
     const make = (code: string, message: string, status: number, details?: ErrorDetail[]) => ({
       status,
-      body: { success: false as const, error: { code, message, statusCode: status, ...(details?.length ? { details } : {}), requestId } },
+      body: {
+        success: false as const,
+        error: { code, message, statusCode: status, ...(details?.length ? { details } : {}), requestId },
+      },
     });
 
     if (exception instanceof DomainError) {
-      return { ...make(exception.code, exception.message, exception.status, exception.details), headers: exception.headers };
+      return {
+        ...make(exception.code, exception.message, exception.status, exception.details),
+        headers: exception.headers,
+      };
     }
     if (exception instanceof ValidationFailed) {
       return make('VALIDATION_ERROR', 'Some fields are invalid', 400, exception.details);
@@ -70,9 +79,16 @@ export class ErrorsFilter implements ExceptionFilter {
       return make(code, message, status);
     }
     // body-parser and multer errors carry their own status and type
-    const e = exception as { status?: number; statusCode?: number; type?: string; code?: string; message?: string };
+    const e = exception as {
+      status?: number;
+      statusCode?: number;
+      type?: string;
+      code?: string;
+      message?: string;
+    };
     const status = e?.status ?? e?.statusCode;
-    if (e?.type === 'entity.parse.failed') return make('MALFORMED_JSON', 'The request body is not valid JSON', 400);
+    if (e?.type === 'entity.parse.failed')
+      return make('MALFORMED_JSON', 'The request body is not valid JSON', 400);
     if (e?.type === 'entity.too.large' || e?.code === 'LIMIT_FILE_SIZE') {
       return make('PAYLOAD_TOO_LARGE', 'The request body is too large', 413);
     }

@@ -17,7 +17,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const table = context.getType() === 'http' && this.cache.enabled ? this.reflector.get<string | undefined>(CACHED_RESPONSE, context.getHandler()) : undefined;
+    const table =
+      context.getType() === 'http' && this.cache.enabled
+        ? this.reflector.get<string | undefined>(CACHED_RESPONSE, context.getHandler())
+        : undefined;
     if (!table) return next.handle();
     const http = context.switchToHttp();
     const url = http.getRequest<Request>().originalUrl;

@@ -12,7 +12,11 @@ export class ResponseEnvelopeInterceptor implements NestInterceptor {
         const res = context.switchToHttp().getResponse<{ statusCode: number }>();
         if (res.statusCode === 204) return undefined;
         if (value instanceof Page) {
-          return { success: true, data: value.items, meta: { page: value.page, limit: value.limit, total: value.total } };
+          return {
+            success: true,
+            data: value.items,
+            meta: { page: value.page, limit: value.limit, total: value.total },
+          };
         }
         return { success: true, data: value ?? null };
       }),

@@ -23,7 +23,13 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     const now = this.now();
     if (now >= this.nextSweep) {
       this.nextSweep = now + 60_000;
@@ -39,7 +45,8 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage {
       w.expiresAt = now + ttl;
     }
     w.hits += 1;
-    if (w.blockedUntil <= now && w.hits > limit) w.blockedUntil = now + (blockDuration > 0 ? blockDuration : w.expiresAt - now);
+    if (w.blockedUntil <= now && w.hits > limit)
+      w.blockedUntil = now + (blockDuration > 0 ? blockDuration : w.expiresAt - now);
     const blocked = w.blockedUntil > now;
     return {
       totalHits: w.hits,
@@ -50,6 +57,7 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage {
   }
 
   private evictExpired(now: number): void {
-    for (const [id, w] of this.windows) if (w.expiresAt <= now && w.blockedUntil <= now) this.windows.delete(id);
+    for (const [id, w] of this.windows)
+      if (w.expiresAt <= now && w.blockedUntil <= now) this.windows.delete(id);
   }
 }

@@ -11,7 +11,10 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     return Promise.resolve(userId ? `user:${userId}` : `ip:${String(req.ip)}`);
   }
 
-  protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     const retryAfter = String(Math.max(1, Math.ceil(detail.timeToBlockExpire || detail.timeToExpire)));
     throw new DomainError('RATE_LIMITED', 'Too many requests; slow down and try again shortly', undefined, {
       'Retry-After': retryAfter,

@@ -8,7 +8,9 @@ function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
     const own = Object.entries(e.constraints ?? {}).flatMap(([name, message]) => {
       // An array of objects with a non-object item: one detail per bad item, on `field.<index>`.
       if (name === OBJECT_ITEMS) return objectItemFaults(field, e.value);
-      return [{ field, message: name === 'whitelistValidation' ? `${field} is not an allowed field` : message }];
+      return [
+        { field, message: name === 'whitelistValidation' ? `${field} is not an allowed field` : message },
+      ];
     });
     return [...own, ...flatten(e.children ?? [], field)];
   });

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { ProofEscalation, ReconciliationService, RefundsService, SubscriptionChargeRun, SubscriptionReminders, WebhookApplier } from '@trektribe/billing';
+import {
+  ProofEscalation,
+  ReconciliationService,
+  RefundsService,
+  SubscriptionChargeRun,
+  SubscriptionReminders,
+  WebhookApplier,
+} from '@trektribe/billing';
 import { JobLock } from './job-lock';
 
 const IST = 'Asia/Kolkata';

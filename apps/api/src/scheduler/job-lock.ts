@@ -36,7 +36,9 @@ export class JobLock {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock($1::bigint) AS locked`, [key])) as { locked: boolean }[];
+      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock($1::bigint) AS locked`, [
+        key,
+      ])) as { locked: boolean }[];
       if (!locked) {
         this.logger.debug({ job }, 'another instance holds this job; skipping the slot');
         return undefined;

@@ -15,7 +15,8 @@ import { JobLock } from './job-lock';
 @Module({})
 export class SchedulerModule {
   static forRoot(config: AppConfig): DynamicModule {
-    if (!config.schedulerEnabled) return { module: SchedulerModule, providers: [JobLock], exports: [JobLock] };
+    if (!config.schedulerEnabled)
+      return { module: SchedulerModule, providers: [JobLock], exports: [JobLock] };
     return {
       module: SchedulerModule,
       imports: [ScheduleModule.forRoot(), CommonModule, NotificationsModule, BookingModule, BillingModule],

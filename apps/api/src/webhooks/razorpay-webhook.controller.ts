@@ -15,7 +15,11 @@ export class RazorpayWebhookController {
 
   @Post('razorpay')
   @HttpCode(200)
-  @ApiHeader({ name: 'x-razorpay-signature', required: true, description: 'hex HMAC-SHA256 of the raw body with the webhook secret' })
+  @ApiHeader({
+    name: 'x-razorpay-signature',
+    required: true,
+    description: 'hex HMAC-SHA256 of the raw body with the webhook secret',
+  })
   @ApiHeader({ name: 'x-razorpay-event-id', required: true })
   @ApiOperation({ summary: 'Razorpay events: verified, deduplicated by event id, applied once' })
   razorpay(
@@ -23,6 +27,11 @@ export class RazorpayWebhookController {
     @Headers('x-razorpay-signature') signature: string | undefined,
     @Headers('x-razorpay-event-id') eventId: string | undefined,
   ) {
-    return this.webhooks.receiveRazorpay({ rawBody: req.rawBody, signature, eventId, body: req.body as unknown });
+    return this.webhooks.receiveRazorpay({
+      rawBody: req.rawBody,
+      signature,
+      eventId,
+      body: req.body as unknown,
+    });
   }
 }

@@ -26,7 +26,10 @@ export class AppAuthGuard extends PassportAuthGuard('jwt') {
       throw err;
     }
     if (isPublic) return true;
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     const user = context.switchToHttp().getRequest<{ user?: Actor }>().user;
     if (!user) throw new DomainError('UNAUTHORIZED', 'Authentication required');
     if (!roles || !roles.includes(user.role)) {
@@ -37,16 +40,25 @@ export class AppAuthGuard extends PassportAuthGuard('jwt') {
 
   override handleRequest<T>(err: unknown, user: T): T {
     if (err instanceof DomainError) throw err;
-    if (err || !user) throw new DomainError('UNAUTHORIZED', 'Authentication required: the token is missing, invalid or expired');
+    if (err || !user)
+      throw new DomainError(
+        'UNAUTHORIZED',
+        'Authentication required: the token is missing, invalid or expired',
+      );
     return user;
   }
 
   private isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+    return (
+      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) ===
+      true
+    );
   }
 
   private hasCredentials(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; cookies?: Record<string, string> }>();
+    const req = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; cookies?: Record<string, string> }>();
     return Boolean(req.headers.authorization) || Boolean(req.cookies?.access_token);
   }
 }

@@ -30,7 +30,11 @@ export class TokenService {
   ) {}
 
   /** Starts a new refresh family (a sign-in) or continues one (a rotation). */
-  async issue(manager: EntityManager, user: Pick<User, 'id' | 'role' | 'tokenVersion'>, familyId: string = randomUUID()): Promise<TokenPair> {
+  async issue(
+    manager: EntityManager,
+    user: Pick<User, 'id' | 'role' | 'tokenVersion'>,
+    familyId: string = randomUUID(),
+  ): Promise<TokenPair> {
     const { accessTtlSeconds, refreshTtlSeconds } = this.config.jwt;
     const claims: AccessClaims = { sub: user.id, role: user.role, tv: user.tokenVersion };
     const nowSec = Math.floor(this.clock.now().getTime() / 1000);

@@ -81,7 +81,9 @@ export class RazorpayGateway {
     const { keyId, keySecret, apiUrl, timeoutMs } = config.razorpay;
     this.keyId = keyId;
     if (keyId && keySecret) {
-      const sdk = new Razorpay({ key_id: keyId, key_secret: keySecret }) as unknown as { api: { rq: AxiosLike } };
+      const sdk = new Razorpay({ key_id: keyId, key_secret: keySecret }) as unknown as {
+        api: { rq: AxiosLike };
+      };
       // The SDK has no base-URL option; its axios instance does (tests point it at the emulator).
       sdk.api.rq.defaults.baseURL = apiUrl;
       sdk.api.rq.defaults.timeout = timeoutMs;
@@ -107,7 +109,9 @@ export class RazorpayGateway {
   }
 
   fetchOrder(orderId: string): Promise<GatewayOrder> {
-    return this.call('GET /v1/orders/:id', (rq) => rq.get<GatewayOrder>(`/v1/orders/${encodeURIComponent(orderId)}`));
+    return this.call('GET /v1/orders/:id', (rq) =>
+      rq.get<GatewayOrder>(`/v1/orders/${encodeURIComponent(orderId)}`),
+    );
   }
 
   fetchOrderPayments(orderId: string): Promise<GatewayCollection<GatewayPayment>> {
@@ -117,11 +121,17 @@ export class RazorpayGateway {
   }
 
   fetchPayment(paymentId: string): Promise<GatewayPayment> {
-    return this.call('GET /v1/payments/:id', (rq) => rq.get<GatewayPayment>(`/v1/payments/${encodeURIComponent(paymentId)}`));
+    return this.call('GET /v1/payments/:id', (rq) =>
+      rq.get<GatewayPayment>(`/v1/payments/${encodeURIComponent(paymentId)}`),
+    );
   }
 
   /** X-Refund-Idempotency makes a retried request return the first refund instead of a second one. */
-  refund(paymentId: string, body: { amount: number; notes?: Record<string, string>; receipt?: string }, idempotencyKey: string): Promise<GatewayRefund> {
+  refund(
+    paymentId: string,
+    body: { amount: number; notes?: Record<string, string>; receipt?: string },
+    idempotencyKey: string,
+  ): Promise<GatewayRefund> {
     return this.call('POST /v1/payments/:id/refund', (rq) =>
       rq.post<GatewayRefund>(`/v1/payments/${encodeURIComponent(paymentId)}/refund`, body, {
         headers: { 'X-Refund-Idempotency': idempotencyKey },
@@ -130,10 +140,17 @@ export class RazorpayGateway {
   }
 
   fetchRefund(refundId: string): Promise<GatewayRefund> {
-    return this.call('GET /v1/refunds/:id', (rq) => rq.get<GatewayRefund>(`/v1/refunds/${encodeURIComponent(refundId)}`));
+    return this.call('GET /v1/refunds/:id', (rq) =>
+      rq.get<GatewayRefund>(`/v1/refunds/${encodeURIComponent(refundId)}`),
+    );
   }
 
-  createCustomer(body: { name: string; email: string; contact?: string; fail_existing?: '0' | '1' }): Promise<GatewayCustomer> {
+  createCustomer(body: {
+    name: string;
+    email: string;
+    contact?: string;
+    fail_existing?: '0' | '1';
+  }): Promise<GatewayCustomer> {
     return this.call('POST /v1/customers', (rq) => rq.post<GatewayCustomer>('/v1/customers', body));
   }
 
@@ -156,7 +173,10 @@ export class RazorpayGateway {
     notes?: Record<string, string>;
   }): Promise<{ razorpay_payment_id: string; razorpay_order_id: string; razorpay_signature?: string }> {
     return this.call('POST /v1/payments/create/recurring', (rq) =>
-      rq.post<{ razorpay_payment_id: string; razorpay_order_id: string; razorpay_signature?: string }>('/v1/payments/create/recurring', body),
+      rq.post<{ razorpay_payment_id: string; razorpay_order_id: string; razorpay_signature?: string }>(
+        '/v1/payments/create/recurring',
+        body,
+      ),
     );
   }
 
@@ -164,7 +184,10 @@ export class RazorpayGateway {
   verifyCheckoutSignature(orderId: string, paymentId: string, signature: string): boolean {
     const secret = this.config.razorpay.keySecret;
     if (!secret) return false;
-    return safeEqualHex(createHmac('sha256', secret).update(`${orderId}|${paymentId}`).digest('hex'), signature);
+    return safeEqualHex(
+      createHmac('sha256', secret).update(`${orderId}|${paymentId}`).digest('hex'),
+      signature,
+    );
   }
 
   /** Webhook signature over the exact raw bytes with the webhook secret (not the key secret). */
@@ -175,18 +198,26 @@ export class RazorpayGateway {
   }
 
   private async call<T>(what: string, fn: (rq: AxiosLike) => Promise<{ data: T }>): Promise<T> {
-    if (!this.rq) throw new DomainError('PAYMENTS_NOT_CONFIGURED', 'Online payments are not configured on this server');
+    if (!this.rq)
+      throw new DomainError('PAYMENTS_NOT_CONFIGURED', 'Online payments are not configured on this server');
     try {
       return (await fn(this.rq)).data;
     } catch (err: unknown) {
-      const e = err as { response?: { status?: number; data?: { error?: { description?: string; code?: string } } }; code?: string; message?: string };
+      const e = err as {
+        response?: { status?: number; data?: { error?: { description?: string; code?: string } } };
+        code?: string;
+        message?: string;
+      };
       if (e.response?.status) {
         const description = e.response.data?.error?.description ?? `HTTP ${e.response.status}`;
         this.logger.warn({ call: what, status: e.response.status, description }, 'gateway refused');
         throw new DomainError('GATEWAY_ERROR', `Payment gateway error: ${description}`);
       }
       this.logger.warn({ call: what, err: e.code ?? e.message }, 'gateway unreachable');
-      throw new DomainError('GATEWAY_UNAVAILABLE', 'The payment gateway could not be reached; try again shortly');
+      throw new DomainError(
+        'GATEWAY_UNAVAILABLE',
+        'The payment gateway could not be reached; try again shortly',
+      );
     }
   }
 }

@@ -16,7 +16,9 @@ export class CheckoutController {
   @HttpCode(200)
   @Idempotent()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  @ApiOperation({ summary: 'The Razorpay order for checkout (amount from the booking; the same live order on repeat calls)' })
+  @ApiOperation({
+    summary: 'The Razorpay order for checkout (amount from the booking; the same live order on repeat calls)',
+  })
   order(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.checkout.createOrder(actor, id);
   }
@@ -25,8 +27,14 @@ export class CheckoutController {
   @HttpCode(200)
   @Idempotent()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  @ApiOperation({ summary: 'Checkout’s answer: signature, amount and currency checked; the booking is confirmed once' })
-  verify(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: VerifyCheckoutDto) {
+  @ApiOperation({
+    summary: 'Checkout’s answer: signature, amount and currency checked; the booking is confirmed once',
+  })
+  verify(
+    @CurrentUser() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: VerifyCheckoutDto,
+  ) {
     return this.checkout.verify(actor, id, dto);
   }
 }

@@ -88,7 +88,8 @@ export class CheckoutService {
       // Lost a race with a concurrent call for the same booking: answer with the order it stored
       // (the gateway order created here is never shown to anyone, so it is never paid).
       const row = opened ?? (await this.liveOrder(m, b.id));
-      if (!row) throw new DomainError('CONFLICT', 'Another checkout for this booking is in progress; try again');
+      if (!row)
+        throw new DomainError('CONFLICT', 'Another checkout for this booking is in progress; try again');
       return row;
     });
     return toCheckoutOrderView(stored, this.gateway.keyId!);
@@ -110,12 +111,21 @@ export class CheckoutService {
         { field: 'razorpay_order_id', message: 'does not match the order of this booking' },
       ]);
     }
-    if (!this.gateway.verifyCheckoutSignature(order.gatewayOrderId, dto.razorpay_payment_id, dto.razorpay_signature)) {
+    if (
+      !this.gateway.verifyCheckoutSignature(
+        order.gatewayOrderId,
+        dto.razorpay_payment_id,
+        dto.razorpay_signature,
+      )
+    ) {
       throw new DomainError('INVALID_SIGNATURE', 'The payment signature is not valid');
     }
     const p = await this.gateway.fetchPayment(dto.razorpay_payment_id);
     if (p.order_id !== order.gatewayOrderId || p.amount !== order.amount || p.currency !== order.currency) {
-      throw new DomainError('AMOUNT_MISMATCH', 'The payment does not match the amount and currency of this booking’s order');
+      throw new DomainError(
+        'AMOUNT_MISMATCH',
+        'The payment does not match the amount and currency of this booking’s order',
+      );
     }
     const observed = observedStatus(p);
     if (observed) {
@@ -123,7 +133,11 @@ export class CheckoutService {
     }
     const row = await this.dataSource.getRepository(Payment).findOne({ where: { gatewayPaymentId: p.id } });
     const view = await this.bookings.get(actor, bookingId);
-    return { outcome: await this.describe(row, view), booking: view, payment: row ? toPaymentView(row, order.gatewayOrderId) : null };
+    return {
+      outcome: await this.describe(row, view),
+      booking: view,
+      payment: row ? toPaymentView(row, order.gatewayOrderId) : null,
+    };
   }
 
   /** The state after verify, whichever request (this one, a webhook) recorded it. */
@@ -131,9 +145,15 @@ export class CheckoutService {
     if (!row) return 'pending';
     if (row.status === 'failed') return 'failed';
     if (row.status === 'authorized') return 'authorized';
-    const refund = await this.dataSource.getRepository(Refund).findOne({ where: { paymentId: row.id, idempotencyKey: `auto_${row.gatewayPaymentId}` } });
+    const refund = await this.dataSource
+      .getRepository(Refund)
+      .findOne({ where: { paymentId: row.id, idempotencyKey: `auto_${row.gatewayPaymentId}` } });
     if (refund) return 'refund_initiated';
-    return booking.status === 'confirmed' || booking.status === 'completed' || booking.paymentStatus === 'paid' ? 'confirmed' : 'refund_initiated';
+    return booking.status === 'confirmed' ||
+      booking.status === 'completed' ||
+      booking.paymentStatus === 'paid'
+      ? 'confirmed'
+      : 'refund_initiated';
   }
 
   private liveOrder(m: EntityManager, bookingId: string): Promise<PaymentOrder | null> {
@@ -141,17 +161,28 @@ export class CheckoutService {
   }
 
   private assertConfigured(): void {
-    if (!this.gateway.configured) throw new DomainError('PAYMENTS_NOT_CONFIGURED', 'Online payments are not configured on this server');
+    if (!this.gateway.configured)
+      throw new DomainError('PAYMENTS_NOT_CONFIGURED', 'Online payments are not configured on this server');
   }
 
   private assertPayable(b: Booking): void {
-    if (b.paymentMethod !== 'online') throw new DomainError('WRONG_PAYMENT_METHOD', 'This booking is paid by screenshot, not online');
+    if (b.paymentMethod !== 'online')
+      throw new DomainError('WRONG_PAYMENT_METHOD', 'This booking is paid by screenshot, not online');
     if (b.status !== 'pending' || (b.paymentStatus !== 'unpaid' && b.paymentStatus !== 'failed')) {
-      throw new DomainError('BOOKING_NOT_PAYABLE', b.paymentStatus === 'paid' ? 'This booking is already paid' : `A ${b.status} booking takes no payment`);
+      throw new DomainError(
+        'BOOKING_NOT_PAYABLE',
+        b.paymentStatus === 'paid'
+          ? 'This booking is already paid'
+          : `A ${b.status} booking takes no payment`,
+      );
     }
-    if (b.seatsReleasedAt !== null || (b.holdExpiresAt !== null && b.holdExpiresAt.getTime() <= this.clock.now().getTime())) {
+    if (
+      b.seatsReleasedAt !== null ||
+      (b.holdExpiresAt !== null && b.holdExpiresAt.getTime() <= this.clock.now().getTime())
+    ) {
       throw new DomainError('HOLD_EXPIRED', 'The seat hold on this booking has expired; please book again');
     }
-    if (b.totalAmount < MIN_ORDER_PAISE) throw new DomainError('BUSINESS_RULE', 'The amount is below the minimum for online payment');
+    if (b.totalAmount < MIN_ORDER_PAISE)
+      throw new DomainError('BUSINESS_RULE', 'The amount is below the minimum for online payment');
   }
 }

@@ -78,24 +78,53 @@ export class LedgerRecords {
    * Stores the charge run's cycle orders (`created`) in one statement; a receipt already stored (by
    * another runner) is left as it is. Read the rows back by receipt.
    */
-  async openCycleOrders(m: EntityManager, orders: (SubscriptionOrderInput & { cycleId: string })[]): Promise<void> {
+  async openCycleOrders(
+    m: EntityManager,
+    orders: (SubscriptionOrderInput & { cycleId: string })[],
+  ): Promise<void> {
     await m
       .createQueryBuilder()
       .insert()
       .into(PaymentOrder)
-      .values(orders.map((o) => ({ purpose: 'subscription' as const, bookingId: null, status: 'created' as const, ...o })))
+      .values(
+        orders.map((o) => ({
+          purpose: 'subscription' as const,
+          bookingId: null,
+          status: 'created' as const,
+          ...o,
+        })),
+      )
       .orIgnore()
       .execute();
   }
 
   /** Stores a mandate's authorisation order (`created`). Throws the unique violation if the receipt or gateway id is taken. */
-  async openAuthorizationOrder(m: EntityManager, o: SubscriptionOrderInput & { cycleId: null }): Promise<void> {
-    await m.insert(PaymentOrder, m.create(PaymentOrder, { purpose: 'subscription_authorization', bookingId: null, status: 'created', ...o }));
+  async openAuthorizationOrder(
+    m: EntityManager,
+    o: SubscriptionOrderInput & { cycleId: null },
+  ): Promise<void> {
+    await m.insert(
+      PaymentOrder,
+      m.create(PaymentOrder, {
+        purpose: 'subscription_authorization',
+        bookingId: null,
+        status: 'created',
+        ...o,
+      }),
+    );
   }
 
   /** Ids of up to `limit` orders due for reconciliation at `now`, oldest first. */
-  async dueForReconciliation(m: EntityManager, now: Date, policy: ReconcilePolicy, limit: number): Promise<string[]> {
-    const rows = (await m.query(`SELECT id FROM payment_orders WHERE ${DUE} ORDER BY created_at, id LIMIT ${Number(limit)}`, reconcileParams(now, policy))) as {
+  async dueForReconciliation(
+    m: EntityManager,
+    now: Date,
+    policy: ReconcilePolicy,
+    limit: number,
+  ): Promise<string[]> {
+    const rows = (await m.query(
+      `SELECT id FROM payment_orders WHERE ${DUE} ORDER BY created_at, id LIMIT ${Number(limit)}`,
+      reconcileParams(now, policy),
+    )) as {
       id: string;
     }[];
     return rows.map((r) => r.id);
@@ -106,12 +135,17 @@ export class LedgerRecords {
    * conditional update, so two instances never poll the same order. The gateway order id, or null
    * when another instance claimed it or it stopped being due.
    */
-  async claimForReconciliation(m: EntityManager, orderId: string, now: Date, policy: ReconcilePolicy): Promise<string | null> {
+  async claimForReconciliation(
+    m: EntityManager,
+    orderId: string,
+    now: Date,
+    policy: ReconcilePolicy,
+  ): Promise<string | null> {
     const claimed = returnedRows<{ gateway_order_id: string }>(
-      await m.query(`UPDATE payment_orders SET last_reconciled_at = $1, updated_at = now() WHERE id = $4 AND ${DUE} RETURNING gateway_order_id`, [
-        ...reconcileParams(now, policy),
-        orderId,
-      ]),
+      await m.query(
+        `UPDATE payment_orders SET last_reconciled_at = $1, updated_at = now() WHERE id = $4 AND ${DUE} RETURNING gateway_order_id`,
+        [...reconcileParams(now, policy), orderId],
+      ),
     );
     return claimed.length ? claimed[0].gateway_order_id : null;
   }
@@ -121,10 +155,10 @@ export class LedgerRecords {
    * caller holds the order row (order → subscription → cycle).
    */
   async markOrderPaid(m: EntityManager, orderId: string): Promise<void> {
-    await m.query(`UPDATE payment_orders SET status = 'paid', paid_at = COALESCE(paid_at, $2), updated_at = now() WHERE id = $1 AND status <> 'paid'`, [
-      orderId,
-      this.clock.now(),
-    ]);
+    await m.query(
+      `UPDATE payment_orders SET status = 'paid', paid_at = COALESCE(paid_at, $2), updated_at = now() WHERE id = $1 AND status <> 'paid'`,
+      [orderId, this.clock.now()],
+    );
   }
 
   /**
@@ -134,7 +168,11 @@ export class LedgerRecords {
    * `isCaptured` of the subscription side (a refunded payment counts). The amount is the gateway's,
    * in paise; it is not compared with the order's (see ChargeOrders.settleFromGateway).
    */
-  async recordRecurringPayment(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<void> {
+  async recordRecurringPayment(
+    m: EntityManager,
+    order: PaymentOrder,
+    payment: GatewayPayment,
+  ): Promise<void> {
     const captured = isCaptured(payment);
     const status = captured ? 'captured' : payment.status === 'authorized' ? 'authorized' : 'failed';
     await m.query(

@@ -13,7 +13,13 @@ import { toPaymentUpdated, toPaymentView } from './payment-views';
 
 /** The states a gateway payment can be seen in, lowest first: a payment only ever moves up. */
 export type ObservedStatus = 'failed' | 'authorized' | 'captured';
-const RANK: Record<PaymentRowStatus, number> = { failed: 0, authorized: 1, captured: 2, partially_refunded: 3, refunded: 3 };
+const RANK: Record<PaymentRowStatus, number> = {
+  failed: 0,
+  authorized: 1,
+  captured: 2,
+  partially_refunded: 3,
+  refunded: 3,
+};
 
 export function isCaptured(p: Pick<GatewayPayment, 'captured'>): boolean {
   // Razorpay's samples are not consistently typed: true, 1, "1", "true".
@@ -39,7 +45,15 @@ export function higher(a: ObservedStatus | null, b: ObservedStatus | null): Obse
   return RANK[a] >= RANK[b] ? a : b;
 }
 
-export type ApplyKind = 'confirmed' | 'already_confirmed' | 'refund_initiated' | 'authorized' | 'failed' | 'unchanged' | 'subscription' | 'ignored';
+export type ApplyKind =
+  | 'confirmed'
+  | 'already_confirmed'
+  | 'refund_initiated'
+  | 'authorized'
+  | 'failed'
+  | 'unchanged'
+  | 'subscription'
+  | 'ignored';
 
 export interface ApplyResult {
   kind: ApplyKind;
@@ -77,12 +91,25 @@ export class PaymentLedger {
    * currency than the order's is never kept: what the gateway holds is refunded in full and the
    * mismatch recorded for admins (`payment.amount_mismatch` audit row).
    */
-  async apply(m: EntityManager, orderId: string, p: GatewayPayment, observed: ObservedStatus, actor: Actor | null): Promise<ApplyResult> {
-    const order = await m.findOne(PaymentOrder, { where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
+  async apply(
+    m: EntityManager,
+    orderId: string,
+    p: GatewayPayment,
+    observed: ObservedStatus,
+    actor: Actor | null,
+  ): Promise<ApplyResult> {
+    const order = await m.findOne(PaymentOrder, {
+      where: { id: orderId },
+      lock: { mode: 'pessimistic_write' },
+    });
     if (!order) return { kind: 'ignored', detail: 'ignored: unknown order', payment: null };
-    if (p.order_id !== order.gatewayOrderId) return { kind: 'ignored', detail: 'ignored: payment of another order', payment: null };
+    if (p.order_id !== order.gatewayOrderId)
+      return { kind: 'ignored', detail: 'ignored: payment of another order', payment: null };
 
-    let row = await m.findOne(Payment, { where: { gatewayPaymentId: p.id }, lock: { mode: 'pessimistic_write' } });
+    let row = await m.findOne(Payment, {
+      where: { gatewayPaymentId: p.id },
+      lock: { mode: 'pessimistic_write' },
+    });
     const existing = row !== null;
     if (row && !movesForward(observed, row.status)) {
       return { kind: 'unchanged', detail: `unchanged (${row.status})`, payment: row };
@@ -112,8 +139,13 @@ export class PaymentLedger {
     // Both rows are locked by this transaction: write them back without save()'s re-read.
     if (existing) {
       row.updatedAt = now;
-      const { status, amount, currency, gatewayMethod, errorCode, errorDescription, capturedAt, updatedAt } = row;
-      await m.update(Payment, { id: row.id }, { status, amount, currency, gatewayMethod, errorCode, errorDescription, capturedAt, updatedAt });
+      const { status, amount, currency, gatewayMethod, errorCode, errorDescription, capturedAt, updatedAt } =
+        row;
+      await m.update(
+        Payment,
+        { id: row.id },
+        { status, amount, currency, gatewayMethod, errorCode, errorDescription, capturedAt, updatedAt },
+      );
     } else {
       await m.insert(Payment, row);
     }
@@ -160,7 +192,15 @@ export class PaymentLedger {
    */
   async recordScreenshotPayment(
     m: EntityManager,
-    p: { bookingId: string; payerId: string; amount: number; currency: string; proofId: string; capturedAt: Date; actor: Actor },
+    p: {
+      bookingId: string;
+      payerId: string;
+      amount: number;
+      currency: string;
+      proofId: string;
+      capturedAt: Date;
+      actor: Actor;
+    },
   ): Promise<Payment> {
     const payment = m.create(Payment, {
       orderId: null,
@@ -181,15 +221,37 @@ export class PaymentLedger {
       action: 'payment.captured',
       entityType: 'payment',
       entityId: payment.id,
-      after: { bookingId: p.bookingId, method: 'screenshot', amount: payment.amount, currency: payment.currency, proofId: p.proofId },
+      after: {
+        bookingId: p.bookingId,
+        method: 'screenshot',
+        amount: payment.amount,
+        currency: payment.currency,
+        proofId: p.proofId,
+      },
     });
     return payment;
   }
 
-  private async applySubscription(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, observed: ObservedStatus): Promise<ApplyResult> {
+  private async applySubscription(
+    m: EntityManager,
+    order: PaymentOrder,
+    row: Payment,
+    p: GatewayPayment,
+    observed: ObservedStatus,
+  ): Promise<ApplyResult> {
     const handler = this.subscriptions;
-    if (observed === 'captured') return { kind: 'subscription', detail: `subscription: ${await handler.onOrderPaid(m, order, p)}`, payment: row };
-    if (observed === 'failed') return { kind: 'subscription', detail: `subscription: ${await handler.onPaymentFailed(m, order, p)}`, payment: row };
+    if (observed === 'captured')
+      return {
+        kind: 'subscription',
+        detail: `subscription: ${await handler.onOrderPaid(m, order, p)}`,
+        payment: row,
+      };
+    if (observed === 'failed')
+      return {
+        kind: 'subscription',
+        detail: `subscription: ${await handler.onPaymentFailed(m, order, p)}`,
+        payment: row,
+      };
     return { kind: 'authorized', detail: 'authorized (awaiting capture)', payment: row };
   }
 
@@ -198,12 +260,28 @@ export class PaymentLedger {
    * seats are gone / the booking was cancelled meanwhile, and then the money goes back in full.
    * A second payment for a booking already paid is a double charge: refunded in full too.
    */
-  private async onBookingCaptured(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment, actor: Actor | null): Promise<ApplyResult> {
+  private async onBookingCaptured(
+    m: EntityManager,
+    order: PaymentOrder,
+    row: Payment,
+    p: GatewayPayment,
+    actor: Actor | null,
+  ): Promise<ApplyResult> {
     const booking = await m.findOne(Booking, { where: { id: order.bookingId! } });
     if (!booking) return this.refundInFull(m, row, p, null, 'booking not found', 'refund: booking missing');
     if (order.amount !== booking.totalAmount || order.currency !== booking.currency) {
-      this.logger.error({ paymentId: row.id, paid: p.amount, order: order.amount, booking: booking.totalAmount }, 'the order does not match its booking');
-      return this.refundInFull(m, row, p, booking, 'the amount paid does not match the booking', 'refund: amount mismatch');
+      this.logger.error(
+        { paymentId: row.id, paid: p.amount, order: order.amount, booking: booking.totalAmount },
+        'the order does not match its booking',
+      );
+      return this.refundInFull(
+        m,
+        row,
+        p,
+        booking,
+        'the amount paid does not match the booking',
+        'refund: amount mismatch',
+      );
     }
     const outcome = await this.bookings.confirmPaid(m, booking.id, actor);
     switch (outcome) {
@@ -214,13 +292,35 @@ export class PaymentLedger {
           `SELECT 1 FROM payments WHERE booking_id = $1 AND id <> $2 AND status IN ('captured', 'partially_refunded') LIMIT 1`,
           [booking.id, row.id],
         )) as unknown[];
-        if (other.length) return this.refundInFull(m, row, p, booking, 'the booking was already paid: duplicate payment', 'refund: duplicate payment');
+        if (other.length)
+          return this.refundInFull(
+            m,
+            row,
+            p,
+            booking,
+            'the booking was already paid: duplicate payment',
+            'refund: duplicate payment',
+          );
         return { kind: 'already_confirmed', detail: 'captured: booking already confirmed', payment: row };
       }
       case 'seats_gone':
-        return this.refundInFull(m, row, p, booking, 'the seat hold expired and the seats were taken', 'refund: seats gone');
+        return this.refundInFull(
+          m,
+          row,
+          p,
+          booking,
+          'the seat hold expired and the seats were taken',
+          'refund: seats gone',
+        );
       case 'booking_cancelled':
-        return this.refundInFull(m, row, p, booking, 'the booking was cancelled before the payment arrived', 'refund: booking cancelled');
+        return this.refundInFull(
+          m,
+          row,
+          p,
+          booking,
+          'the booking was cancelled before the payment arrived',
+          'refund: booking cancelled',
+        );
     }
   }
 
@@ -229,8 +329,16 @@ export class PaymentLedger {
    * gateway holds for the payment goes back, the booking is not confirmed (a subscription cycle not
    * paid), and admins find the mismatch under `payment.amount_mismatch` in the audit log.
    */
-  private async refuseMismatch(m: EntityManager, order: PaymentOrder, row: Payment, p: GatewayPayment): Promise<ApplyResult> {
-    this.logger.error({ paymentId: row.id, orderId: order.id, expected: order.amount, captured: p.amount }, 'captured amount does not match the order');
+  private async refuseMismatch(
+    m: EntityManager,
+    order: PaymentOrder,
+    row: Payment,
+    p: GatewayPayment,
+  ): Promise<ApplyResult> {
+    this.logger.error(
+      { paymentId: row.id, orderId: order.id, expected: order.amount, captured: p.amount },
+      'captured amount does not match the order',
+    );
     await this.audit.record(m, {
       actor: null,
       action: 'payment.amount_mismatch',
@@ -249,14 +357,28 @@ export class PaymentLedger {
       },
     });
     const booking = order.bookingId ? await m.findOne(Booking, { where: { id: order.bookingId } }) : null;
-    return this.refundInFull(m, row, p, booking, 'the amount paid does not match the booking', 'refund: amount mismatch');
+    return this.refundInFull(
+      m,
+      row,
+      p,
+      booking,
+      'the amount paid does not match the booking',
+      'refund: amount mismatch',
+    );
   }
 
   /**
    * Money we cannot keep: a full refund of what the gateway holds for the payment (one per payment,
    * by key), and the traveler is told.
    */
-  private async refundInFull(m: EntityManager, row: Payment, p: GatewayPayment, booking: Booking | null, reason: string, detail: string): Promise<ApplyResult> {
+  private async refundInFull(
+    m: EntityManager,
+    row: Payment,
+    p: GatewayPayment,
+    booking: Booking | null,
+    reason: string,
+    detail: string,
+  ): Promise<ApplyResult> {
     const heldAtGateway = p.amount - (Number.isInteger(p.amount_refunded) ? p.amount_refunded : 0);
     const amount = Math.min(await this.refunds.refundableLeft(m, row), heldAtGateway);
     if (amount > 0) {

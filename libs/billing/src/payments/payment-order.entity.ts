@@ -1,4 +1,12 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 export type OrderPurpose = 'booking' | 'subscription' | 'subscription_authorization';
 export type OrderStatus = 'created' | 'attempted' | 'paid';
@@ -14,7 +22,10 @@ export type OrderStatus = 'created' | 'attempted' | 'paid';
 @Check('chk_orders_amount', `"amount" >= 0`)
 @Index('uq_orders_gateway_id', ['gatewayOrderId'], { unique: true })
 @Index('uq_orders_receipt', ['receipt'], { unique: true })
-@Index('uq_orders_live_booking', ['bookingId'], { unique: true, where: `"booking_id" IS NOT NULL AND "status" <> 'paid' AND "superseded_at" IS NULL` })
+@Index('uq_orders_live_booking', ['bookingId'], {
+  unique: true,
+  where: `"booking_id" IS NOT NULL AND "status" <> 'paid' AND "superseded_at" IS NULL`,
+})
 @Index('idx_orders_pending', ['status', 'createdAt'])
 @Index('idx_orders_subscription', ['subscriptionId'])
 export class PaymentOrder {

@@ -28,7 +28,13 @@ export interface CheckoutOrderView {
 }
 
 export function toCheckoutOrderView(o: PaymentOrder, keyId: string): CheckoutOrderView {
-  return { orderId: o.gatewayOrderId, amount: o.amount, currency: o.currency, keyId, bookingId: o.bookingId ?? '' };
+  return {
+    orderId: o.gatewayOrderId,
+    amount: o.amount,
+    currency: o.currency,
+    keyId,
+    bookingId: o.bookingId ?? '',
+  };
 }
 
 export function toPaymentView(p: Payment, gatewayOrderId: string | null = null) {

@@ -3,7 +3,13 @@ import { PageQuery, SingleLine } from '@trektribe/common';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import type { PaymentRowStatus } from './payment.entity';
 
-export const PAYMENT_ROW_STATUSES: PaymentRowStatus[] = ['authorized', 'captured', 'failed', 'refunded', 'partially_refunded'];
+export const PAYMENT_ROW_STATUSES: PaymentRowStatus[] = [
+  'authorized',
+  'captured',
+  'failed',
+  'refunded',
+  'partially_refunded',
+];
 export const PAYMENT_METHODS = ['online', 'screenshot', 'recurring'] as const;
 
 /** The three fields checkout.js hands the client after a successful payment (Razorpay's own names). */
@@ -50,12 +56,18 @@ export class AdminPaymentsQuery extends MyPaymentsQuery {
   @IsUUID()
   payerId?: string;
 
-  @ApiPropertyOptional({ description: 'created at or after: an instant, or a date (start of that day, Asia/Kolkata)', example: '2026-01-01' })
+  @ApiPropertyOptional({
+    description: 'created at or after: an instant, or a date (start of that day, Asia/Kolkata)',
+    example: '2026-01-01',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   from?: string;
 
-  @ApiPropertyOptional({ description: 'created at or before: an instant, or a date (the whole day, Asia/Kolkata)', example: '2026-01-31' })
+  @ApiPropertyOptional({
+    description: 'created at or before: an instant, or a date (the whole day, Asia/Kolkata)',
+    example: '2026-01-31',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;

@@ -1,4 +1,12 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 export type PaymentRowStatus = 'authorized' | 'captured' | 'failed' | 'refunded' | 'partially_refunded';
 
@@ -7,10 +15,16 @@ export type PaymentRowStatus = 'authorized' | 'captured' | 'failed' | 'refunded'
  * for the same payment meet on this index) or an approved screenshot payment.
  */
 @Entity('payments')
-@Check('chk_payments_status', `"status" IN ('authorized', 'captured', 'failed', 'refunded', 'partially_refunded')`)
+@Check(
+  'chk_payments_status',
+  `"status" IN ('authorized', 'captured', 'failed', 'refunded', 'partially_refunded')`,
+)
 @Check('chk_payments_method', `"method" IN ('online', 'screenshot', 'recurring')`)
 @Check('chk_payments_amounts', `"amount" >= 0 AND "amount_refunded" >= 0 AND "amount_refunded" <= "amount"`)
-@Index('uq_payments_gateway_id', ['gatewayPaymentId'], { unique: true, where: `"gateway_payment_id" IS NOT NULL` })
+@Index('uq_payments_gateway_id', ['gatewayPaymentId'], {
+  unique: true,
+  where: `"gateway_payment_id" IS NOT NULL`,
+})
 @Index('idx_payments_booking', ['bookingId'])
 @Index('idx_payments_payer', ['payerId', 'createdAt'])
 @Index('idx_payments_created', ['createdAt', 'id'])

@@ -58,9 +58,12 @@ export class PaymentsQueryService {
   }
 
   private async one(id: string, payerId: string | undefined, admin: boolean) {
-    const [payment] = (await this.payments({ id, payerId, page: 1, limit: 1 } as PaymentsFilter, admin)).items;
+    const [payment] = (await this.payments({ id, payerId, page: 1, limit: 1 } as PaymentsFilter, admin))
+      .items;
     if (!payment) throw DomainError.notFound('Payment');
-    const refunds = await this.dataSource.getRepository(Refund).find({ where: { paymentId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const refunds = await this.dataSource
+      .getRepository(Refund)
+      .find({ where: { paymentId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
     return { ...payment, refunds: refunds.map(toRefundView) };
   }
 
@@ -70,30 +73,46 @@ export class PaymentsQueryService {
       .createQueryBuilder('p')
       .leftJoin('payment_orders', 'o', 'o.id = p.order_id')
       .leftJoin('users', 'u', 'u.id = p.payer_id')
-      .addSelect(['o.gateway_order_id AS gateway_order_id', 'u.name AS payer_name', 'u.email AS payer_email']);
+      .addSelect([
+        'o.gateway_order_id AS gateway_order_id',
+        'u.name AS payer_name',
+        'u.email AS payer_email',
+      ]);
     if (q.id) qb.andWhere('p.id = :id', { id: q.id });
     if (q.payerId) qb.andWhere('p.payer_id = :payerId', { payerId: q.payerId });
     if (q.status) qb.andWhere('p.status = :status', { status: q.status });
     if (q.method) qb.andWhere('p.method = :method', { method: q.method });
     if (q.bookingId) qb.andWhere('p.booking_id = :bookingId', { bookingId: q.bookingId });
-    if (q.from) qb.andWhere('p.created_at >= :from', { from: DATE_ONLY.test(q.from) ? startOfLocalDate(q.from, ADMIN_TZ) : new Date(q.from) });
+    if (q.from)
+      qb.andWhere('p.created_at >= :from', {
+        from: DATE_ONLY.test(q.from) ? startOfLocalDate(q.from, ADMIN_TZ) : new Date(q.from),
+      });
     if (q.to) {
       if (DATE_ONLY.test(q.to)) {
         const next = new Date(`${q.to}T00:00:00Z`);
         next.setUTCDate(next.getUTCDate() + 1);
-        qb.andWhere('p.created_at < :to', { to: startOfLocalDate(next.toISOString().slice(0, 10), ADMIN_TZ) });
+        qb.andWhere('p.created_at < :to', {
+          to: startOfLocalDate(next.toISOString().slice(0, 10), ADMIN_TZ),
+        });
       } else {
         qb.andWhere('p.created_at <= :to', { to: new Date(q.to) });
       }
     }
     const total = await qb.clone().getCount();
     qb.orderBy('p.created_at', 'DESC').addOrderBy('p.id', 'DESC').offset(offsetOf(q)).limit(q.limit);
-    const { entities, raw } = await qb.getRawAndEntities<{ p_id: string; gateway_order_id: string | null; payer_name: string | null; payer_email: string | null }>();
+    const { entities, raw } = await qb.getRawAndEntities<{
+      p_id: string;
+      gateway_order_id: string | null;
+      payer_name: string | null;
+      payer_email: string | null;
+    }>();
     const extra = new Map(raw.map((r) => [r.p_id, r]));
     const items = entities.map((p) => {
       const x = extra.get(p.id);
       const view = toPaymentView(p, x?.gateway_order_id ?? null);
-      return admin ? { ...view, payer: { id: p.payerId, name: x?.payer_name ?? null, email: x?.payer_email ?? null } } : view;
+      return admin
+        ? { ...view, payer: { id: p.payerId, name: x?.payer_name ?? null, email: x?.payer_email ?? null } }
+        : view;
     });
     return Page.of(items, total, q);
   }
@@ -111,7 +130,13 @@ export class PaymentsQueryService {
   }
 
   /** Per trip and in total, integer paise: captured payments on the organizer's bookings minus refunds. */
-  async earnings(actor: Actor): Promise<{ currency: string; trips: TripEarnings[]; total: Omit<TripEarnings, 'tripId' | 'title' | 'startDate' | 'status'> }> {
+  async earnings(
+    actor: Actor,
+  ): Promise<{
+    currency: string;
+    trips: TripEarnings[];
+    total: Omit<TripEarnings, 'tripId' | 'title' | 'startDate' | 'status'>;
+  }> {
     const rows = (await this.dataSource.query(
       `WITH paid AS (
          SELECT b.trip_id, count(*)::int AS payments, sum(p.amount)::bigint AS gross, sum(p.amount_refunded)::bigint AS refunded
@@ -130,12 +155,31 @@ export class PaymentsQueryService {
         WHERE t.organizer_id = $1
         ORDER BY t.start_date DESC, t.id`,
       [actor.id],
-    )) as { tripId: string; title: string; startDate: string; status: string; payments: number; gross: string; refunded: string; pending: string }[];
+    )) as {
+      tripId: string;
+      title: string;
+      startDate: string;
+      status: string;
+      payments: number;
+      gross: string;
+      refunded: string;
+      pending: string;
+    }[];
     const trips = rows.map((r) => {
       const gross = Number(r.gross);
       const refunded = Number(r.refunded);
       const refundsPending = Number(r.pending);
-      return { tripId: r.tripId, title: r.title, startDate: r.startDate, status: r.status, payments: Number(r.payments), gross, refunded, refundsPending, net: gross - refunded - refundsPending };
+      return {
+        tripId: r.tripId,
+        title: r.title,
+        startDate: r.startDate,
+        status: r.status,
+        payments: Number(r.payments),
+        gross,
+        refunded,
+        refundsPending,
+        net: gross - refunded - refundsPending,
+      };
     });
     const total = trips.reduce(
       (acc, t) => ({

@@ -19,7 +19,11 @@ import { CheckoutController } from './checkout.controller';
 import { CheckoutService } from './checkout.service';
 import { LedgerRecords } from './ledger-records';
 import { PaymentLedger } from './payment-ledger.service';
-import { AdminPaymentsController, OrganizerEarningsController, PaymentsController } from './payments.controller';
+import {
+  AdminPaymentsController,
+  OrganizerEarningsController,
+  PaymentsController,
+} from './payments.controller';
 import { PaymentsQueryService } from './payments-query.service';
 import { ReconciliationService } from './reconciliation.service';
 
@@ -31,7 +35,14 @@ import { ReconciliationService } from './reconciliation.service';
  */
 @Module({
   imports: [AuthModule, BookingModule, CommonModule, NotificationsModule, GatewayModule],
-  controllers: [CheckoutController, PaymentsController, AdminPaymentsController, OrganizerEarningsController, AdminRefundsController, AdminWebhookEventsController],
+  controllers: [
+    CheckoutController,
+    PaymentsController,
+    AdminPaymentsController,
+    OrganizerEarningsController,
+    AdminRefundsController,
+    AdminWebhookEventsController,
+  ],
   providers: [
     PaymentLedger,
     LedgerRecords,
@@ -48,6 +59,14 @@ import { ReconciliationService } from './reconciliation.service';
     WebhookEventsAdmin,
     SubscriptionPayments,
   ],
-  exports: [RefundsService, ReconciliationService, PaymentLedger, LedgerRecords, WebhookApplier, WebhooksService, SubscriptionPayments],
+  exports: [
+    RefundsService,
+    ReconciliationService,
+    PaymentLedger,
+    LedgerRecords,
+    WebhookApplier,
+    WebhooksService,
+    SubscriptionPayments,
+  ],
 })
 export class PaymentsModule {}

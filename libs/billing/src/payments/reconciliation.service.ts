@@ -69,7 +69,10 @@ export class ReconciliationService {
         } catch (err) {
           out.errors++;
           if (err instanceof DomainError && err.code !== 'GATEWAY_ERROR') {
-            this.logger.warn({ err: err.message }, 'gateway unreachable; reconciliation stops until the next run');
+            this.logger.warn(
+              { err: err.message },
+              'gateway unreachable; reconciliation stops until the next run',
+            );
             return true;
           }
           this.logger.warn({ orderId: id, err }, 'could not fetch the payments of an order');
@@ -79,7 +82,9 @@ export class ReconciliationService {
         for (const p of [...payments].sort((a, b) => a.created_at - b.created_at)) {
           const observed = observedStatus(p);
           if (!observed) continue;
-          const result = await this.dataSource.transaction((m) => this.ledger.apply(m, id, p, observed, null));
+          const result = await this.dataSource.transaction((m) =>
+            this.ledger.apply(m, id, p, observed, null),
+          );
           if (result.kind !== 'unchanged' && result.kind !== 'ignored') {
             out.payments++;
             this.logger.log({ orderId: id, paymentId: p.id, outcome: result.detail }, 'reconciled a payment');

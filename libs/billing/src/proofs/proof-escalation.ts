@@ -64,7 +64,13 @@ export class ProofEscalation {
          FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users o ON o.id = b.organizer_id JOIN users tr ON tr.id = b.traveler_id
         WHERE b.id = $1`,
       [bookingId],
-    )) as { title: string; organizer_name: string; organizer_email: string; total_amount: number; traveler_name: string }[];
+    )) as {
+      title: string;
+      organizer_name: string;
+      organizer_email: string;
+      total_amount: number;
+      traveler_name: string;
+    }[];
     await this.audit.record(m, {
       actor: null,
       action: 'payment_proof.escalated',
@@ -72,7 +78,11 @@ export class ProofEscalation {
       entityId: proofId,
       after: { bookingId, escalatedAt: now, uploadedAt: claimed.created_at },
     });
-    await this.outbox.enqueueRealtime(m, { rooms: ['role:agent'], event: 'proof.escalated', payload: { bookingId, proofId } });
+    await this.outbox.enqueueRealtime(m, {
+      rooms: ['role:agent'],
+      event: 'proof.escalated',
+      payload: { bookingId, proofId },
+    });
     const agents = await this.users.activeAgents(m);
     const uploadedAt = new Date(claimed.created_at).toISOString();
     for (const agent of agents) {

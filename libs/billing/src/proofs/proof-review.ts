@@ -45,14 +45,17 @@ export class ProofReview {
         order: { createdAt: 'DESC', id: 'DESC' },
         lock: { mode: 'pessimistic_write' },
       });
-      if (!proof) throw new DomainError('NO_PENDING_PROOF', 'This booking has no payment proof awaiting verification');
+      if (!proof)
+        throw new DomainError('NO_PENDING_PROOF', 'This booking has no payment proof awaiting verification');
       const before = toProofView(proof, true);
       proof.status = dto.approve ? 'approved' : 'rejected';
       proof.reviewedBy = actor.id;
       proof.reviewedAt = now;
       proof.reviewNote = dto.note || null;
       await m.save(proof);
-      const outcome = dto.approve ? await this.approveLocked(m, actor, booking, proof, now) : await this.rejectLocked(m, actor, booking, proof);
+      const outcome = dto.approve
+        ? await this.approveLocked(m, actor, booking, proof, now)
+        : await this.rejectLocked(m, actor, booking, proof);
       await this.audit.record(m, {
         actor,
         action: dto.approve ? 'payment_proof.approved' : 'payment_proof.rejected',
@@ -62,7 +65,11 @@ export class ProofReview {
         after: { ...toProofView(proof, true), ...outcome },
       });
       const after = await m.findOneOrFail(Booking, { where: { id: bookingId } });
-      return { proof: await withoutForeignBookingId(m, actor, toProofView(proof, true)), booking: toBookingView(after), ...outcome };
+      return {
+        proof: await withoutForeignBookingId(m, actor, toProofView(proof, true)),
+        booking: toBookingView(after),
+        ...outcome,
+      };
     });
     return result;
   }
@@ -73,7 +80,11 @@ export class ProofReview {
     booking: Booking,
     proof: PaymentProof,
     now: Date,
-  ): Promise<{ outcome: ConfirmOutcome; paymentId: string; refund: { id: string; amount: number; status: string } | null }> {
+  ): Promise<{
+    outcome: ConfirmOutcome;
+    paymentId: string;
+    refund: { id: string; amount: number; status: string } | null;
+  }> {
     const payment = await this.ledger.recordScreenshotPayment(m, {
       bookingId: booking.id,
       payerId: booking.travelerId,
@@ -89,7 +100,8 @@ export class ProofReview {
       event: 'payment.updated',
       payload: toPaymentUpdated(payment),
     });
-    if (outcome === 'confirmed' || payment.amount <= 0) return { outcome, paymentId: payment.id, refund: null };
+    if (outcome === 'confirmed' || payment.amount <= 0)
+      return { outcome, paymentId: payment.id, refund: null };
 
     // The money is in the organizer's account but the booking cannot take it: pay it back by hand.
     const why =
@@ -108,7 +120,9 @@ export class ProofReview {
       idempotencyKey: `proof_${proof.id}`,
       actor,
     });
-    const refund = await m.findOneOrFail(Refund, { where: refundId ? { id: refundId } : { idempotencyKey: `proof_${proof.id}` } });
+    const refund = await m.findOneOrFail(Refund, {
+      where: refundId ? { id: refundId } : { idempotencyKey: `proof_${proof.id}` },
+    });
     // A confirmed booking keeps its own payment status: this refund is of a second payment.
     if (outcome !== 'already_confirmed') {
       await this.bookingPayments.markRefundPending(m, booking.id, actor, 'booking.refund_due');
@@ -125,10 +139,19 @@ export class ProofReview {
         dedupeKey: `proof-refund-due:${proof.id}`,
       });
     }
-    return { outcome, paymentId: payment.id, refund: { id: refund.id, amount: refund.amount, status: refund.status } };
+    return {
+      outcome,
+      paymentId: payment.id,
+      refund: { id: refund.id, amount: refund.amount, status: refund.status },
+    };
   }
 
-  private async rejectLocked(m: EntityManager, actor: Actor, booking: Booking, proof: PaymentProof): Promise<{ holdExpiresAt: Date | null }> {
+  private async rejectLocked(
+    m: EntityManager,
+    actor: Actor,
+    booking: Booking,
+    proof: PaymentProof,
+  ): Promise<{ holdExpiresAt: Date | null }> {
     // A booking cancelled meanwhile has no hold to resume: the proof is only marked rejected.
     let holdExpiresAt: Date | null = null;
     if (booking.status === 'pending' && booking.paymentStatus === 'awaiting_verification') {
@@ -139,7 +162,9 @@ export class ProofReview {
       `SELECT u.name, u.email, t.title FROM users u JOIN trips t ON t.id = $2 WHERE u.id = $1`,
       [booking.travelerId, booking.tripId],
     )) as { name: string; email: string; title: string }[];
-    const reason = proof.reviewNote ? `The organizer's note: "${proof.reviewNote}"` : 'The organizer gave no reason.';
+    const reason = proof.reviewNote
+      ? `The organizer's note: "${proof.reviewNote}"`
+      : 'The organizer gave no reason.';
     const next = holdExpiresAt
       ? `Your seats stay held until ${holdExpiresAt.toISOString()} (UTC): upload a new proof before then, or they will be released.`
       : '';

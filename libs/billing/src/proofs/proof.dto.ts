@@ -9,7 +9,10 @@ export const MAX_PROOF_BYTES = 5 * 1024 * 1024;
 
 /** The text fields of the multipart upload (the file itself is the `file` part). */
 export class UploadProofDto {
-  @ApiPropertyOptional({ example: '412345678901', description: 'UPI transaction reference (UTR), 6–64 letters, digits or -' })
+  @ApiPropertyOptional({
+    example: '412345678901',
+    description: 'UPI transaction reference (UTR), 6–64 letters, digits or -',
+  })
   @IsOptional()
   @Transform(trim)
   @IsString()
@@ -19,7 +22,11 @@ export class UploadProofDto {
 
 /** Swagger shape of the multipart body. */
 export class UploadProofForm extends UploadProofDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'PNG, JPEG, WebP or PDF (judged by content), at most 5 MB' })
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: 'PNG, JPEG, WebP or PDF (judged by content), at most 5 MB',
+  })
   file: unknown;
 }
 

@@ -1,11 +1,38 @@
-import { Body, Controller, Get, HttpCode, Logger, Param, ParseUUIDPipe, Post, Query, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Logger,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
 import { DomainError, Idempotent, Roles } from '@trektribe/common';
 import type { Response } from 'express';
 import { memoryStorage } from 'multer';
-import { MAX_PROOF_BYTES, PendingVerificationsQuery, UploadProofDto, UploadProofForm, ReviewProofDto } from './proof.dto';
+import {
+  MAX_PROOF_BYTES,
+  PendingVerificationsQuery,
+  UploadProofDto,
+  UploadProofForm,
+  ReviewProofDto,
+} from './proof.dto';
 import { ProofReview } from './proof-review';
 import { ProofsService, UploadedProof } from './proofs.service';
 
@@ -31,7 +58,8 @@ export class PaymentProofsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadProofForm })
   @ApiOperation({
-    summary: 'Upload a screenshot or PDF of the payment (PNG/JPEG/WebP/PDF by content, ≤ 5 MB): the hold pauses until the organizer verifies it',
+    summary:
+      'Upload a screenshot or PDF of the payment (PNG/JPEG/WebP/PDF by content, ≤ 5 MB): the hold pauses until the organizer verifies it',
   })
   upload(
     @CurrentUser() actor: Actor,
@@ -40,14 +68,18 @@ export class PaymentProofsController {
     @Body() dto: UploadProofDto,
   ) {
     if (!file) {
-      throw new DomainError('VALIDATION_ERROR', 'A file is required', [{ field: 'file', message: 'file is required (multipart field "file")' }]);
+      throw new DomainError('VALIDATION_ERROR', 'A file is required', [
+        { field: 'file', message: 'file is required (multipart field "file")' },
+      ]);
     }
     return this.proofs.upload(actor, id, file, dto.upiReference);
   }
 
   @Get(':id/payment-proof')
   @Roles('traveler', 'organizer', 'agent', 'admin')
-  @ApiOperation({ summary: "The booking's latest payment proof (traveler: own; organizer: own trips; staff: all)" })
+  @ApiOperation({
+    summary: "The booking's latest payment proof (traveler: own; organizer: own trips; staff: all)",
+  })
   latest(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.proofs.latest(actor, id);
   }
@@ -56,7 +88,11 @@ export class PaymentProofsController {
   @Roles('traveler', 'organizer', 'agent', 'admin')
   @ApiProduces('image/png', 'image/jpeg', 'image/webp', 'application/pdf')
   @ApiOperation({ summary: "The latest proof's file, inline" })
-  async file(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Res() res: Response): Promise<void> {
+  async file(
+    @CurrentUser() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Res() res: Response,
+  ): Promise<void> {
     const f = await this.proofs.openFile(actor, id);
     res.status(200);
     res.setHeader('Content-Type', f.mimeType);
@@ -78,7 +114,10 @@ export class PaymentProofsController {
   @HttpCode(200)
   @Idempotent()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat-safe decision for 24 h' })
-  @ApiOperation({ summary: "The trip's organizer approves (booking confirmed) or rejects (hold resumes for 24 h) the pending proof" })
+  @ApiOperation({
+    summary:
+      "The trip's organizer approves (booking confirmed) or rejects (hold resumes for 24 h) the pending proof",
+  })
   verify(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: ReviewProofDto) {
     return this.review.verify(actor, id, dto);
   }

@@ -11,7 +11,6 @@ import { PaymentProof } from './payment-proof.entity';
 import { MAX_PROOF_BYTES, PendingVerificationsQuery } from './proof.dto';
 import { ProofStorage } from './proof-storage';
 
-
 /**
  * What a viewer may see of a proof. Duplicate flags, escalation and reviewer ids are for the
  * organizer and staff: the traveler sees status and the organizer's note.
@@ -70,19 +69,27 @@ export interface PendingVerification {
 
 /** Advisory-lock key (signed 64-bit) for a duplicate-detection key, so concurrent uploads see each other. */
 /** An organizer sees that a proof was reused, but not the id of a booking on another organizer's trip. */
-export async function withoutForeignBookingId(m: EntityManager, actor: Actor, view: ProofView): Promise<ProofView> {
+export async function withoutForeignBookingId(
+  m: EntityManager,
+  actor: Actor,
+  view: ProofView,
+): Promise<ProofView> {
   if (actor.role !== 'organizer' || !view.duplicateOfBookingId) return view;
-  const [other] = (await m.query(`SELECT organizer_id FROM bookings WHERE id = $1`, [view.duplicateOfBookingId])) as { organizer_id: string }[];
+  const [other] = (await m.query(`SELECT organizer_id FROM bookings WHERE id = $1`, [
+    view.duplicateOfBookingId,
+  ])) as { organizer_id: string }[];
   return other?.organizer_id === actor.id ? view : { ...view, duplicateOfBookingId: null };
 }
 
 /** The booking's latest proof, or 404. */
 export async function latestProof(m: EntityManager, bookingId: string): Promise<PaymentProof> {
-  const proof = await m.findOne(PaymentProof, { where: { bookingId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  const proof = await m.findOne(PaymentProof, {
+    where: { bookingId },
+    order: { createdAt: 'DESC', id: 'DESC' },
+  });
   if (!proof) throw DomainError.notFound('Payment proof');
   return proof;
 }
-
 
 function lockKey(kind: string, value: string): string {
   return createHash('sha256').update(`proof-dup:${kind}:${value}`).digest().readBigInt64BE(0).toString();
@@ -114,11 +121,18 @@ export class ProofsService {
   async upload(actor: Actor, bookingId: string, file: UploadedProof, upiReference?: string) {
     const bytes = file.buffer;
     if (bytes.length === 0) {
-      throw new DomainError('VALIDATION_ERROR', 'The file is empty', [{ field: 'file', message: 'file must not be empty' }]);
+      throw new DomainError('VALIDATION_ERROR', 'The file is empty', [
+        { field: 'file', message: 'file must not be empty' },
+      ]);
     }
-    if (bytes.length > MAX_PROOF_BYTES) throw new DomainError('PAYLOAD_TOO_LARGE', 'A payment proof may be at most 5 MB');
+    if (bytes.length > MAX_PROOF_BYTES)
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'A payment proof may be at most 5 MB');
     const type = detectProofType(bytes);
-    if (!type) throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'A payment proof must be a PNG, JPEG or WebP image, or a PDF');
+    if (!type)
+      throw new DomainError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'A payment proof must be a PNG, JPEG or WebP image, or a PDF',
+      );
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const upi = upiReference ? upiReference.toUpperCase() : null;
 
@@ -133,7 +147,11 @@ export class ProofsService {
         }
         const booking = await this.bookings.pauseHoldForVerification(m, bookingId, actor);
         const pending = await m.findOne(PaymentProof, { where: { bookingId, status: 'pending' } });
-        if (pending) throw new DomainError('DUPLICATE_PROOF', 'A payment proof for this booking is already awaiting verification');
+        if (pending)
+          throw new DomainError(
+            'DUPLICATE_PROOF',
+            'A payment proof for this booking is already awaiting verification',
+          );
 
         const duplicate = await this.findDuplicate(m, bookingId, sha256, upi);
         const proof = m.create(PaymentProof, {
@@ -189,10 +207,21 @@ export class ProofsService {
         ORDER BY p.created_at, p.id LIMIT 1`,
       [bookingId, sha256, upi],
     )) as { booking_id: string; organizer_id: string; same_image: boolean }[];
-    return row ? { bookingId: row.booking_id, organizerId: row.organizer_id, by: row.same_image ? 'image' : 'upi_reference' } : undefined;
+    return row
+      ? {
+          bookingId: row.booking_id,
+          organizerId: row.organizer_id,
+          by: row.same_image ? 'image' : 'upi_reference',
+        }
+      : undefined;
   }
 
-  private async notifyOrganizer(m: EntityManager, b: Booking, proof: PaymentProof, duplicate?: { organizerId: string; by: 'image' | 'upi_reference' }): Promise<void> {
+  private async notifyOrganizer(
+    m: EntityManager,
+    b: Booking,
+    proof: PaymentProof,
+    duplicate?: { organizerId: string; by: 'image' | 'upi_reference' },
+  ): Promise<void> {
     const [ctx] = (await m.query(
       `SELECT o.name AS organizer_name, o.email AS organizer_email, tr.name AS traveler_name, t.title
          FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users o ON o.id = b.organizer_id JOIN users tr ON tr.id = b.traveler_id
@@ -201,7 +230,10 @@ export class ProofsService {
     )) as { organizer_name: string; organizer_email: string; traveler_name: string; title: string }[];
     if (!ctx) return;
     const title = 'A payment proof awaits your verification';
-    const where = duplicate?.organizerId === b.organizerId ? `another booking (${proof.duplicateOfBookingId})` : "a booking on another organizer's trip";
+    const where =
+      duplicate?.organizerId === b.organizerId
+        ? `another booking (${proof.duplicateOfBookingId})`
+        : "a booking on another organizer's trip";
     const warning = duplicate
       ? `Warning: the same ${duplicate.by === 'image' ? 'image' : 'UPI reference'} was already used for ${where}. Check your account statement before approving.`
       : '';
@@ -241,13 +273,19 @@ export class ProofsService {
   }
 
   /** Opens the latest proof's file for streaming, under the same visibility rule. */
-  async openFile(actor: Actor, bookingId: string): Promise<{ handle: FileHandle; size: number; mimeType: string; fileName: string }> {
+  async openFile(
+    actor: Actor,
+    bookingId: string,
+  ): Promise<{ handle: FileHandle; size: number; mimeType: string; fileName: string }> {
     const m = this.dataSource.manager;
     await this.bookings.findVisible(m, actor, bookingId);
     const proof = await latestProof(m, bookingId);
     const opened = await this.storage.open(proof.storageName);
     if (!opened) {
-      this.logger.error({ proofId: proof.id, storageName: proof.storageName }, 'payment proof file is missing from the uploads directory');
+      this.logger.error(
+        { proofId: proof.id, storageName: proof.storageName },
+        'payment proof file is missing from the uploads directory',
+      );
       throw DomainError.notFound('Payment proof file');
     }
     const ext = proof.storageName.slice(proof.storageName.lastIndexOf('.') + 1);

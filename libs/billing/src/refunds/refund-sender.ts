@@ -1,5 +1,13 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AuditService, Clock, DomainError, LeasedQueue, QueueRunner, returnedRows, UnitOfWork } from '@trektribe/common';
+import {
+  AuditService,
+  Clock,
+  DomainError,
+  LeasedQueue,
+  QueueRunner,
+  returnedRows,
+  UnitOfWork,
+} from '@trektribe/common';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
@@ -42,7 +50,9 @@ export interface RefundRunResult {
  * refund at once; the gateway's answer is settled by RefundSettlement.
  */
 @Injectable()
-export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<{ id: string }, RefundRunResult> {
+export class RefundSender
+  implements OnModuleInit, OnModuleDestroy, LeasedQueue<{ id: string }, RefundRunResult>
+{
   readonly name = REFUNDS_QUEUE;
   private readonly logger = new Logger(RefundSender.name);
   private readonly runner = new QueueRunner(this);
@@ -124,7 +134,9 @@ export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<
     );
     if (!claimed.length) return undefined; // another worker has it, or it settled meanwhile
     const refund = await this.dataSource.getRepository(Refund).findOneByOrFail({ id });
-    const payment = refund.paymentId ? await this.dataSource.getRepository(Payment).findOneBy({ id: refund.paymentId }) : null;
+    const payment = refund.paymentId
+      ? await this.dataSource.getRepository(Payment).findOneBy({ id: refund.paymentId })
+      : null;
     if (!payment?.gatewayPaymentId) {
       await this.dataSource.transaction((m) => this.toManual(m, id, 'no gateway payment to refund'));
       return 'deferred';
@@ -133,7 +145,10 @@ export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<
     try {
       answer = await this.gateway.refund(
         payment.gatewayPaymentId,
-        { amount: refund.amount, notes: { refund_id: refund.id, ...(refund.bookingId ? { booking_id: refund.bookingId } : {}) } },
+        {
+          amount: refund.amount,
+          notes: { refund_id: refund.id, ...(refund.bookingId ? { booking_id: refund.bookingId } : {}) },
+        },
         refundRequestKey(refund),
       );
     } catch (err) {
@@ -143,7 +158,13 @@ export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<
     }
     return this.dataSource.transaction(async (m) => {
       const outcome = await this.settlement.settle(m, id, answer, null);
-      return outcome === 'processed' ? 'processed' : outcome === 'pending' ? 'pending' : outcome === 'failed' ? 'failed' : undefined;
+      return outcome === 'processed'
+        ? 'processed'
+        : outcome === 'pending'
+          ? 'pending'
+          : outcome === 'failed'
+            ? 'failed'
+            : undefined;
     });
   }
 
@@ -153,7 +174,11 @@ export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<
    * is kept and it is retried with the same key (which the gateway deduplicates) on the capped
    * backoff for as long as it takes; an outage never drops a refund.
    */
-  private async recordAttemptError(m: EntityManager, id: string, err: DomainError): Promise<keyof RefundRunResult | undefined> {
+  private async recordAttemptError(
+    m: EntityManager,
+    id: string,
+    err: DomainError,
+  ): Promise<keyof RefundRunResult | undefined> {
     const r = await m.findOne(Refund, { where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!r || !(r.status === 'failed' || (r.status === 'pending' && !r.gatewayRefundId))) return undefined;
     const before = toRefundView(r);
@@ -164,9 +189,19 @@ export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<
     r.nextAttemptAt = giveUp ? null : new Date(this.clock.now().getTime() + refundBackoffMs(r.attempts));
     await m.save(r);
     if (refused) {
-      await this.audit.record(m, { actor: null, action: 'refund.failed', entityType: 'refund', entityId: r.id, before, after: toRefundView(r) });
+      await this.audit.record(m, {
+        actor: null,
+        action: 'refund.failed',
+        entityType: 'refund',
+        entityId: r.id,
+        before,
+        after: toRefundView(r),
+      });
     }
-    this.logger.warn({ refundId: r.id, attempts: r.attempts, err: r.lastError, giveUp }, 'refund attempt failed');
+    this.logger.warn(
+      { refundId: r.id, attempts: r.attempts, err: r.lastError, giveUp },
+      'refund attempt failed',
+    );
     return refused ? 'failed' : 'deferred';
   }
 
@@ -178,6 +213,13 @@ export class RefundSender implements OnModuleInit, OnModuleDestroy, LeasedQueue<
     r.nextAttemptAt = null;
     r.lastError = why;
     await m.save(r);
-    await this.audit.record(m, { actor: null, action: 'refund.manual_due', entityType: 'refund', entityId: r.id, before, after: toRefundView(r) });
+    await this.audit.record(m, {
+      actor: null,
+      action: 'refund.manual_due',
+      entityType: 'refund',
+      entityId: r.id,
+      before,
+      after: toRefundView(r),
+    });
   }
 }

@@ -34,19 +34,28 @@ export class RefundSettlement {
   ) {}
 
   /** `refund.processed` / `refund.failed`: finds our row by the gateway id, else by the notes we sent. */
-  async settleFromWebhook(m: EntityManager, entity: Partial<GatewayRefund> & { notes?: unknown }, status: 'processed' | 'failed'): Promise<string> {
-    if (typeof entity?.id !== 'string' || typeof entity.amount !== 'number') return 'ignored: malformed refund';
+  async settleFromWebhook(
+    m: EntityManager,
+    entity: Partial<GatewayRefund> & { notes?: unknown },
+    status: 'processed' | 'failed',
+  ): Promise<string> {
+    if (typeof entity?.id !== 'string' || typeof entity.amount !== 'number')
+      return 'ignored: malformed refund';
     const ours = await this.findForEvent(m, entity as GatewayRefund & { notes?: unknown });
     if (!ours) return 'ignored: unknown refund';
     return this.settle(m, ours.id, { ...(entity as GatewayRefund), status }, null);
   }
 
   /** The refund a gateway refund entity is about: by its gateway id, else by the `refund_id` we put in its notes. */
-  async findForEvent(m: EntityManager, entity: Pick<GatewayRefund, 'id'> & { notes?: unknown }): Promise<Refund | null> {
+  async findForEvent(
+    m: EntityManager,
+    entity: Pick<GatewayRefund, 'id'> & { notes?: unknown },
+  ): Promise<Refund | null> {
     const byGatewayId = await m.findOne(Refund, { where: { gatewayRefundId: entity.id } });
     if (byGatewayId) return byGatewayId;
     const notes = entity.notes as { refund_id?: unknown } | undefined;
-    const noted = notes && typeof notes === 'object' && typeof notes.refund_id === 'string' ? notes.refund_id : null;
+    const noted =
+      notes && typeof notes === 'object' && typeof notes.refund_id === 'string' ? notes.refund_id : null;
     if (!noted || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(noted)) return null;
     return m.findOne(Refund, { where: { id: noted } });
   }
@@ -58,19 +67,28 @@ export class RefundSettlement {
   async settle(m: EntityManager, id: string, gw: GatewayRefund, actor: Actor | null): Promise<string> {
     const r = await m.findOne(Refund, { where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!r) return 'ignored: unknown refund';
-    if (r.status === 'processed' || r.status === 'manual_due' || r.status === 'manual_paid') return `unchanged (${r.status})`;
+    if (r.status === 'processed' || r.status === 'manual_due' || r.status === 'manual_paid')
+      return `unchanged (${r.status})`;
     const before = toRefundView(r);
     const now = this.clock.now();
     if (gw.status === 'processed') {
       if (gw.amount !== r.amount) {
         // Our row keeps our amount (the event's figure is not applied); admins see the difference.
-        this.logger.error({ refundId: r.id, ours: r.amount, gateway: gw.amount }, 'refund amount differs at the gateway');
+        this.logger.error(
+          { refundId: r.id, ours: r.amount, gateway: gw.amount },
+          'refund amount differs at the gateway',
+        );
         await this.audit.record(m, {
           actor: null,
           action: 'refund.amount_mismatch',
           entityType: 'refund',
           entityId: r.id,
-          after: { refundId: r.id, gatewayRefundId: gw.id, expected: { amount: r.amount, currency: r.currency }, reported: { amount: gw.amount, currency: gw.currency } },
+          after: {
+            refundId: r.id,
+            gatewayRefundId: gw.id,
+            expected: { amount: r.amount, currency: r.currency },
+            reported: { amount: gw.amount, currency: gw.currency },
+          },
         });
       }
       r.status = 'processed';
@@ -79,7 +97,14 @@ export class RefundSettlement {
       r.nextAttemptAt = null;
       r.lastError = null;
       await m.save(r);
-      await this.audit.record(m, { actor, action: 'refund.processed', entityType: 'refund', entityId: r.id, before, after: toRefundView(r) });
+      await this.audit.record(m, {
+        actor,
+        action: 'refund.processed',
+        entityType: 'refund',
+        entityId: r.id,
+        before,
+        after: toRefundView(r),
+      });
       await this.applyToPayment(m, r);
       await this.notifyProcessed(m, r);
       return 'processed';
@@ -105,7 +130,14 @@ export class RefundSettlement {
     r.lastError = 'The gateway reported the refund as failed';
     r.nextAttemptAt = giveUp ? null : new Date(now.getTime() + refundBackoffMs(Math.max(1, r.attempts)));
     await m.save(r);
-    await this.audit.record(m, { actor, action: 'refund.failed', entityType: 'refund', entityId: r.id, before, after: toRefundView(r) });
+    await this.audit.record(m, {
+      actor,
+      action: 'refund.failed',
+      entityType: 'refund',
+      entityId: r.id,
+      before,
+      after: toRefundView(r),
+    });
     return 'failed';
   }
 
@@ -170,7 +202,6 @@ export class RefundSettlement {
       dedupeKey: `refund-processed:${r.id}`,
     });
   }
-
 
   /** Refunds the gateway accepted as `pending` whose outcome never arrived: ask the gateway. */
   async reconcilePending(): Promise<{ checked: number; settled: number }> {

@@ -3,7 +3,13 @@ import { MultiLine, PageQuery } from '@trektribe/common';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import type { RefundStatus } from './refund.entity';
 
-export const REFUND_STATUSES: RefundStatus[] = ['pending', 'processed', 'failed', 'manual_due', 'manual_paid'];
+export const REFUND_STATUSES: RefundStatus[] = [
+  'pending',
+  'processed',
+  'failed',
+  'manual_due',
+  'manual_paid',
+];
 
 export class AdminRefundsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: REFUND_STATUSES })
@@ -21,7 +27,10 @@ export class AdminRefundsQuery extends PageQuery {
   @IsUUID()
   paymentId?: string;
 
-  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'only refunds no job will move: manual payouts and refunds given up on' })
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'only refunds no job will move: manual payouts and refunds given up on',
+  })
   @IsOptional()
   @IsIn(['true', 'false'])
   needsAttention?: 'true' | 'false';

@@ -1,4 +1,12 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 export type RefundStatus = 'pending' | 'processed' | 'failed' | 'manual_due' | 'manual_paid';
 
@@ -11,7 +19,10 @@ export type RefundStatus = 'pending' | 'processed' | 'failed' | 'manual_due' | '
 @Check('chk_refunds_status', `"status" IN ('pending', 'processed', 'failed', 'manual_due', 'manual_paid')`)
 @Check('chk_refunds_amount', `"amount" > 0`)
 @Index('uq_refunds_idempotency', ['idempotencyKey'], { unique: true })
-@Index('uq_refunds_gateway_id', ['gatewayRefundId'], { unique: true, where: `"gateway_refund_id" IS NOT NULL` })
+@Index('uq_refunds_gateway_id', ['gatewayRefundId'], {
+  unique: true,
+  where: `"gateway_refund_id" IS NOT NULL`,
+})
 @Index('idx_refunds_due', ['status', 'nextAttemptAt'])
 @Index('idx_refunds_booking', ['bookingId'])
 export class Refund {

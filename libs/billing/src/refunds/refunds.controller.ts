@@ -17,7 +17,9 @@ export class AdminRefundsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every refund; ?status=failed or ?needsAttention=true for the ones that need a person' })
+  @ApiOperation({
+    summary: 'Every refund; ?status=failed or ?needsAttention=true for the ones that need a person',
+  })
   list(@Query() q: AdminRefundsQuery) {
     return this.query.refundsForAdmin(q);
   }
@@ -32,7 +34,11 @@ export class AdminRefundsController {
   @Post(':id/mark-paid')
   @HttpCode(200)
   @ApiOperation({ summary: 'Record a manual payout (screenshot payments, or a gateway refund given up on)' })
-  markPaid(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: ManualRefundDto) {
+  markPaid(
+    @CurrentUser() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: ManualRefundDto,
+  ) {
     return this.refunds.markManualPaid(actor, id, dto.note);
   }
 }

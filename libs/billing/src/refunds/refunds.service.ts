@@ -9,7 +9,6 @@ import { REFUNDS_QUEUE, RefundRunResult, RefundSender } from './refund-sender';
 import { RefundSettlement } from './refund-settlement';
 import { Refund } from './refund.entity';
 
-
 interface NewRefund {
   payment: Payment | null;
   bookingId: string | null;
@@ -52,7 +51,9 @@ export class RefundsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.uow.on('booking.cancelled', (tx, e) => this.requestRefund(tx.manager, { bookingId: e.bookingId, ...e.refundDue, actor: e.actor }));
+    this.uow.on('booking.cancelled', (tx, e) =>
+      this.requestRefund(tx.manager, { bookingId: e.bookingId, ...e.refundDue, actor: e.actor }),
+    );
   }
 
   /**
@@ -64,7 +65,9 @@ export class RefundsService implements OnModuleInit {
   async requestRefund(m: EntityManager, req: RefundRequest): Promise<void> {
     const booking = await m.findOne(Booking, { where: { id: req.bookingId } });
     if (!booking) throw DomainError.notFound('Booking');
-    const seen = (await m.query(`SELECT 1 FROM refunds WHERE idempotency_key = $1`, [req.idempotencyKey])) as unknown[];
+    const seen = (await m.query(`SELECT 1 FROM refunds WHERE idempotency_key = $1`, [
+      req.idempotencyKey,
+    ])) as unknown[];
     if (seen.length) return;
     // Normally one captured payment covers it; should a booking hold several (a duplicate payment being
     // refunded on its own), the amount is taken from what is still refundable on each, and anything
@@ -77,13 +80,33 @@ export class RefundsService implements OnModuleInit {
       const left = await this.refundableLeft(m, payment);
       if (left <= 0) continue;
       const amount = Math.min(left, remaining);
-      await this.createRefund(m, { payment, bookingId: booking.id, amount, currency: payment.currency, reason: req.reason, idempotencyKey: key(), actor: req.actor });
+      await this.createRefund(m, {
+        payment,
+        bookingId: booking.id,
+        amount,
+        currency: payment.currency,
+        reason: req.reason,
+        idempotencyKey: key(),
+        actor: req.actor,
+      });
       remaining -= amount;
       part++;
     }
     if (remaining > 0) {
-      if (part > 0) this.logger.warn({ bookingId: booking.id, asked: req.amount, uncovered: remaining }, 'refund larger than the captured payments; the rest is due by hand');
-      await this.createRefund(m, { payment: null, bookingId: booking.id, amount: remaining, currency: booking.currency, reason: req.reason, idempotencyKey: key(), actor: req.actor });
+      if (part > 0)
+        this.logger.warn(
+          { bookingId: booking.id, asked: req.amount, uncovered: remaining },
+          'refund larger than the captured payments; the rest is due by hand',
+        );
+      await this.createRefund(m, {
+        payment: null,
+        bookingId: booking.id,
+        amount: remaining,
+        currency: booking.currency,
+        reason: req.reason,
+        idempotencyKey: key(),
+        actor: req.actor,
+      });
     }
   }
 
@@ -114,7 +137,13 @@ export class RefundsService implements OnModuleInit {
     );
     if (!rows.length) return null;
     const refund = await m.findOneOrFail(Refund, { where: { id: rows[0].id } });
-    await this.audit.record(m, { actor: r.actor, action: 'refund.requested', entityType: 'refund', entityId: refund.id, after: toRefundView(refund) });
+    await this.audit.record(m, {
+      actor: r.actor,
+      action: 'refund.requested',
+      entityType: 'refund',
+      entityId: refund.id,
+      after: toRefundView(refund),
+    });
     if (viaGateway) this.uow.kickAfterCommit(m, REFUNDS_QUEUE);
     return refund.id;
   }
@@ -124,7 +153,10 @@ export class RefundsService implements OnModuleInit {
     return m
       .getRepository(Payment)
       .createQueryBuilder('p')
-      .where('p.booking_id = :id AND p.status IN (:...s)', { id: booking.id, s: ['captured', 'partially_refunded'] })
+      .where('p.booking_id = :id AND p.status IN (:...s)', {
+        id: booking.id,
+        s: ['captured', 'partially_refunded'],
+      })
       .orderBy(`CASE WHEN p.method = :method THEN 0 ELSE 1 END`)
       .addOrderBy('p.created_at', 'ASC')
       .addOrderBy('p.id', 'ASC')
@@ -136,7 +168,10 @@ export class RefundsService implements OnModuleInit {
    * What may still be refunded of a payment, in paise: its amount less what was refunded and what
    * open refunds (pending, failed, due by hand) will refund. Whatever key asked for the refunds.
    */
-  async refundableLeft(m: EntityManager, payment: Pick<Payment, 'id' | 'amount' | 'amountRefunded'>): Promise<number> {
+  async refundableLeft(
+    m: EntityManager,
+    payment: Pick<Payment, 'id' | 'amount' | 'amountRefunded'>,
+  ): Promise<number> {
     return Math.max(0, payment.amount - payment.amountRefunded - (await this.openRefundTotal(m, payment.id)));
   }
 
@@ -158,12 +193,20 @@ export class RefundsService implements OnModuleInit {
     return this.uow.run(async ({ manager: m }) => {
       const r = await m.findOne(Refund, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!r) throw DomainError.notFound('Refund');
-      if (r.status !== 'failed') throw new DomainError('REFUND_NOT_RETRYABLE', `A ${r.status} refund cannot be retried`);
+      if (r.status !== 'failed')
+        throw new DomainError('REFUND_NOT_RETRYABLE', `A ${r.status} refund cannot be retried`);
       const before = toRefundView(r);
       r.attempts = 0;
       r.nextAttemptAt = this.clock.now();
       await m.save(r);
-      await this.audit.record(m, { actor, action: 'refund.retry_requested', entityType: 'refund', entityId: r.id, before, after: toRefundView(r) });
+      await this.audit.record(m, {
+        actor,
+        action: 'refund.retry_requested',
+        entityType: 'refund',
+        entityId: r.id,
+        before,
+        after: toRefundView(r),
+      });
       this.uow.kickAfterCommit(m, REFUNDS_QUEUE);
       return toRefundView(r);
     });
@@ -182,7 +225,14 @@ export class RefundsService implements OnModuleInit {
       r.processedAt = this.clock.now();
       r.nextAttemptAt = null;
       await m.save(r);
-      await this.audit.record(m, { actor, action: 'refund.manual_paid', entityType: 'refund', entityId: r.id, before, after: { ...toRefundView(r), note: note ?? null } });
+      await this.audit.record(m, {
+        actor,
+        action: 'refund.manual_paid',
+        entityType: 'refund',
+        entityId: r.id,
+        before,
+        after: { ...toRefundView(r), note: note ?? null },
+      });
       await this.settlement.applyToPayment(m, r);
       await this.settlement.notifyProcessed(m, r);
       return toRefundView(r);

@@ -58,7 +58,9 @@ export class AutoPayController {
   @Post('send-reminders')
   @Roles('admin')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Run the trial-ending and payment-reminder jobs now (normally 09:00 and 10:00 IST)' })
+  @ApiOperation({
+    summary: 'Run the trial-ending and payment-reminder jobs now (normally 09:00 and 10:00 IST)',
+  })
   async sendReminders() {
     const trialNotices = await this.reminders.sendTrialEndingNotices();
     const reminders = await this.reminders.sendReminders();

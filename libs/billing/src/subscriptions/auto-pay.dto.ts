@@ -4,7 +4,11 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { MANDATE_METHODS, MandateMethod } from './subscription-plan';
 
 export class SetupAutoPayDto {
-  @ApiPropertyOptional({ enum: MANDATE_METHODS, default: 'upi', description: 'how the organizer authorises the mandate' })
+  @ApiPropertyOptional({
+    enum: MANDATE_METHODS,
+    default: 'upi',
+    description: 'how the organizer authorises the mandate',
+  })
   @IsOptional()
   @IsIn(MANDATE_METHODS)
   method?: MandateMethod;

@@ -7,7 +7,15 @@ import { GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { LedgerRecords } from '../payments/ledger-records';
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { subscriptionEmails } from './subscription-emails';
-import { AUTHORIZATION_AMOUNT, authorizationReceipt, AutoPayStatus, MANDATE_MAX_AMOUNT_FACTOR, MANDATE_YEARS, MandateMethod, toAutoPayStatus } from './subscription-plan';
+import {
+  AUTHORIZATION_AMOUNT,
+  authorizationReceipt,
+  AutoPayStatus,
+  MANDATE_MAX_AMOUNT_FACTOR,
+  MANDATE_YEARS,
+  MandateMethod,
+  toAutoPayStatus,
+} from './subscription-plan';
 import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
 import { Mandates } from './mandates';
@@ -56,7 +64,8 @@ export class AutoPayService {
    * request; the organizer pays it in checkout and comes back to `verify`.
    */
   async setup(actor: Actor, method: MandateMethod = 'upi'): Promise<AutoPaySetup> {
-    if (!this.gateway.configured) throw new DomainError('PAYMENTS_NOT_CONFIGURED', 'Online payments are not configured on this server');
+    if (!this.gateway.configured)
+      throw new DomainError('PAYMENTS_NOT_CONFIGURED', 'Online payments are not configured on this server');
     const sub = await this.dataSource.transaction((m) => this.requireFor(m, actor));
     const customerId = sub.gatewayCustomerId ?? (await this.createCustomer(actor, sub));
 
@@ -71,8 +80,16 @@ export class AutoPayService {
       receipt,
       customer_id: customerId,
       method,
-      token: { max_amount: sub.amount * MANDATE_MAX_AMOUNT_FACTOR, expire_at: Math.floor(expireAt.getTime() / 1000), frequency: 'as_presented' },
-      notes: { purpose: 'subscription_authorization', subscription_id: sub.id, organizer_id: sub.organizerId },
+      token: {
+        max_amount: sub.amount * MANDATE_MAX_AMOUNT_FACTOR,
+        expire_at: Math.floor(expireAt.getTime() / 1000),
+        frequency: 'as_presented',
+      },
+      notes: {
+        purpose: 'subscription_authorization',
+        subscription_id: sub.id,
+        organizer_id: sub.organizerId,
+      },
     });
     await this.dataSource.transaction(async (m) => {
       await this.records.openAuthorizationOrder(m, {
@@ -111,16 +128,30 @@ export class AutoPayService {
    */
   async verify(actor: Actor, dto: CheckoutFields): Promise<AutoPayStatus> {
     const order = await this.dataSource.getRepository(PaymentOrder).findOne({
-      where: { gatewayOrderId: dto.razorpay_order_id, purpose: 'subscription_authorization', payerId: actor.id },
+      where: {
+        gatewayOrderId: dto.razorpay_order_id,
+        purpose: 'subscription_authorization',
+        payerId: actor.id,
+      },
     });
     if (!order?.subscriptionId) throw DomainError.notFound('Authorisation order');
-    if (!this.gateway.verifyCheckoutSignature(order.gatewayOrderId, dto.razorpay_payment_id, dto.razorpay_signature)) {
+    if (
+      !this.gateway.verifyCheckoutSignature(
+        order.gatewayOrderId,
+        dto.razorpay_payment_id,
+        dto.razorpay_signature,
+      )
+    ) {
       throw new DomainError('INVALID_SIGNATURE', 'The payment signature does not match this order');
     }
-    const sub = await this.dataSource.getRepository(Subscription).findOneOrFail({ where: { id: order.subscriptionId } });
-    if (!sub.gatewayCustomerId) throw new DomainError('AUTO_PAY_NOT_STARTED', 'Auto-pay setup was not started');
+    const sub = await this.dataSource
+      .getRepository(Subscription)
+      .findOneOrFail({ where: { id: order.subscriptionId } });
+    if (!sub.gatewayCustomerId)
+      throw new DomainError('AUTO_PAY_NOT_STARTED', 'Auto-pay setup was not started');
     const payment = await this.gateway.fetchPayment(dto.razorpay_payment_id);
-    if (payment.order_id !== order.gatewayOrderId) throw new DomainError('INVALID_SIGNATURE', 'The payment does not belong to this order');
+    if (payment.order_id !== order.gatewayOrderId)
+      throw new DomainError('INVALID_SIGNATURE', 'The payment does not belong to this order');
     const tokens = await this.gateway.fetchTokens(sub.gatewayCustomerId);
     const token = pickToken(tokens.items, payment.token_id ?? null);
 
@@ -128,7 +159,15 @@ export class AutoPayService {
     // which hands it back here through onOrderPaid; verify only saves the mandate.
     const result = await this.dataSource.transaction(async (m) => {
       const locked = (await this.store.lock(m, sub.id))!;
-      if (token) await this.mandates.storeToken(m, locked, token.id, actor, 'verify', token.recurring_details?.status === 'confirmed');
+      if (token)
+        await this.mandates.storeToken(
+          m,
+          locked,
+          token.id,
+          actor,
+          'verify',
+          token.recurring_details?.status === 'confirmed',
+        );
       return toAutoPayStatus(locked);
     });
     return result;
@@ -148,7 +187,9 @@ export class AutoPayService {
       if (sub.status === 'trial' || sub.status === 'active') {
         await this.store.persistSub(m, sub);
         await this.store.recordChange(m, sub, before, 'subscription.cancel_requested', actor);
-        await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.cancelRequested(name, sub.currentPeriodEnd));
+        await this.store.mail(m, sub.organizerId, (name) =>
+          subscriptionEmails.cancelRequested(name, sub.currentPeriodEnd),
+        );
       } else {
         sub.status = subscriptionMove(sub.status, 'cancelled');
         sub.nextChargeAt = null;
@@ -179,10 +220,10 @@ export class AutoPayService {
     });
     return this.dataSource.transaction(async (m) => {
       const updated = returnedRows<{ id: string }>(
-        await m.query(`UPDATE subscriptions SET gateway_customer_id = $2, updated_at = now() WHERE id = $1 AND gateway_customer_id IS NULL RETURNING id`, [
-          sub.id,
-          customer.id,
-        ]),
+        await m.query(
+          `UPDATE subscriptions SET gateway_customer_id = $2, updated_at = now() WHERE id = $1 AND gateway_customer_id IS NULL RETURNING id`,
+          [sub.id, customer.id],
+        ),
       );
       const fresh = (await this.store.lock(m, sub.id))!;
       if (updated.length > 0) {
@@ -201,6 +242,10 @@ export class AutoPayService {
 
 /** The mandate's token: the one the payment names if it is usable, else the newest usable one. */
 function pickToken(tokens: GatewayToken[], preferred: string | null): GatewayToken | null {
-  const usable = tokens.filter((t) => t.recurring !== false && !['rejected', 'cancelled', 'paused'].includes(t.recurring_details?.status ?? ''));
+  const usable = tokens.filter(
+    (t) =>
+      t.recurring !== false &&
+      !['rejected', 'cancelled', 'paused'].includes(t.recurring_details?.status ?? ''),
+  );
   return usable.find((t) => t.id === preferred) ?? usable[0] ?? null; // Razorpay lists newest first
 }

@@ -40,7 +40,10 @@ export class ChargeCycles {
       )) as DueRow[];
       const chargeable: DueRow[] = [];
       for (const row of rows) {
-        const due = CHARGEABLE.includes(row.status) && row.next_charge_at !== null && row.next_charge_at.getTime() <= now.getTime();
+        const due =
+          CHARGEABLE.includes(row.status) &&
+          row.next_charge_at !== null &&
+          row.next_charge_at.getTime() <= now.getTime();
         if (!due || !row.is_active) {
           out.set(row.id, 'notDue');
         } else if (row.cancel_at_period_end) {
@@ -83,7 +86,13 @@ export class ChargeCycles {
           action: 'subscription.cycle_opened',
           entityType: 'subscription_cycle',
           entityId: c.id,
-          after: { subscriptionId: c.subscription_id, cycle: c.cycle, amount: c.amount, periodStart: c.period_start, periodEnd: c.period_end },
+          after: {
+            subscriptionId: c.subscription_id,
+            cycle: c.cycle,
+            amount: c.amount,
+            periodStart: c.period_start,
+            periodEnd: c.period_end,
+          },
         })),
       );
 
@@ -105,7 +114,10 @@ export class ChargeCycles {
           out.set(row.id, 'error'); // cannot happen: inserted above under the same lock
           continue;
         }
-        const claimedByOther = cycle.status === 'charging' && cycle.last_attempt_at !== null && cycle.last_attempt_at.getTime() >= now.getTime() - CHARGE_LEASE_MS;
+        const claimedByOther =
+          cycle.status === 'charging' &&
+          cycle.last_attempt_at !== null &&
+          cycle.last_attempt_at.getTime() >= now.getTime() - CHARGE_LEASE_MS;
         if (claimedByOther) {
           out.set(row.id, 'inProgress');
           continue;

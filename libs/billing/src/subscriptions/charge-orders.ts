@@ -8,7 +8,15 @@ import { SubscriptionCycle } from './subscription-cycle.entity';
 import { cycleReceipt, isCaptured } from './subscription-plan';
 import { SubscriptionLifecycle } from './subscription-lifecycle';
 import { SubscriptionStore } from './subscription-store';
-import { assertCycleOrder, ChargeOutcome, ChargePlan, CONCURRENCY, eachLimit, Outcomes, stepFailed } from './charge-run-shared';
+import {
+  assertCycleOrder,
+  ChargeOutcome,
+  ChargePlan,
+  CONCURRENCY,
+  eachLimit,
+  Outcomes,
+  stepFailed,
+} from './charge-run-shared';
 
 /**
  * Step b of the charge run: each cycle's gateway order, stored under its unique receipt before any
@@ -42,7 +50,10 @@ export class ChargeOrders {
     if (existing) return existing;
     const out: Outcomes = new Map();
     const [pair] = await this.ensureCycleOrders([plan], out);
-    if (!pair) throw new Error(`could not create the order of cycle ${plan.cycle} of subscription ${plan.subscriptionId}`);
+    if (!pair)
+      throw new Error(
+        `could not create the order of cycle ${plan.cycle} of subscription ${plan.subscriptionId}`,
+      );
     return pair[1];
   }
 
@@ -68,19 +79,29 @@ export class ChargeOrders {
    */
   async ensureCycleOrders(plans: ChargePlan[], out: Outcomes): Promise<[ChargePlan, PaymentOrder][]> {
     const created: { plan: ChargePlan; order: GatewayOrder }[] = [];
-    await eachLimit(plans, CONCURRENCY, async (plan) => {
-      try {
-        const order = await this.gateway.createOrder({
-          amount: plan.amount,
-          currency: plan.currency,
-          receipt: cycleReceipt(plan.subscriptionId, plan.cycle),
-          notes: { purpose: 'subscription', subscription_id: plan.subscriptionId, cycle: String(plan.cycle), organizer_id: plan.organizerId },
-        });
-        created.push({ plan, order });
-      } catch (err) {
-        out.set(plan.subscriptionId, stepFailed(this.logger, plan, err));
-      }
-    }, this.pace);
+    await eachLimit(
+      plans,
+      CONCURRENCY,
+      async (plan) => {
+        try {
+          const order = await this.gateway.createOrder({
+            amount: plan.amount,
+            currency: plan.currency,
+            receipt: cycleReceipt(plan.subscriptionId, plan.cycle),
+            notes: {
+              purpose: 'subscription',
+              subscription_id: plan.subscriptionId,
+              cycle: String(plan.cycle),
+              organizer_id: plan.organizerId,
+            },
+          });
+          created.push({ plan, order });
+        } catch (err) {
+          out.set(plan.subscriptionId, stepFailed(this.logger, plan, err));
+        }
+      },
+      this.pace,
+    );
     if (created.length === 0) return [];
     created.sort((a, b) => (a.plan.cycleId < b.plan.cycleId ? -1 : 1));
 
@@ -97,7 +118,9 @@ export class ChargeOrders {
           gatewayOrderId: order.id,
         })),
       );
-      const rows = await m.find(PaymentOrder, { where: { receipt: In(created.map(({ plan }) => cycleReceipt(plan.subscriptionId, plan.cycle))) } });
+      const rows = await m.find(PaymentOrder, {
+        where: { receipt: In(created.map(({ plan }) => cycleReceipt(plan.subscriptionId, plan.cycle))) },
+      });
       const byReceipt = new Map(rows.map((o) => [o.receipt, o]));
       const pairs: [ChargePlan, PaymentOrder][] = [];
       const ours: { plan: ChargePlan; gatewayOrderId: string }[] = [];
@@ -123,7 +146,12 @@ export class ChargeOrders {
             action: 'subscription.cycle_order_created',
             entityType: 'subscription_cycle',
             entityId: plan.cycleId,
-            after: { subscriptionId: plan.subscriptionId, cycle: plan.cycle, gatewayOrderId, receipt: cycleReceipt(plan.subscriptionId, plan.cycle) },
+            after: {
+              subscriptionId: plan.subscriptionId,
+              cycle: plan.cycle,
+              gatewayOrderId,
+              receipt: cycleReceipt(plan.subscriptionId, plan.cycle),
+            },
           })),
         );
       }
@@ -140,7 +168,10 @@ export class ChargeOrders {
     try {
       payments = (await this.gateway.fetchOrderPayments(order.gatewayOrderId)).items;
     } catch (err) {
-      this.logger.warn({ subscriptionId: plan.subscriptionId, cycle: plan.cycle, err }, 'could not fetch the cycle order payments; trying next run');
+      this.logger.warn(
+        { subscriptionId: plan.subscriptionId, cycle: plan.cycle, err },
+        'could not fetch the cycle order payments; trying next run',
+      );
       return 'unknown';
     }
     return this.settleFromGateway(plan, order, payments);
@@ -156,7 +187,10 @@ export class ChargeOrders {
     return this.dataSource.transaction(async (m): Promise<ChargeOutcome | 'open'> => {
       await this.store.lockOrder(m, order);
       const sub = await this.store.lock(m, plan.subscriptionId);
-      const cycle = await m.findOne(SubscriptionCycle, { where: { id: plan.cycleId }, lock: { mode: 'pessimistic_write' } });
+      const cycle = await m.findOne(SubscriptionCycle, {
+        where: { id: plan.cycleId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!sub || !cycle) return 'notDue';
       if (cycle.status === 'paid') return 'settled';
       const captured = payments.find((p) => isCaptured(p));
@@ -174,9 +208,14 @@ export class ChargeOrders {
       // Oldest first (the gateway lists newest first), so the failure count follows the attempts.
       for (const p of [...payments].reverse().filter((x) => x.status === 'failed')) {
         const reason = (p.error_description ?? p.error_code ?? 'payment failed').slice(0, 500);
-        if ((await this.lifecycle.applyFailure(m, sub, cycle, p.id, reason, p.id)) === 'applied') counted = true;
+        if ((await this.lifecycle.applyFailure(m, sub, cycle, p.id, reason, p.id)) === 'applied')
+          counted = true;
       }
-      if (declined && (await this.lifecycle.applyFailure(m, sub, cycle, declined.key, declined.reason)) === 'applied') counted = true;
+      if (
+        declined &&
+        (await this.lifecycle.applyFailure(m, sub, cycle, declined.key, declined.reason)) === 'applied'
+      )
+        counted = true;
       return counted ? 'failureRecorded' : 'open';
     });
   }

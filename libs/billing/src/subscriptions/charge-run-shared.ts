@@ -60,7 +60,6 @@ export interface OpenCycleRow {
   last_attempt_at: Date | null;
 }
 
-
 export type Outcomes = Map<string, ChargeOutcome>;
 
 export const BATCH = 200;
@@ -70,20 +69,32 @@ export const CHARGEABLE = ['trial', 'active', 'past_due', 'suspended'];
 
 /** A step that threw: logged; the next run resumes the subscription from where it stopped. */
 export function stepFailed(logger: Logger, plan: ChargePlan, err: unknown): ChargeOutcome {
-  logger.error({ subscriptionId: plan.subscriptionId, cycle: plan.cycle, err }, 'subscription charge step failed; the next run resumes it');
+  logger.error(
+    { subscriptionId: plan.subscriptionId, cycle: plan.cycle, err },
+    'subscription charge step failed; the next run resumes it',
+  );
   return 'error';
 }
 
 /** A receipt shared by two subscriptions (a 96-bit prefix collision) must never be charged as ours. */
 export function assertCycleOrder(order: PaymentOrder, plan: ChargePlan): PaymentOrder {
-  if (order.subscriptionId !== plan.subscriptionId || order.cycleId !== plan.cycleId || order.purpose !== 'subscription') {
+  if (
+    order.subscriptionId !== plan.subscriptionId ||
+    order.cycleId !== plan.cycleId ||
+    order.purpose !== 'subscription'
+  ) {
     throw new Error(`receipt ${order.receipt} belongs to another subscription cycle`);
   }
   return order;
 }
 
 /** `fn` over `items`, `limit` at a time; `pace` is awaited before each item starts. */
-export async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, pace?: () => Promise<void>): Promise<void> {
+export async function eachLimit<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+  pace?: () => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

@@ -74,7 +74,10 @@ export class Mandates {
       .getRepository(Payment)
       .createQueryBuilder('p')
       .innerJoin(PaymentOrder, 'o', 'o.id = p.order_id')
-      .where(`o.subscription_id = :id AND o.purpose = 'subscription_authorization' AND p.status = 'captured'`, { id: sub.id })
+      .where(
+        `o.subscription_id = :id AND o.purpose = 'subscription_authorization' AND p.status = 'captured'`,
+        { id: sub.id },
+      )
       .orderBy('p.created_at', 'ASC')
       .addOrderBy('p.id', 'ASC')
       .getMany();
@@ -94,7 +97,12 @@ export class Mandates {
       });
       if (!refundId) continue;
       started++;
-      await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.mandateConfirmed(name, payment.amount), `sub-auth-refund:${payment.id}`);
+      await this.store.mail(
+        m,
+        sub.organizerId,
+        (name) => subscriptionEmails.mandateConfirmed(name, payment.amount),
+        `sub-auth-refund:${payment.id}`,
+      );
     }
     return started;
   }
@@ -106,7 +114,9 @@ export class Mandates {
   async authorizationPaid(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<string> {
     const sub = await this.store.lock(m, order.subscriptionId!);
     if (!sub) return 'ignored: unknown subscription';
-    const token = payment.token_id ? await this.storeToken(m, sub, payment.token_id, null, 'authorization_paid', false) : 'pending';
+    const token = payment.token_id
+      ? await this.storeToken(m, sub, payment.token_id, null, 'authorization_paid', false)
+      : 'pending';
     // The mandate may have been confirmed before this capture was recorded: its refund is due now.
     const refunded = sub.tokenConfirmedAt ? await this.refundAuthorizations(m, sub) : 0;
     return `subscription authorisation paid; token ${token}${refunded ? '; authorisation refund started' : ''}`;

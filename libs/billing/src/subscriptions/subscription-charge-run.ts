@@ -5,7 +5,18 @@ import { RazorpayGateway } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../payments/payment-order.entity';
 import { CHARGE_LEASE_MS } from './subscription-plan';
 import { SubscriptionStore } from './subscription-store';
-import { BATCH, CHARGEABLE, ChargeOutcome, ChargePlan, ChargeRunSummary, CONCURRENCY, eachLimit, OpenCycleRow, Outcomes, stepFailed } from './charge-run-shared';
+import {
+  BATCH,
+  CHARGEABLE,
+  ChargeOutcome,
+  ChargePlan,
+  ChargeRunSummary,
+  CONCURRENCY,
+  eachLimit,
+  OpenCycleRow,
+  Outcomes,
+  stepFailed,
+} from './charge-run-shared';
 import { ChargeCycles } from './charge-cycles';
 import { ChargeOrders } from './charge-orders';
 
@@ -110,16 +121,26 @@ export class SubscriptionChargeRun {
       }
       // An order that exists was (maybe) charged before: ask the gateway first (rare: retries, crashes).
       const reconciled: [ChargePlan, PaymentOrder][] = [];
-      await eachLimit(ready, CONCURRENCY, async ([plan, order]) => {
-        const outcome = await this.orders.reconcile(plan, order).catch((err: unknown) => stepFailed(this.logger, plan, err));
-        if (outcome === 'open') reconciled.push([plan, order]);
-        else out.set(plan.subscriptionId, outcome);
-      }, this.pace);
+      await eachLimit(
+        ready,
+        CONCURRENCY,
+        async ([plan, order]) => {
+          const outcome = await this.orders
+            .reconcile(plan, order)
+            .catch((err: unknown) => stepFailed(this.logger, plan, err));
+          if (outcome === 'open') reconciled.push([plan, order]);
+          else out.set(plan.subscriptionId, outcome);
+        },
+        this.pace,
+      );
       const created = await this.orders.ensureCycleOrders(fresh, out);
       const claimed = await this.claimCycles([...reconciled, ...created], out);
       await this.charge(claimed, out);
     } catch (err) {
-      this.logger.error({ err, batch: ids.length }, 'subscription charge batch failed; the next run resumes it');
+      this.logger.error(
+        { err, batch: ids.length },
+        'subscription charge batch failed; the next run resumes it',
+      );
     }
     for (const id of ids) if (!out.has(id)) out.set(id, 'error');
     return out;
@@ -132,7 +153,10 @@ export class SubscriptionChargeRun {
   }
 
   /** The claim only one runner can win, for a whole batch; losers are 'skipped'. */
-  private async claimCycles(pairs: [ChargePlan, PaymentOrder][], out: Outcomes): Promise<{ plan: ChargePlan; order: PaymentOrder; attempt: number }[]> {
+  private async claimCycles(
+    pairs: [ChargePlan, PaymentOrder][],
+    out: Outcomes,
+  ): Promise<{ plan: ChargePlan; order: PaymentOrder; attempt: number }[]> {
     if (pairs.length === 0) return [];
     const now = this.clock.now();
     const sorted = [...pairs].sort(([a], [b]) => (a.cycleId < b.cycleId ? -1 : 1));
@@ -154,7 +178,10 @@ export class SubscriptionChargeRun {
       const free = sorted.filter(([plan]) => {
         const c = byId.get(plan.cycleId);
         if (!c || c.attempts !== plan.attempts) return false;
-        const claimable = c.status === 'pending' || c.status === 'failed' || (c.status === 'charging' && (!c.last_attempt_at || c.last_attempt_at.getTime() < leaseStart));
+        const claimable =
+          c.status === 'pending' ||
+          c.status === 'failed' ||
+          (c.status === 'charging' && (!c.last_attempt_at || c.last_attempt_at.getTime() < leaseStart));
         const chargeable =
           c.gateway_token_id === plan.tokenId &&
           !c.cancel_at_period_end &&
@@ -176,7 +203,9 @@ export class SubscriptionChargeRun {
               ),
             );
       const attempts = new Map(rows.map((r) => [r.id, r.attempts]));
-      const winners = sorted.filter(([p]) => attempts.has(p.cycleId)).map(([plan, order]) => ({ plan, order, attempt: attempts.get(plan.cycleId)! }));
+      const winners = sorted
+        .filter(([p]) => attempts.has(p.cycleId))
+        .map(([plan, order]) => ({ plan, order, attempt: attempts.get(plan.cycleId)! }));
       await this.audit.recordMany(
         m,
         winners.map(({ plan, order, attempt }) => ({
@@ -184,7 +213,14 @@ export class SubscriptionChargeRun {
           action: 'subscription.charge_attempted',
           entityType: 'subscription_cycle',
           entityId: plan.cycleId,
-          after: { subscriptionId: plan.subscriptionId, cycle: plan.cycle, attempt, gatewayOrderId: order.gatewayOrderId, amount: order.amount, at: now },
+          after: {
+            subscriptionId: plan.subscriptionId,
+            cycle: plan.cycle,
+            attempt,
+            gatewayOrderId: order.gatewayOrderId,
+            amount: order.amount,
+            at: now,
+          },
         })),
       );
       return winners;
@@ -195,28 +231,41 @@ export class SubscriptionChargeRun {
   }
 
   /** Requests the recurring debits of the claimed cycles, outside any transaction. */
-  private async charge(claimed: { plan: ChargePlan; order: PaymentOrder; attempt: number }[], out: Outcomes): Promise<void> {
+  private async charge(
+    claimed: { plan: ChargePlan; order: PaymentOrder; attempt: number }[],
+    out: Outcomes,
+  ): Promise<void> {
     const requested: { cycleId: string; attempt: number; paymentId: string }[] = [];
-    await eachLimit(claimed, CONCURRENCY, async ({ plan, order, attempt }) => {
-      try {
-        const res = await this.gateway.createRecurringPayment({
-          email: plan.email,
-          contact: plan.contact,
-          amount: order.amount,
-          currency: order.currency,
-          order_id: order.gatewayOrderId,
-          customer_id: plan.customerId,
-          token: plan.tokenId,
-          recurring: '1',
-          description: `TrekTribe organizer plan, cycle ${plan.cycle}`,
-          notes: { subscription_id: plan.subscriptionId, cycle: String(plan.cycle) },
-        });
-        requested.push({ cycleId: plan.cycleId, attempt, paymentId: res.razorpay_payment_id });
-        out.set(plan.subscriptionId, 'charged');
-      } catch (err) {
-        out.set(plan.subscriptionId, await this.afterChargeError(plan, order, attempt, err).catch((e: unknown) => stepFailed(this.logger, plan, e)));
-      }
-    }, this.pace);
+    await eachLimit(
+      claimed,
+      CONCURRENCY,
+      async ({ plan, order, attempt }) => {
+        try {
+          const res = await this.gateway.createRecurringPayment({
+            email: plan.email,
+            contact: plan.contact,
+            amount: order.amount,
+            currency: order.currency,
+            order_id: order.gatewayOrderId,
+            customer_id: plan.customerId,
+            token: plan.tokenId,
+            recurring: '1',
+            description: `TrekTribe organizer plan, cycle ${plan.cycle}`,
+            notes: { subscription_id: plan.subscriptionId, cycle: String(plan.cycle) },
+          });
+          requested.push({ cycleId: plan.cycleId, attempt, paymentId: res.razorpay_payment_id });
+          out.set(plan.subscriptionId, 'charged');
+        } catch (err) {
+          out.set(
+            plan.subscriptionId,
+            await this.afterChargeError(plan, order, attempt, err).catch((e: unknown) =>
+              stepFailed(this.logger, plan, e),
+            ),
+          );
+        }
+      },
+      this.pace,
+    );
     if (requested.length === 0) return;
     // The webhook may already have settled some: only fill in attempts that are still open.
     requested.sort((a, b) => (a.cycleId < b.cycleId ? -1 : 1));
@@ -228,7 +277,12 @@ export class SubscriptionChargeRun {
     );
   }
 
-  private async afterChargeError(plan: ChargePlan, order: PaymentOrder, attempt: number, err: unknown): Promise<ChargeOutcome> {
+  private async afterChargeError(
+    plan: ChargePlan,
+    order: PaymentOrder,
+    attempt: number,
+    err: unknown,
+  ): Promise<ChargeOutcome> {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
     if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') {
       // Refused outright, so nothing was debited now; but "already paid" means an earlier attempt went through.
@@ -237,18 +291,23 @@ export class SubscriptionChargeRun {
         .then((r) => r.items)
         .catch(() => null);
       if (payments) {
-        const outcome = await this.orders.settleFromGateway(plan, order, payments, { key: `declined:${plan.cycleId}:${attempt}`, reason: message });
+        const outcome = await this.orders.settleFromGateway(plan, order, payments, {
+          key: `declined:${plan.cycleId}:${attempt}`,
+          reason: message,
+        });
         return outcome === 'settled' || outcome === 'pending' ? outcome : 'declined';
       }
     }
     // No answer: the debit may or may not exist. The claim stands until its lease ends; then the next
     // run asks the gateway for the order's payments before anything else.
-    this.logger.warn({ subscriptionId: plan.subscriptionId, cycle: plan.cycle, err: message }, 'recurring charge outcome unknown');
-    await this.dataSource.query(`UPDATE subscription_cycles SET last_error = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'charging'`, [
-      plan.cycleId,
-      attempt,
-      message,
-    ]);
+    this.logger.warn(
+      { subscriptionId: plan.subscriptionId, cycle: plan.cycle, err: message },
+      'recurring charge outcome unknown',
+    );
+    await this.dataSource.query(
+      `UPDATE subscription_cycles SET last_error = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'charging'`,
+      [plan.cycleId, attempt, message],
+    );
     return 'unknown';
   }
 }

@@ -25,13 +25,21 @@ export const subscriptionEmails = {
     };
   },
 
-  reminder(name: string, chargeAt: Date, amount: number, days: ReminderDay, hasPaymentMethod: boolean): SubscriptionEmail {
+  reminder(
+    name: string,
+    chargeAt: Date,
+    amount: number,
+    days: ReminderDay,
+    hasPaymentMethod: boolean,
+  ): SubscriptionEmail {
     return {
       topic: 'subscription.reminder',
       subject: `TrekTribe: ${formatInr(amount)} will be charged on ${formatDateIst(chargeAt)}`,
       body:
         `Hi ${name},\n\nIn about ${days} days, on ${formatDateIst(chargeAt)}, we will charge ${formatInr(amount)} for the next ${PLAN.periodDays} days of your organizer plan. ` +
-        (hasPaymentMethod ? 'It is taken through your auto-pay mandate.' : 'Auto-pay is not set up yet: add a payment method in your dashboard.') +
+        (hasPaymentMethod
+          ? 'It is taken through your auto-pay mandate.'
+          : 'Auto-pay is not set up yet: add a payment method in your dashboard.') +
         SIGN_OFF,
     };
   },
@@ -62,7 +70,13 @@ export const subscriptionEmails = {
     };
   },
 
-  paymentFailed(name: string, amount: number, attempt: number, reason: string | null, willRetry: boolean): SubscriptionEmail {
+  paymentFailed(
+    name: string,
+    amount: number,
+    attempt: number,
+    reason: string | null,
+    willRetry: boolean,
+  ): SubscriptionEmail {
     return {
       topic: 'subscription.payment-failed',
       subject: `TrekTribe: the ${formatInr(amount)} plan payment failed`,
@@ -95,7 +109,9 @@ export const subscriptionEmails = {
       subject: `TrekTribe: ${formatInr(amount)} received, thank you`,
       body:
         `Hi ${name},\n\nWe received ${formatInr(amount)} for your organizer plan. It now runs until ${formatDateIst(periodEnd)}.` +
-        (restored !== null ? ` Your plan is active again and ${restored} trip${restored === 1 ? ' is' : 's are'} listed again.` : '') +
+        (restored !== null
+          ? ` Your plan is active again and ${restored} trip${restored === 1 ? ' is' : 's are'} listed again.`
+          : '') +
         SIGN_OFF,
     };
   },

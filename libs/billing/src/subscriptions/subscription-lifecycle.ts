@@ -51,14 +51,20 @@ export class SubscriptionLifecycle {
     if (!ledgerRecorded) await this.records.recordRecurringPayment(m, order, payment);
     if (cycle.status === 'paid') {
       if (cycle.gatewayPaymentId !== payment.id) {
-        this.logger.error({ subscriptionId: sub.id, cycle: cycle.cycle, paid: cycle.gatewayPaymentId, other: payment.id }, 'a second captured payment on a paid cycle');
+        this.logger.error(
+          { subscriptionId: sub.id, cycle: cycle.cycle, paid: cycle.gatewayPaymentId, other: payment.id },
+          'a second captured payment on a paid cycle',
+        );
       }
       return `subscription cycle ${cycle.cycle} already paid`;
     }
     const now = this.clock.now();
     const before = toAutoPayStatus(sub);
     const previous = sub.status;
-    const start = previous === 'suspended' ? now : new Date(Math.max(cycle.periodStart.getTime(), sub.currentPeriodEnd.getTime()));
+    const start =
+      previous === 'suspended'
+        ? now
+        : new Date(Math.max(cycle.periodStart.getTime(), sub.currentPeriodEnd.getTime()));
     const end = addDays(start, PLAN.periodDays);
 
     Object.assign(cycle, {
@@ -82,13 +88,25 @@ export class SubscriptionLifecycle {
     if (previous === 'cancelled') sub.cancelAtPeriodEnd = true; // paid after cancelling: honour it, then stop
     await this.store.persistSub(m, sub);
     const restored = previous === 'suspended' ? await this.restoreTrips(m, sub) : null;
-    await this.store.recordChange(m, sub, before, previous === 'suspended' ? 'subscription.reactivated' : 'subscription.renewed', null, {
-      cycle: cycle.cycle,
-      gatewayPaymentId: payment.id,
-      source,
-      ...(restored ? { restoredTripIds: restored } : {}),
-    });
-    await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.paid(name, cycle.amount, end, restored ? restored.length : null), `sub-paid:${cycle.id}`);
+    await this.store.recordChange(
+      m,
+      sub,
+      before,
+      previous === 'suspended' ? 'subscription.reactivated' : 'subscription.renewed',
+      null,
+      {
+        cycle: cycle.cycle,
+        gatewayPaymentId: payment.id,
+        source,
+        ...(restored ? { restoredTripIds: restored } : {}),
+      },
+    );
+    await this.store.mail(
+      m,
+      sub.organizerId,
+      (name) => subscriptionEmails.paid(name, cycle.amount, end, restored ? restored.length : null),
+      `sub-paid:${cycle.id}`,
+    );
     return `subscription cycle ${cycle.cycle} paid`;
   }
 
@@ -137,16 +155,32 @@ export class SubscriptionLifecycle {
       // A charge after a new mandate failed: stays suspended until a payment (SUBSCRIPTION_MOVES).
       sub.nextChargeAt = null;
       await this.store.persistSub(m, sub);
-      await this.store.recordChange(m, sub, before, 'subscription.charge_failed', null, { cycle: cycle.cycle, reason });
-      await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.paymentFailed(name, cycle.amount, attempt, reason, false), `sub-failed:${key}`);
+      await this.store.recordChange(m, sub, before, 'subscription.charge_failed', null, {
+        cycle: cycle.cycle,
+        reason,
+      });
+      await this.store.mail(
+        m,
+        sub.organizerId,
+        (name) => subscriptionEmails.paymentFailed(name, cycle.amount, attempt, reason, false),
+        `sub-failed:${key}`,
+      );
     } else if (attempt >= PLAN.maxFailedAttempts) {
       await this.suspend(m, sub, before, reason);
     } else {
       sub.status = subscriptionMove(sub.status, 'past_due');
       sub.nextChargeAt = new Date(now.getTime() + PLAN.retryAfterMs);
       await this.store.persistSub(m, sub);
-      await this.store.recordChange(m, sub, before, 'subscription.past_due', null, { cycle: cycle.cycle, reason });
-      await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.paymentFailed(name, cycle.amount, attempt, reason, true), `sub-failed:${key}`);
+      await this.store.recordChange(m, sub, before, 'subscription.past_due', null, {
+        cycle: cycle.cycle,
+        reason,
+      });
+      await this.store.mail(
+        m,
+        sub.organizerId,
+        (name) => subscriptionEmails.paymentFailed(name, cycle.amount, attempt, reason, true),
+        `sub-failed:${key}`,
+      );
     }
     return 'applied';
   }
@@ -181,18 +215,36 @@ export class SubscriptionLifecycle {
     sub.nextChargeAt = null;
     await this.store.persistSub(m, sub);
     await this.store.recordChange(m, sub, before, 'subscription.cancelled', null);
-    await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.cancelled(name), `sub-cancelled:${sub.id}:${sub.currentPeriodEnd.toISOString()}`);
+    await this.store.mail(
+      m,
+      sub.organizerId,
+      (name) => subscriptionEmails.cancelled(name),
+      `sub-cancelled:${sub.id}:${sub.currentPeriodEnd.toISOString()}`,
+    );
   }
 
-  private async suspend(m: EntityManager, sub: Subscription, before: AutoPayStatus, reason: string): Promise<void> {
+  private async suspend(
+    m: EntityManager,
+    sub: Subscription,
+    before: AutoPayStatus,
+    reason: string,
+  ): Promise<void> {
     const now = this.clock.now();
     sub.status = subscriptionMove(sub.status, 'suspended');
     sub.suspendedAt = now;
     sub.nextChargeAt = null;
     await this.store.persistSub(m, sub);
     const tripIds = await this.listings.suspendForOrganizer(m, sub.organizerId, sub.id);
-    await this.store.recordChange(m, sub, before, 'subscription.suspended', null, { reason, deactivatedTripIds: tripIds });
-    await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.suspended(name, sub.amount, tripIds.length), `sub-suspended:${sub.id}:${now.toISOString()}`);
+    await this.store.recordChange(m, sub, before, 'subscription.suspended', null, {
+      reason,
+      deactivatedTripIds: tripIds,
+    });
+    await this.store.mail(
+      m,
+      sub.organizerId,
+      (name) => subscriptionEmails.suspended(name, sub.amount, tripIds.length),
+      `sub-suspended:${sub.id}:${now.toISOString()}`,
+    );
   }
 
   /** Lists again the trips the suspension hid and that are still inactive (not cancelled or changed since). */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { authorizationReceipt, cycleReceipt, DAY_MS, isCaptured, reminderDue, shortId } from './subscription-plan';
+import {
+  authorizationReceipt,
+  cycleReceipt,
+  DAY_MS,
+  isCaptured,
+  reminderDue,
+  shortId,
+} from './subscription-plan';
 
 describe('subscription plan rules', () => {
   const id = '3f2b8c1e-9d4a-4b7e-8a21-0c5d6e7f8a9b';

@@ -92,12 +92,24 @@ export type AutoPayStatus = ReturnType<typeof toAutoPayStatus>;
 
 /** Razorpay sample payloads are not always typed consistently (`captured: "1"`). */
 export function isCaptured(p: { status: string; captured: boolean | string | number }): boolean {
-  return p.status === 'captured' || p.status === 'refunded' || p.captured === true || p.captured === 1 || p.captured === '1' || p.captured === 'true';
+  return (
+    p.status === 'captured' ||
+    p.status === 'refunded' ||
+    p.captured === true ||
+    p.captured === 1 ||
+    p.captured === '1' ||
+    p.captured === 'true'
+  );
 }
 
 // One formatter: toLocaleDateString with options builds a new Intl.DateTimeFormat on every call
 // (3 % of the API's CPU in the charge-run bench, one per renewal email).
-const IST_DATE = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: 'numeric', month: 'short', year: 'numeric' });
+const IST_DATE = new Intl.DateTimeFormat('en-IN', {
+  timeZone: 'Asia/Kolkata',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
 
 export function formatDateIst(at: Date): string {
   return IST_DATE.format(at);

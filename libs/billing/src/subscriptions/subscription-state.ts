@@ -31,6 +31,7 @@ export function canMoveSubscription(from: SubscriptionStatus, to: SubscriptionSt
  * rules pick the target.
  */
 export function subscriptionMove(from: SubscriptionStatus, to: SubscriptionStatus): SubscriptionStatus {
-  if (from !== to && !canMoveSubscription(from, to)) throw new DomainError('SUBSCRIPTION_STATE_CONFLICT', `A ${from} subscription cannot become ${to}`);
+  if (from !== to && !canMoveSubscription(from, to))
+    throw new DomainError('SUBSCRIPTION_STATE_CONFLICT', `A ${from} subscription cannot become ${to}`);
   return to;
 }

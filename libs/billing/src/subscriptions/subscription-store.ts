@@ -46,8 +46,14 @@ export class SubscriptionStore {
   ) {}
 
   /** The organizer's subscription, created (INSERT … ON CONFLICT DO NOTHING) if absent; null for non-organizers. */
-  async ensureFor(m: EntityManager, organizerId: string, actor: AuditActor | null = null): Promise<Subscription | null> {
-    const inserted = returnedRows<{ id: string }>(await m.query(INSERT_ONE, [organizerId, TRIAL_DAYS, PLAN.amount, PLAN.currency]));
+  async ensureFor(
+    m: EntityManager,
+    organizerId: string,
+    actor: AuditActor | null = null,
+  ): Promise<Subscription | null> {
+    const inserted = returnedRows<{ id: string }>(
+      await m.query(INSERT_ONE, [organizerId, TRIAL_DAYS, PLAN.amount, PLAN.currency]),
+    );
     const sub = await m.findOne(Subscription, { where: { organizerId } });
     if (sub && inserted.length > 0) await this.recordChange(m, sub, null, 'subscription.created', actor);
     return sub;
@@ -56,11 +62,19 @@ export class SubscriptionStore {
   /** Creates the rows of every organizer who has none yet (the scheduler's pass); returns how many. */
   async ensureAll(): Promise<number> {
     return this.dataSource.transaction(async (m) => {
-      const ids = returnedRows<{ id: string }>(await m.query(INSERT_ALL, [TRIAL_DAYS, PLAN.amount, PLAN.currency])).map((r) => r.id);
+      const ids = returnedRows<{ id: string }>(
+        await m.query(INSERT_ALL, [TRIAL_DAYS, PLAN.amount, PLAN.currency]),
+      ).map((r) => r.id);
       const created = ids.length ? await m.find(Subscription, { where: { id: In(ids) } }) : [];
       await this.audit.recordMany(
         m,
-        created.map((sub) => ({ actor: null, action: 'subscription.created', entityType: 'subscription', entityId: sub.id, after: toAutoPayStatus(sub) })),
+        created.map((sub) => ({
+          actor: null,
+          action: 'subscription.created',
+          entityType: 'subscription',
+          entityId: sub.id,
+          after: toAutoPayStatus(sub),
+        })),
       );
       return created.length;
     });
@@ -115,7 +129,9 @@ export class SubscriptionStore {
   }
 
   async lockCycleOf(m: EntityManager, order: PaymentOrder): Promise<SubscriptionCycle | null> {
-    const where = order.cycleId ? { id: order.cycleId } : { subscriptionId: order.subscriptionId!, gatewayOrderId: order.gatewayOrderId };
+    const where = order.cycleId
+      ? { id: order.cycleId }
+      : { subscriptionId: order.subscriptionId!, gatewayOrderId: order.gatewayOrderId };
     return m.findOne(SubscriptionCycle, { where, lock: { mode: 'pessimistic_write' } });
   }
 
@@ -143,16 +159,32 @@ export class SubscriptionStore {
     });
   }
 
-  async mail(m: EntityManager, organizerId: string, build: (name: string) => SubscriptionEmail, dedupeKey?: string): Promise<boolean> {
+  async mail(
+    m: EntityManager,
+    organizerId: string,
+    build: (name: string) => SubscriptionEmail,
+    dedupeKey?: string,
+  ): Promise<boolean> {
     const user = await this.users.contactOf(m, organizerId);
     if (!user) return false;
-    await this.outbox.enqueueEmail(m, { to: user.email, ...build(user.name), ...(dedupeKey ? { dedupeKey } : {}) });
+    await this.outbox.enqueueEmail(m, {
+      to: user.email,
+      ...build(user.name),
+      ...(dedupeKey ? { dedupeKey } : {}),
+    });
     return true;
   }
 
   /** Enqueues an email unless one with this dedupe key exists; true when it was enqueued now. */
-  async mailOnce(m: EntityManager, organizerId: string, build: (name: string) => SubscriptionEmail, dedupeKey: string): Promise<boolean> {
-    const exists = (await m.query(`SELECT 1 FROM notification_outbox WHERE dedupe_key = $1`, [dedupeKey])) as unknown[];
+  async mailOnce(
+    m: EntityManager,
+    organizerId: string,
+    build: (name: string) => SubscriptionEmail,
+    dedupeKey: string,
+  ): Promise<boolean> {
+    const exists = (await m.query(`SELECT 1 FROM notification_outbox WHERE dedupe_key = $1`, [
+      dedupeKey,
+    ])) as unknown[];
     if (exists.length > 0) return false;
     return this.mail(m, organizerId, build, dedupeKey);
   }

@@ -43,17 +43,24 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, OnModul
     const sub = await this.store.ensureFor(m, organizerId);
     if (!sub) return;
     if (sub.status === 'suspended') {
-      throw new DomainError('SUBSCRIPTION_INACTIVE', 'Your organizer plan is suspended after failed payments: set up auto-pay again to list trips');
+      throw new DomainError(
+        'SUBSCRIPTION_INACTIVE',
+        'Your organizer plan is suspended after failed payments: set up auto-pay again to list trips',
+      );
     }
     if (sub.status === 'cancelled' && sub.currentPeriodEnd.getTime() <= this.clock.now().getTime()) {
-      throw new DomainError('SUBSCRIPTION_INACTIVE', 'Your organizer plan has ended: set up auto-pay again to list trips');
+      throw new DomainError(
+        'SUBSCRIPTION_INACTIVE',
+        'Your organizer plan has ended: set up auto-pay again to list trips',
+      );
     }
   }
 
   async onOrderPaid(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<string> {
     if (!order.subscriptionId) return 'ignored: not a subscription order';
     if (!isCaptured(payment)) return `ignored: payment ${payment.status}`;
-    if (order.purpose === 'subscription_authorization') return this.mandates.authorizationPaid(m, order, payment);
+    if (order.purpose === 'subscription_authorization')
+      return this.mandates.authorizationPaid(m, order, payment);
     if (order.purpose !== 'subscription') return 'ignored: not a subscription order';
     const sub = await this.store.lock(m, order.subscriptionId);
     const cycle = sub ? await this.store.lockCycleOf(m, order) : null;
@@ -64,16 +71,27 @@ export class SubscriptionsService implements SubscriptionPaymentHandler, OnModul
   async onPaymentFailed(m: EntityManager, order: PaymentOrder, payment: GatewayPayment): Promise<string> {
     if (!order.subscriptionId) return 'ignored: not a subscription order';
     if (isCaptured(payment)) return 'ignored: payment captured';
-    if (order.purpose === 'subscription_authorization') return 'subscription authorisation payment failed: nothing to do';
+    if (order.purpose === 'subscription_authorization')
+      return 'subscription authorisation payment failed: nothing to do';
     if (order.purpose !== 'subscription') return 'ignored: not a subscription order';
     const sub = await this.store.lock(m, order.subscriptionId);
     const cycle = sub ? await this.store.lockCycleOf(m, order) : null;
     if (!sub || !cycle) return 'ignored: unknown subscription cycle';
-    const result = await this.lifecycle.applyFailure(m, sub, cycle, payment.id, failureReason(payment), payment.id);
+    const result = await this.lifecycle.applyFailure(
+      m,
+      sub,
+      cycle,
+      payment.id,
+      failureReason(payment),
+      payment.id,
+    );
     return `subscription cycle ${cycle.cycle} failure ${result}`;
   }
 
-  async onTokenConfirmed(m: EntityManager, token: GatewayToken & { customer_id?: string | null }): Promise<string> {
+  async onTokenConfirmed(
+    m: EntityManager,
+    token: GatewayToken & { customer_id?: string | null },
+  ): Promise<string> {
     const status = token.recurring_details?.status;
     if (status && status !== 'confirmed') return `ignored: token ${status}`;
     const where = token.customer_id ? { gatewayCustomerId: token.customer_id } : { gatewayTokenId: token.id };

@@ -12,7 +12,10 @@ export class AdminWebhookEventsController {
   constructor(private readonly events: WebhookEventsAdmin) {}
 
   @Get()
-  @ApiOperation({ summary: 'Received Razorpay events, newest first; ?status=failing for the ones whose application keeps failing' })
+  @ApiOperation({
+    summary:
+      'Received Razorpay events, newest first; ?status=failing for the ones whose application keeps failing',
+  })
   list(@Query() q: AdminWebhookEventsQuery) {
     return this.events.list(q);
   }
@@ -25,7 +28,10 @@ export class AdminWebhookEventsController {
 
   @Post(':id/retry')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Apply an unprocessed event now instead of waiting out its backoff; answers with where it stands after' })
+  @ApiOperation({
+    summary:
+      'Apply an unprocessed event now instead of waiting out its backoff; answers with where it stands after',
+  })
   retry(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.events.retry(actor, id);
   }

@@ -5,7 +5,14 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, LeasedQueue, LoopPressure, QueueRunner, RequestContext } from '@trektribe/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  LeasedQueue,
+  LoopPressure,
+  QueueRunner,
+  RequestContext,
+} from '@trektribe/common';
 import { ClsService } from 'nestjs-cls';
 import { AsyncResource } from 'node:async_hooks';
 import { DataSource } from 'typeorm';
@@ -40,7 +47,12 @@ interface Queued {
  * stay unprocessed in the table and are pulled again: when the queue drains, and by the scheduler.
  */
 @Injectable()
-export class WebhookApplier implements OnApplicationBootstrap, BeforeApplicationShutdown, LeasedQueue<StoredWebhookEvent, { taken: number }> {
+export class WebhookApplier
+  implements
+    OnApplicationBootstrap,
+    BeforeApplicationShutdown,
+    LeasedQueue<StoredWebhookEvent, { taken: number }>
+{
   readonly name = 'webhooks';
   private readonly logger = new Logger(WebhookApplier.name);
   private readonly queue: Queued[] = [];
@@ -115,7 +127,11 @@ export class WebhookApplier implements OnApplicationBootstrap, BeforeApplication
    */
   submitFromRequest(stored: StoredWebhookEvent, awaited: boolean): Promise<Applied | undefined> {
     const ctx = this.cls.isActive() ? this.cls.get() : undefined;
-    return this.submit(stored, { requestId: ctx?.requestId, ip: ctx?.ip, userAgent: ctx?.userAgent }, awaited);
+    return this.submit(
+      stored,
+      { requestId: ctx?.requestId, ip: ctx?.ip, userAgent: ctx?.userAgent },
+      awaited,
+    );
   }
 
   /** Remembers that an event was stored for later because the queue was full. */

@@ -86,7 +86,9 @@ export class WebhookEffects {
     if (settled.outcome !== undefined) return this.recordOnly(stored.rowId, settled.outcome);
     try {
       return await this.dataSource.transaction(async (m) => {
-        const outcome = settled.refund ? await this.settleCheckedRefund(m, stored, settled.refund) : await this.effect(m, stored, event, settled.payment);
+        const outcome = settled.refund
+          ? await this.settleCheckedRefund(m, stored, settled.refund)
+          : await this.effect(m, stored, event, settled.payment);
         if (!(await this.store.markProcessed(m, stored.rowId, outcome))) throw new AlreadyProcessed();
         return { outcome, applied: true, changed: true };
       });
@@ -144,8 +146,14 @@ export class WebhookEffects {
     const asked = await askGateway(() => this.gateway.fetchPayment(p.id), 'amount differs from the order');
     if ('outcome' in asked) return asked;
     const held = asked.held;
-    if (held.order_id !== p.order_id) return { outcome: 'rejected: amount differs from the order and the gateway shows the payment on another order' };
-    const claim = { order: { amount: order.amount, currency: order.currency }, event: { amount: p.amount, currency: p.currency } };
+    if (held.order_id !== p.order_id)
+      return {
+        outcome: 'rejected: amount differs from the order and the gateway shows the payment on another order',
+      };
+    const claim = {
+      order: { amount: order.amount, currency: order.currency },
+      event: { amount: p.amount, currency: p.currency },
+    };
     return { payment: { orderId: order.id, entity: held, observed: observedStatus(held), claim } };
   }
 
@@ -156,17 +164,35 @@ export class WebhookEffects {
    * difference (`refund.amount_mismatch`). Unknown at the gateway: rejected. Unreachable: retried.
    */
   private async checkRefundAmount(event: RazorpayEvent): Promise<{ outcome?: string; refund?: RefundNews }> {
-    const entity = event.payload?.refund?.entity as (Partial<GatewayRefund> & { notes?: unknown }) | undefined;
+    const entity = event.payload?.refund?.entity as
+      (Partial<GatewayRefund> & { notes?: unknown }) | undefined;
     if (!entity || typeof entity.id !== 'string' || typeof entity.amount !== 'number') return {};
-    const ours = await this.refunds.findForEvent(this.dataSource.manager, { id: entity.id, notes: entity.notes });
+    const ours = await this.refunds.findForEvent(this.dataSource.manager, {
+      id: entity.id,
+      notes: entity.notes,
+    });
     if (!ours || ours.amount === entity.amount) return {};
-    const asked = await askGateway(() => this.gateway.fetchRefund(entity.id!), 'refund amount differs from ours');
+    const asked = await askGateway(
+      () => this.gateway.fetchRefund(entity.id!),
+      'refund amount differs from ours',
+    );
     if ('outcome' in asked) return asked;
-    return { refund: { refundId: ours.id, ours: { amount: ours.amount, currency: ours.currency }, claimed: { amount: entity.amount }, held: asked.held } };
+    return {
+      refund: {
+        refundId: ours.id,
+        ours: { amount: ours.amount, currency: ours.currency },
+        claimed: { amount: entity.amount },
+        held: asked.held,
+      },
+    };
   }
 
   /** A signed event that misstated a payment: admins see what it said, what we expected and what the gateway holds. */
-  private async recordClaim(m: EntityManager, stored: StoredWebhookEvent, payment: PaymentNews): Promise<void> {
+  private async recordClaim(
+    m: EntityManager,
+    stored: StoredWebhookEvent,
+    payment: PaymentNews,
+  ): Promise<void> {
     await this.audit.record(m, {
       actor: null,
       action: 'webhook.amount_mismatch',
@@ -179,12 +205,20 @@ export class WebhookEffects {
         orderId: payment.orderId,
         expected: payment.claim!.order,
         claimedByEvent: payment.claim!.event,
-        heldAtGateway: { amount: payment.entity.amount, currency: payment.entity.currency, status: payment.entity.status },
+        heldAtGateway: {
+          amount: payment.entity.amount,
+          currency: payment.entity.currency,
+          status: payment.entity.status,
+        },
       },
     });
   }
 
-  private async settleCheckedRefund(m: EntityManager, stored: StoredWebhookEvent, news: RefundNews): Promise<string> {
+  private async settleCheckedRefund(
+    m: EntityManager,
+    stored: StoredWebhookEvent,
+    news: RefundNews,
+  ): Promise<string> {
     if (news.held.amount === news.ours.amount) {
       return `${await this.refunds.settle(m, news.refundId, news.held, null)} (the event's amount was not ours; the gateway's record applied)`;
     }
@@ -223,8 +257,11 @@ export class WebhookEffects {
     if (payment) {
       if (payment.claim) await this.recordClaim(m, stored, payment);
       if (!payment.observed) return `ignored: the gateway shows the payment ${payment.entity.status}`;
-      const detail = (await this.ledger.apply(m, payment.orderId, payment.entity, payment.observed, null)).detail;
-      return payment.claim ? `${detail} (the event's amount was not the order's; the gateway's record applied)` : detail;
+      const detail = (await this.ledger.apply(m, payment.orderId, payment.entity, payment.observed, null))
+        .detail;
+      return payment.claim
+        ? `${detail} (the event's amount was not the order's; the gateway's record applied)`
+        : detail;
     }
     if (type === 'refund.processed' || type === 'refund.failed') {
       const refund = event.payload?.refund?.entity;
@@ -261,11 +298,17 @@ function isPayment(p: unknown): p is GatewayPayment {
  * The gateway's own record of something an event misstated. A refusal (unknown id) is the event's
  * outcome, recorded and not retried; no answer is thrown, so the event is retried with its backoff.
  */
-async function askGateway<T>(fetch: () => Promise<T>, why: string): Promise<{ held: T } | { outcome: string }> {
+async function askGateway<T>(
+  fetch: () => Promise<T>,
+  why: string,
+): Promise<{ held: T } | { outcome: string }> {
   try {
     return { held: await fetch() };
   } catch (err) {
-    if (err instanceof DomainError && err.code === 'GATEWAY_ERROR') return { outcome: `rejected: ${why} and ${err.message}` };
-    throw new Error(`${why}; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof DomainError && err.code === 'GATEWAY_ERROR')
+      return { outcome: `rejected: ${why} and ${err.message}` };
+    throw new Error(
+      `${why}; the gateway could not be asked: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }

@@ -16,7 +16,10 @@ export const WEBHOOK_EVENT_STATUSES = ['waiting', 'failing', 'processed'] as con
 export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
 
 export class AdminWebhookEventsQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: WEBHOOK_EVENT_STATUSES, description: '`failing`: the ones that need a person' })
+  @ApiPropertyOptional({
+    enum: WEBHOOK_EVENT_STATUSES,
+    description: '`failing`: the ones that need a person',
+  })
   @IsOptional()
   @IsIn(WEBHOOK_EVENT_STATUSES)
   status?: WebhookEventStatus;
@@ -107,14 +110,19 @@ export class WebhookEventsAdmin {
           ORDER BY received_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
         [...params, q.limit, offsetOf(q)],
       ) as Promise<EventRow[]>,
-      this.dataSource.query(`SELECT count(*)::int AS total FROM webhook_events ${filter}`, params) as Promise<{ total: number }[]>,
+      this.dataSource.query(`SELECT count(*)::int AS total FROM webhook_events ${filter}`, params) as Promise<
+        { total: number }[]
+      >,
     ]);
     return Page.of(rows.map(toView), total, q);
   }
 
   /** One event, with the payload as received. */
   async get(id: string): Promise<WebhookEventView> {
-    const [row] = (await this.dataSource.query(`SELECT ${COLUMNS}, payload FROM webhook_events WHERE id = $1`, [id])) as EventRow[];
+    const [row] = (await this.dataSource.query(
+      `SELECT ${COLUMNS}, payload FROM webhook_events WHERE id = $1`,
+      [id],
+    )) as EventRow[];
     if (!row) throw DomainError.notFound('Webhook event');
     return toView(row);
   }
@@ -127,9 +135,16 @@ export class WebhookEventsAdmin {
   async retry(actor: Actor, id: string): Promise<WebhookEventView> {
     const takeIt = this.applier.hasRoom();
     const claimed = await this.dataSource.transaction(async (m) => {
-      const [row] = (await m.query(`SELECT ${COLUMNS}, payload FROM webhook_events WHERE id = $1 FOR UPDATE`, [id])) as EventRow[];
+      const [row] = (await m.query(
+        `SELECT ${COLUMNS}, payload FROM webhook_events WHERE id = $1 FOR UPDATE`,
+        [id],
+      )) as EventRow[];
       if (!row) throw DomainError.notFound('Webhook event');
-      if (row.processed_at) throw new DomainError('WEBHOOK_EVENT_PROCESSED', `This event was already processed (${row.outcome ?? 'no outcome'})`);
+      if (row.processed_at)
+        throw new DomainError(
+          'WEBHOOK_EVENT_PROCESSED',
+          `This event was already processed (${row.outcome ?? 'no outcome'})`,
+        );
       if (row.attempts === 0 && row.claimed_until && new Date(row.claimed_until).getTime() > Date.now()) {
         throw new DomainError('WEBHOOK_EVENT_BUSY', 'This event is being applied right now');
       }
@@ -147,7 +162,12 @@ export class WebhookEventsAdmin {
       return row;
     });
     if (takeIt) {
-      const stored = { rowId: claimed.id, eventId: claimed.event_id, type: claimed.event_type, payload: claimed.payload };
+      const stored = {
+        rowId: claimed.id,
+        eventId: claimed.event_id,
+        type: claimed.event_type,
+        payload: claimed.payload,
+      };
       await this.applier.submitFromRequest(stored, true); // ahead of any backlog
     }
     return this.get(id);

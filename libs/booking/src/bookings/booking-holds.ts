@@ -14,7 +14,12 @@ export interface NewHold {
   trip: Pick<TakenSeats, 'id' | 'organizerId' | 'price' | 'currency'>;
   travelerId: string;
   seats: number;
-  participants: { name: string; phone?: string | null; age?: number | null; dietaryRestrictions?: string | null }[];
+  participants: {
+    name: string;
+    phone?: string | null;
+    age?: number | null;
+    dietaryRestrictions?: string | null;
+  }[];
   paymentMethod: PaymentMethod;
   holdExpiresAt: Date;
   specialRequests?: string | null;
@@ -63,7 +68,13 @@ export class BookingHolds {
       }),
     );
     await m.save(booking.participants);
-    await this.audit.record(m, { actor: h.actor, action: 'booking.created', entityType: 'booking', entityId: booking.id, after: toBookingView(booking) });
+    await this.audit.record(m, {
+      actor: h.actor,
+      action: 'booking.created',
+      entityType: 'booking',
+      entityId: booking.id,
+      after: toBookingView(booking),
+    });
     await this.events.bookingChanged(m, 'booking.created', booking);
     return booking;
   }

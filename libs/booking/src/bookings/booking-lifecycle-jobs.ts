@@ -54,7 +54,9 @@ export class BookingLifecycleJobs {
 
   private async expireOne(m: EntityManager, id: string, now: Date): Promise<boolean> {
     // Trip row first, then the booking: the lock order of trip and booking cancellation (no deadlock).
-    const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [id])) as { trip_id: string }[];
+    const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [id])) as {
+      trip_id: string;
+    }[];
     if (!ref) return false;
     await this.seats.lockTrip(m, ref.trip_id);
     // Only from a status BOOKING_MOVES lets expire: a payment or cancellation that got there first stands.
@@ -70,7 +72,13 @@ export class BookingLifecycleJobs {
     const b = await m.findOneOrFail(Booking, { where: { id } });
     await this.seats.release(m, b.tripId, b.seats);
     if (b.waitlistEntryId) await this.waitlist.markOfferClosed(m, b.waitlistEntryId, 'expired');
-    await this.audit.record(m, { actor: null, action: 'booking.expired', entityType: 'booking', entityId: id, after: toBookingView(b) });
+    await this.audit.record(m, {
+      actor: null,
+      action: 'booking.expired',
+      entityType: 'booking',
+      entityId: id,
+      after: toBookingView(b),
+    });
     await this.events.bookingChanged(m, 'booking.updated', b);
     await this.waitlist.offerFreedSeats(m, b.tripId);
     await this.events.tripSeats(m, b.tripId);
@@ -90,7 +98,13 @@ export class BookingLifecycleJobs {
           [ids, now, bookingStatusesMovingTo('completed')],
         ),
       );
-      for (const id of ids) await this.audit.record(m, { actor: null, action: 'trip.completed', entityType: 'trip', entityId: id });
+      for (const id of ids)
+        await this.audit.record(m, {
+          actor: null,
+          action: 'trip.completed',
+          entityType: 'trip',
+          entityId: id,
+        });
       // Every booking state change is audited and told to its traveler and organizer, completion included.
       const completed = done.length ? await m.findBy(Booking, { id: In(done.map((d) => d.id)) }) : [];
       for (const b of completed) {
@@ -121,7 +135,15 @@ export class BookingLifecycleJobs {
           AND t.start_date = ((($1::timestamptz) AT TIME ZONE t.timezone)::date + 1)
         ORDER BY b.id`,
       [now],
-    )) as { id: string; seats: number; name: string; email: string; title: string; start_date: string; destination: string }[];
+    )) as {
+      id: string;
+      seats: number;
+      name: string;
+      email: string;
+      title: string;
+      start_date: string;
+      destination: string;
+    }[];
     for (const r of rows) {
       await this.dataSource.transaction((m) =>
         this.events.email(

@@ -25,11 +25,23 @@ export class BookingPayments {
   /** An online payment attempt failed on a pending, unpaid booking; the traveler may try again. */
   markFailed(m: EntityManager, bookingId: string, actor: Actor | null): Promise<boolean> {
     // A late failure after a capture, or on a booking no longer waiting for payment, is old news.
-    return this.move(m, bookingId, 'failed', actor, 'booking.payment_failed', (b) => b.status === 'pending' && b.paymentStatus === 'unpaid');
+    return this.move(
+      m,
+      bookingId,
+      'failed',
+      actor,
+      'booking.payment_failed',
+      (b) => b.status === 'pending' && b.paymentStatus === 'unpaid',
+    );
   }
 
   /** Money is owed back on this booking: a refund has been recorded for it. */
-  markRefundPending(m: EntityManager, bookingId: string, actor: Actor | null, action: string): Promise<boolean> {
+  markRefundPending(
+    m: EntityManager,
+    bookingId: string,
+    actor: Actor | null,
+    action: string,
+  ): Promise<boolean> {
     return this.move(m, bookingId, 'refund_pending', actor, action);
   }
 
@@ -50,13 +62,23 @@ export class BookingPayments {
     const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
     if (!b || b.paymentStatus === to || !when(b)) return false;
     if (!canMovePayment(b.paymentStatus, to)) {
-      this.logger.error({ bookingId, from: b.paymentStatus, to, action }, 'refused a payment status move the table does not allow');
+      this.logger.error(
+        { bookingId, from: b.paymentStatus, to, action },
+        'refused a payment status move the table does not allow',
+      );
       return false;
     }
     const before = toBookingView(b);
     b.paymentStatus = to;
     await m.save(b);
-    await this.audit.record(m, { actor, action, entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.audit.record(m, {
+      actor,
+      action,
+      entityType: 'booking',
+      entityId: b.id,
+      before,
+      after: toBookingView(b),
+    });
     await this.events.bookingChanged(m, 'booking.updated', b);
     return true;
   }

@@ -5,7 +5,8 @@ import { BOOKING_MOVES, BOOKING_START, bookingStatusesMovingTo, canMoveBooking }
 describe('the booking status moves', () => {
   it('names every status of the entity, and only moves between them', () => {
     expect(Object.keys(BOOKING_MOVES).sort()).toEqual([...BOOKING_STATUSES].sort());
-    for (const targets of Object.values(BOOKING_MOVES)) for (const to of targets) expect(BOOKING_STATUSES).toContain(to);
+    for (const targets of Object.values(BOOKING_MOVES))
+      for (const to of targets) expect(BOOKING_STATUSES).toContain(to);
   });
 
   it('starts every booking pending, the only status a booking is never moved into', () => {

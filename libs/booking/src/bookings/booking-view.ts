@@ -2,7 +2,10 @@ import type { Trip } from '../trips/trip.entity';
 import type { Booking } from './booking.entity';
 
 /** A booking as the API shows it (API.md, Bookings); with its trip's headline when given. */
-export function toBookingView(b: Booking, trip?: Pick<Trip, 'title' | 'startDate' | 'endDate' | 'destination'>) {
+export function toBookingView(
+  b: Booking,
+  trip?: Pick<Trip, 'title' | 'startDate' | 'endDate' | 'destination'>,
+) {
   return {
     id: b.id,
     tripId: b.tripId,
@@ -27,9 +30,25 @@ export function toBookingView(b: Booking, trip?: Pick<Trip, 'title' | 'startDate
     createdAt: b.createdAt,
     updatedAt: b.updatedAt,
     ...(b.participants
-      ? { participants: b.participants.map((p) => ({ name: p.name, phone: p.phone, age: p.age, dietaryRestrictions: p.dietaryRestrictions })) }
+      ? {
+          participants: b.participants.map((p) => ({
+            name: p.name,
+            phone: p.phone,
+            age: p.age,
+            dietaryRestrictions: p.dietaryRestrictions,
+          })),
+        }
       : {}),
-    ...(trip ? { trip: { title: trip.title, destination: trip.destination, startDate: trip.startDate, endDate: trip.endDate } } : {}),
+    ...(trip
+      ? {
+          trip: {
+            title: trip.title,
+            destination: trip.destination,
+            startDate: trip.startDate,
+            endDate: trip.endDate,
+          },
+        }
+      : {}),
   };
 }
 export type BookingView = ReturnType<typeof toBookingView>;

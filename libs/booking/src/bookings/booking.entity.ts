@@ -1,11 +1,30 @@
 import { User } from '@trektribe/auth';
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  OneToMany,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { Trip } from '../trips/trip.entity';
 import { BookingParticipant } from './booking-participant.entity';
 
 export const BOOKING_STATUSES = ['pending', 'confirmed', 'completed', 'cancelled', 'expired'] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
-export const PAYMENT_STATUSES = ['unpaid', 'awaiting_verification', 'paid', 'failed', 'refund_pending', 'refunded', 'partially_refunded'] as const;
+export const PAYMENT_STATUSES = [
+  'unpaid',
+  'awaiting_verification',
+  'paid',
+  'failed',
+  'refund_pending',
+  'refunded',
+  'partially_refunded',
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export type PaymentMethod = 'online' | 'screenshot';
 export const MAX_SEATS_PER_BOOKING = 10;
@@ -18,7 +37,10 @@ export interface CancellationPolicy {
 
 @Entity('bookings')
 @Check('chk_bookings_seats', `"seats" BETWEEN 1 AND 10`)
-@Check('chk_bookings_amount', `"total_amount" >= 0 AND "refund_amount" >= 0 AND "refund_amount" <= "total_amount"`)
+@Check(
+  'chk_bookings_amount',
+  `"total_amount" >= 0 AND "refund_amount" >= 0 AND "refund_amount" <= "total_amount"`,
+)
 @Check('chk_bookings_status', `"status" IN ('pending', 'confirmed', 'completed', 'cancelled', 'expired')`)
 @Check(
   'chk_bookings_payment_status',
@@ -28,7 +50,9 @@ export interface CancellationPolicy {
 @Index('idx_bookings_trip_status', ['tripId', 'status'])
 @Index('idx_bookings_traveler', ['travelerId', 'createdAt'])
 @Index('idx_bookings_organizer', ['organizerId', 'createdAt'])
-@Index('idx_bookings_hold_expiry', ['holdExpiresAt'], { where: `"status" = 'pending' AND "seats_released_at" IS NULL` })
+@Index('idx_bookings_hold_expiry', ['holdExpiresAt'], {
+  where: `"status" = 'pending' AND "seats_released_at" IS NULL`,
+})
 export class Booking {
   @PrimaryGeneratedColumn('uuid')
   id: string;

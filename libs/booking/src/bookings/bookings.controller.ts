@@ -15,7 +15,9 @@ export class BookingsController {
   @Roles('traveler')
   @Idempotent()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat-safe creation for 24 h' })
-  @ApiOperation({ summary: 'Hold seats: a pending booking until holdExpiresAt (409 TRIP_FULL when there are none)' })
+  @ApiOperation({
+    summary: 'Hold seats: a pending booking until holdExpiresAt (409 TRIP_FULL when there are none)',
+  })
   create(@CurrentUser() actor: Actor, @Body() dto: CreateBookingDto) {
     return this.bookings.create(actor, dto);
   }

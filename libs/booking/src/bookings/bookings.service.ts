@@ -1,6 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UserDirectory, type Actor } from '@trektribe/auth';
-import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, formatInr, offsetOf, Page, UnitOfWork } from '@trektribe/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  AuditService,
+  Clock,
+  DomainError,
+  formatInr,
+  offsetOf,
+  Page,
+  UnitOfWork,
+} from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { Trip } from '../trips/trip.entity';
@@ -17,7 +27,6 @@ import { bookingStatusesMovingTo, canMoveBooking } from './booking-state';
 
 /** No hoarding: how many unpaid holds one traveler may keep on one trip at a time. */
 export const MAX_PENDING_HOLDS_PER_TRIP = 2;
-
 
 /** What happened when a payment arrived for a booking (see confirmPaid). */
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'seats_gone' | 'booking_cancelled';
@@ -45,7 +54,10 @@ export class BookingsService {
   async create(actor: Actor, dto: CreateBookingDto): Promise<BookingView> {
     if (dto.participants.length !== dto.seats) {
       throw new DomainError('VALIDATION_ERROR', 'One participant per seat', [
-        { field: 'participants', message: `expected ${dto.seats} participants, got ${dto.participants.length}` },
+        {
+          field: 'participants',
+          message: `expected ${dto.seats} participants, got ${dto.participants.length}`,
+        },
       ]);
     }
     const now = this.clock.now();
@@ -54,7 +66,10 @@ export class BookingsService {
       try {
         return await this.uow.run((tx) => this.hold(tx.manager, actor, dto, now));
       } catch (err) {
-        if (!(err instanceof TripPriceChanged) || attempt >= 3) throw err instanceof TripPriceChanged ? new DomainError('CONFLICT', 'The trip changed while booking; try again') : err;
+        if (!(err instanceof TripPriceChanged) || attempt >= 3)
+          throw err instanceof TripPriceChanged
+            ? new DomainError('CONFLICT', 'The trip changed while booking; try again')
+            : err;
       }
     }
   }
@@ -68,16 +83,24 @@ export class BookingsService {
   private async hold(m: EntityManager, actor: Actor, dto: CreateBookingDto, now: Date): Promise<BookingView> {
     // One traveler's bookings on one trip are made one at a time, so the cap on unpaid holds is
     // exact without counting under the trip's row lock.
-    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`booking-hold:${actor.id}:${dto.tripId}`]);
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      `booking-hold:${actor.id}:${dto.tripId}`,
+    ]);
     const [{ holds }] = (await m.query(
       `SELECT count(*)::int AS holds FROM bookings WHERE trip_id = $1 AND traveler_id = $2 AND status = 'pending'`,
       [dto.tripId, actor.id],
     )) as { holds: number }[];
     if (holds >= MAX_PENDING_HOLDS_PER_TRIP) {
-      throw new DomainError('HOLD_LIMIT_REACHED', `You already hold ${holds} unpaid bookings on this trip; pay or cancel one first`);
+      throw new DomainError(
+        'HOLD_LIMIT_REACHED',
+        `You already hold ${holds} unpaid bookings on this trip; pay or cancel one first`,
+      );
     }
     const trip = await this.seats.bookable(m, dto.tripId, dto.seats, now);
-    const holdMs = dto.paymentMethod === 'online' ? this.config.holds.onlineMinutes * 60_000 : this.config.holds.screenshotHours * 3_600_000;
+    const holdMs =
+      dto.paymentMethod === 'online'
+        ? this.config.holds.onlineMinutes * 60_000
+        : this.config.holds.screenshotHours * 3_600_000;
     const booking = await this.holds.write(m, {
       trip,
       travelerId: actor.id,
@@ -94,19 +117,28 @@ export class BookingsService {
   }
 
   async list(actor: Actor, q: ListBookingsQuery): Promise<Page<BookingView>> {
-    const qb = this.dataSource.getRepository(Booking).createQueryBuilder('b').leftJoinAndSelect('b.trip', 't');
+    const qb = this.dataSource
+      .getRepository(Booking)
+      .createQueryBuilder('b')
+      .leftJoinAndSelect('b.trip', 't');
     this.scopeTo(qb, actor);
     if (q.status) qb.andWhere('b.status = :status', { status: q.status });
     if (q.paymentStatus) qb.andWhere('b.payment_status = :ps', { ps: q.paymentStatus });
     if (q.tripId) qb.andWhere('b.trip_id = :tripId', { tripId: q.tripId });
     qb.orderBy('b.created_at', 'DESC').addOrderBy('b.id', 'ASC').skip(offsetOf(q)).take(q.limit);
     const [rows, total] = await qb.getManyAndCount();
-    return Page.of(rows.map((b) => toBookingView(b, b.trip)), total, q);
+    return Page.of(
+      rows.map((b) => toBookingView(b, b.trip)),
+      total,
+      q,
+    );
   }
 
   async get(actor: Actor, id: string): Promise<BookingView> {
     const b = await this.findVisible(this.dataSource.manager, actor, id);
-    b.participants = await this.dataSource.getRepository(BookingParticipant).find({ where: { bookingId: id }, order: { name: 'ASC' } });
+    b.participants = await this.dataSource
+      .getRepository(BookingParticipant)
+      .find({ where: { bookingId: id }, order: { name: 'ASC' } });
     const trip = await this.dataSource.getRepository(Trip).findOne({ where: { id: b.tripId } });
     return toBookingView(b, trip ?? undefined);
   }
@@ -130,13 +162,18 @@ export class BookingsService {
   }
 
   async cancel(actor: Actor, id: string, dto: CancelBookingDto): Promise<BookingView> {
-    if (actor.role === 'agent') throw new DomainError('FORBIDDEN', 'Agents cannot cancel bookings; escalate to an admin');
-    const by: CancelledBy = actor.role === 'traveler' ? 'traveler' : actor.role === 'organizer' ? 'organizer' : 'admin';
+    if (actor.role === 'agent')
+      throw new DomainError('FORBIDDEN', 'Agents cannot cancel bookings; escalate to an admin');
+    const by: CancelledBy =
+      actor.role === 'traveler' ? 'traveler' : actor.role === 'organizer' ? 'organizer' : 'admin';
     return this.uow.run(async ({ manager: m }) => {
       // Lock order: the trip row, then the booking, as a trip cancellation does (TripsService.cancel).
       // Booking first, then the trip (for the seat release) deadlocked against it on PostgreSQL: 500s.
       const { tripId } = await this.findVisible(m, actor, id);
-      const trip = await m.findOneOrFail(Trip, { where: { id: tripId }, lock: { mode: 'for_no_key_update' } });
+      const trip = await m.findOneOrFail(Trip, {
+        where: { id: tripId },
+        lock: { mode: 'for_no_key_update' },
+      });
       const booking = await this.findVisible(m, actor, id, true);
       const view = await this.cancelLocked(m, actor, booking, trip, by, dto.reason ?? null);
       await this.waitlist.offerFreedSeats(m, trip.id);
@@ -150,7 +187,10 @@ export class BookingsService {
     const live = await m
       .getRepository(Booking)
       .createQueryBuilder('b')
-      .where('b.trip_id = :id AND b.status IN (:...s)', { id: trip.id, s: bookingStatusesMovingTo('cancelled') })
+      .where('b.trip_id = :id AND b.status IN (:...s)', {
+        id: trip.id,
+        s: bookingStatusesMovingTo('cancelled'),
+      })
       .orderBy('b.id')
       .setLock('pessimistic_write')
       .getMany();
@@ -158,13 +198,26 @@ export class BookingsService {
     return live.length;
   }
 
-  private async cancelLocked(m: EntityManager, actor: Actor, b: Booking, trip: Trip, by: CancelledBy, reason: string | null): Promise<BookingView> {
+  private async cancelLocked(
+    m: EntityManager,
+    actor: Actor,
+    b: Booking,
+    trip: Trip,
+    by: CancelledBy,
+    reason: string | null,
+  ): Promise<BookingView> {
     if (!canMoveBooking(b.status, 'cancelled')) {
       throw new DomainError('BOOKING_NOT_CANCELLABLE', `A ${b.status} booking cannot be cancelled`);
     }
     const now = this.clock.now();
     const paid = b.paymentStatus === 'paid' ? b.totalAmount : 0;
-    const refund = refundDue({ policy: b.cancellationPolicy, paidAmount: paid, tripStartsAt: startOfLocalDate(trip.startDate, trip.timezone), now, by });
+    const refund = refundDue({
+      policy: b.cancellationPolicy,
+      paidAmount: paid,
+      tripStartsAt: startOfLocalDate(trip.startDate, trip.timezone),
+      now,
+      by,
+    });
     const before = toBookingView(b);
     const releaseNow = b.seatsReleasedAt === null;
     b.status = 'cancelled';
@@ -183,11 +236,22 @@ export class BookingsService {
       await this.uow.of(m).emit({
         type: 'booking.cancelled',
         bookingId: b.id,
-        refundDue: { amount: refund, reason: reason ?? `cancelled by ${by}`, idempotencyKey: `cancel_${b.id}` },
+        refundDue: {
+          amount: refund,
+          reason: reason ?? `cancelled by ${by}`,
+          idempotencyKey: `cancel_${b.id}`,
+        },
         actor,
       });
     }
-    await this.audit.record(m, { actor, action: 'booking.cancelled', entityType: 'booking', entityId: b.id, before, after: { ...toBookingView(b), cancelledBy: by } });
+    await this.audit.record(m, {
+      actor,
+      action: 'booking.cancelled',
+      entityType: 'booking',
+      entityId: b.id,
+      before,
+      after: { ...toBookingView(b), cancelledBy: by },
+    });
     await this.events.bookingChanged(m, 'booking.updated', b);
     const traveler = await this.users.contactOf(m, b.travelerId);
     if (traveler) {
@@ -213,15 +277,19 @@ export class BookingsService {
   async confirmPaid(m: EntityManager, bookingId: string, actor: Actor | null): Promise<ConfirmOutcome> {
     // Trip row first, then the booking: the order cancel, expiry and trip cancel use (else a late
     // capture racing a cancellation deadlocks on PostgreSQL).
-    const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [bookingId])) as { trip_id: string }[];
+    const [ref] = (await m.query(`SELECT trip_id FROM bookings WHERE id = $1`, [bookingId])) as {
+      trip_id: string;
+    }[];
     if (!ref) throw DomainError.notFound('Booking');
     await this.seats.lockTrip(m, ref.trip_id);
     const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
     if (!b) throw DomainError.notFound('Booking');
-    if (b.paymentStatus === 'paid' || b.status === 'confirmed' || b.status === 'completed') return 'already_confirmed';
+    if (b.paymentStatus === 'paid' || b.status === 'confirmed' || b.status === 'completed')
+      return 'already_confirmed';
     if (b.status === 'cancelled') return 'booking_cancelled';
     // Left: pending, or expired (BOOKING_MOVES); the check keeps the table and this method in step.
-    if (!canMoveBooking(b.status, 'confirmed')) throw new DomainError('BOOKING_NOT_PAYABLE', `A ${b.status} booking takes no payment`);
+    if (!canMoveBooking(b.status, 'confirmed'))
+      throw new DomainError('BOOKING_NOT_PAYABLE', `A ${b.status} booking takes no payment`);
     const now = this.clock.now();
     if (b.seatsReleasedAt !== null) {
       try {
@@ -239,7 +307,14 @@ export class BookingsService {
     b.confirmedAt = now;
     await m.save(b);
     if (b.waitlistEntryId) await this.waitlist.markOfferClosed(m, b.waitlistEntryId, 'accepted');
-    await this.audit.record(m, { actor, action: 'booking.confirmed', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.audit.record(m, {
+      actor,
+      action: 'booking.confirmed',
+      entityType: 'booking',
+      entityId: b.id,
+      before,
+      after: toBookingView(b),
+    });
     await this.events.bookingChanged(m, 'booking.updated', b);
     await this.events.tripSeats(m, b.tripId);
     const trip = await m.findOneOrFail(Trip, { where: { id: b.tripId } });
@@ -263,18 +338,31 @@ export class BookingsService {
     if (b.status !== 'pending' || b.seatsReleasedAt !== null) {
       throw new DomainError('BOOKING_NOT_PAYABLE', `A ${b.status} booking takes no payment proof`);
     }
-    if (b.paymentMethod !== 'screenshot') throw new DomainError('WRONG_PAYMENT_METHOD', 'This booking is paid online');
+    if (b.paymentMethod !== 'screenshot')
+      throw new DomainError('WRONG_PAYMENT_METHOD', 'This booking is paid online');
     const before = toBookingView(b);
     b.paymentStatus = 'awaiting_verification';
     b.holdExpiresAt = null;
     await m.save(b);
-    await this.audit.record(m, { actor, action: 'booking.proof_submitted', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.audit.record(m, {
+      actor,
+      action: 'booking.proof_submitted',
+      entityType: 'booking',
+      entityId: b.id,
+      before,
+      after: toBookingView(b),
+    });
     await this.events.bookingChanged(m, 'booking.updated', b);
     return b;
   }
 
   /** The organizer rejected a proof: the hold resumes for `hours` so the traveler can try again. */
-  async resumeHoldAfterRejection(m: EntityManager, bookingId: string, actor: Actor, hours = 24): Promise<Booking> {
+  async resumeHoldAfterRejection(
+    m: EntityManager,
+    bookingId: string,
+    actor: Actor,
+    hours = 24,
+  ): Promise<Booking> {
     const b = await m.findOne(Booking, { where: { id: bookingId }, lock: { mode: 'pessimistic_write' } });
     if (!b) throw DomainError.notFound('Booking');
     if (b.status !== 'pending' || b.paymentStatus !== 'awaiting_verification') {
@@ -284,7 +372,14 @@ export class BookingsService {
     b.paymentStatus = 'unpaid';
     b.holdExpiresAt = new Date(this.clock.now().getTime() + hours * 3_600_000);
     await m.save(b);
-    await this.audit.record(m, { actor, action: 'booking.proof_rejected', entityType: 'booking', entityId: b.id, before, after: toBookingView(b) });
+    await this.audit.record(m, {
+      actor,
+      action: 'booking.proof_rejected',
+      entityType: 'booking',
+      entityId: b.id,
+      before,
+      after: toBookingView(b),
+    });
     await this.events.bookingChanged(m, 'booking.updated', b);
     return b;
   }

@@ -25,7 +25,9 @@ export function refundDue(opts: {
   if (opts.paidAmount <= 0) return 0;
   if (opts.by !== 'traveler') return opts.paidAmount;
   const hoursBefore = (opts.tripStartsAt.getTime() - opts.now.getTime()) / 3_600_000;
-  const tier = [...opts.policy.tiers].sort((a, b) => b.minHoursBefore - a.minHoursBefore).find((t) => hoursBefore >= t.minHoursBefore);
+  const tier = [...opts.policy.tiers]
+    .sort((a, b) => b.minHoursBefore - a.minHoursBefore)
+    .find((t) => hoursBefore >= t.minHoursBefore);
   if (!tier) {
     throw new DomainError(
       'CANCELLATION_WINDOW_CLOSED',

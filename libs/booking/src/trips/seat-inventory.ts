@@ -5,7 +5,10 @@ import { Trip } from './trip.entity';
 import { startOfLocalDate } from './trip-time';
 
 /** The trip as a new booking needs it, read by the same UPDATE that took the seats. */
-export type TakenSeats = Pick<Trip, 'id' | 'organizerId' | 'price' | 'currency' | 'title' | 'destination' | 'startDate' | 'endDate'> & {
+export type TakenSeats = Pick<
+  Trip,
+  'id' | 'organizerId' | 'price' | 'currency' | 'title' | 'destination' | 'startDate' | 'endDate'
+> & {
   seatsAvailable: number;
 };
 
@@ -45,7 +48,17 @@ export class SeatInventory {
     const refused = refusal(trip, seats, now);
     if (refused) throw refused;
     const { id, organizerId, price, currency, title, destination, startDate, endDate } = trip!;
-    return { id, organizerId, price, currency, title, destination, startDate, endDate, seatsAvailable: trip!.capacity - trip!.seatsBooked };
+    return {
+      id,
+      organizerId,
+      price,
+      currency,
+      title,
+      destination,
+      startDate,
+      endDate,
+      seatsAvailable: trip!.capacity - trip!.seatsBooked,
+    };
   }
 
   /**
@@ -53,7 +66,13 @@ export class SeatInventory {
    * the caller commits, so a booking calls it last. `expected`: the price the caller's booking rows
    * were written with; a different price now → TripPriceChanged (the caller retries).
    */
-  async take(m: EntityManager, tripId: string, seats: number, now: Date, expected?: Pick<TakenSeats, 'price' | 'currency'>): Promise<TakenSeats> {
+  async take(
+    m: EntityManager,
+    tripId: string,
+    seats: number,
+    now: Date,
+    expected?: Pick<TakenSeats, 'price' | 'currency'>,
+  ): Promise<TakenSeats> {
     // RETURNING instead of reading the trip again: every booking on a hot trip waits on this row lock
     // until commit, so each statement after it is paid by all of them.
     const [taken] = returnedRows<TakenSeats>(
@@ -74,17 +93,23 @@ export class SeatInventory {
     const trip = await m.findOne(Trip, { where: { id: tripId } });
     const refused = refusal(trip, seats, now);
     if (refused) throw refused;
-    if (expected && (trip!.price !== expected.price || trip!.currency !== expected.currency)) throw new TripPriceChanged();
+    if (expected && (trip!.price !== expected.price || trip!.currency !== expected.currency))
+      throw new TripPriceChanged();
     throw tripFull(trip!.capacity - trip!.seatsBooked); // taken by someone else between the read and now
   }
 
   async release(m: EntityManager, tripId: string, seats: number): Promise<void> {
-    await m.query(`UPDATE trips SET seats_booked = seats_booked - $2, updated_at = now() WHERE id = $1`, [tripId, seats]);
+    await m.query(`UPDATE trips SET seats_booked = seats_booked - $2, updated_at = now() WHERE id = $1`, [
+      tripId,
+      seats,
+    ]);
     this.cache.invalidateAfterCommit(m, 'trips');
   }
 
   async available(m: EntityManager, tripId: string): Promise<number> {
-    const [row] = (await m.query(`SELECT capacity - seats_booked AS n FROM trips WHERE id = $1`, [tripId])) as { n: number }[];
+    const [row] = (await m.query(`SELECT capacity - seats_booked AS n FROM trips WHERE id = $1`, [
+      tripId,
+    ])) as { n: number }[];
     return row ? Number(row.n) : 0;
   }
 }
@@ -93,14 +118,19 @@ export class SeatInventory {
 function refusal(trip: Trip | null, seats: number, now: Date): DomainError | undefined {
   if (!trip || trip.status === 'inactive') return DomainError.notFound('Trip');
   if (trip.status !== 'active' || startOfLocalDate(trip.startDate, trip.timezone) <= now) {
-    return new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status === 'active' ? 'already under way' : trip.status} and takes no bookings`);
+    return new DomainError(
+      'TRIP_NOT_BOOKABLE',
+      `This trip is ${trip.status === 'active' ? 'already under way' : trip.status} and takes no bookings`,
+    );
   }
   const left = trip.capacity - trip.seatsBooked;
   return left < seats ? tripFull(left) : undefined;
 }
 
 function tripFull(left: number): DomainError {
-  return new DomainError('TRIP_FULL', left > 0 ? `Only ${left} seat(s) left on this trip` : 'This trip is full', [
-    { field: 'seats', message: `${left} seat(s) available` },
-  ]);
+  return new DomainError(
+    'TRIP_FULL',
+    left > 0 ? `Only ${left} seat(s) left on this trip` : 'This trip is full',
+    [{ field: 'seats', message: `${left} seat(s) available` }],
+  );
 }

@@ -22,7 +22,13 @@ export class TripListings {
       `UPDATE trips SET status = 'inactive', suspended_by_subscription_id = $2, updated_at = now()
         WHERE organizer_id = $1 AND status = 'active' RETURNING id`,
       [organizerId, subscriptionId],
-      { action: 'trip.deactivated', from: 'active', to: 'inactive', reason: 'subscription_suspended', subscriptionId },
+      {
+        action: 'trip.deactivated',
+        from: 'active',
+        to: 'inactive',
+        reason: 'subscription_suspended',
+        subscriptionId,
+      },
     );
   }
 
@@ -33,7 +39,13 @@ export class TripListings {
       `UPDATE trips SET status = 'active', suspended_by_subscription_id = NULL, updated_at = now()
         WHERE organizer_id = $1 AND suspended_by_subscription_id = $2 AND status = 'inactive' RETURNING id`,
       [organizerId, subscriptionId],
-      { action: 'trip.reactivated', from: 'inactive', to: 'active', reason: 'subscription_reactivated', subscriptionId },
+      {
+        action: 'trip.reactivated',
+        from: 'inactive',
+        to: 'active',
+        reason: 'subscription_reactivated',
+        subscriptionId,
+      },
     );
   }
 

@@ -1,6 +1,16 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- jsonb itinerary */
 import { User } from '@trektribe/auth';
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 export const DIFFICULTY_LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
 export type DifficultyLevel = (typeof DIFFICULTY_LEVELS)[number];
@@ -31,7 +41,9 @@ export interface ItineraryDay {
 @Index('idx_trips_difficulty', ['difficultyLevel'])
 @Index('idx_trips_rating', ['ratingAvg'])
 @Index('idx_trips_created', ['createdAt'])
-@Index('idx_trips_suspended_by', ['suspendedBySubscriptionId'], { where: '"suspended_by_subscription_id" IS NOT NULL' })
+@Index('idx_trips_suspended_by', ['suspendedBySubscriptionId'], {
+  where: '"suspended_by_subscription_id" IS NOT NULL',
+})
 // Created by hand in the migration (GIN and expression indexes TypeORM cannot describe):
 @Index('idx_trips_search', { synchronize: false })
 @Index('idx_trips_categories', { synchronize: false })
@@ -100,13 +112,27 @@ export class Trip {
   @Column({ type: 'varchar', length: 20, default: 'active' })
   status: TripStatus;
 
-  @Column({ name: 'rating_avg', type: 'numeric', precision: 3, scale: 2, default: 0, transformer: { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) } })
+  @Column({
+    name: 'rating_avg',
+    type: 'numeric',
+    precision: 3,
+    scale: 2,
+    default: 0,
+    transformer: { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) },
+  })
   ratingAvg: number;
 
   @Column({ name: 'review_count', type: 'int', default: 0 })
   reviewCount: number;
 
-  @Column({ name: 'search_vector', type: 'tsvector', nullable: true, select: false, insert: false, update: false })
+  @Column({
+    name: 'search_vector',
+    type: 'tsvector',
+    nullable: true,
+    select: false,
+    insert: false,
+    update: false,
+  })
   searchVector?: string;
 
   /** Set while the organizer's suspended subscription hides this trip (TripListings); cleared when it is listed again or its status is changed by hand. */

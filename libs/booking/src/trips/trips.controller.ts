@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
 import { CachedResponse, MultiLine, PageQuery, Public, Roles } from '@trektribe/common';
@@ -10,11 +21,22 @@ import { TripsService } from './trips.service';
 
 class CreateReviewDto {
   @ApiProperty({ minimum: 1, maximum: 5, example: 5 }) @IsInt() @Min(1) @Max(5) rating: number;
-  @ApiProperty({ example: 'Superb guides and a clear summit day.' }) @IsString() @MultiLine() @Length(3, 2000) comment: string;
-  @ApiPropertyOptional({ description: 'which completed booking, when you have several' }) @IsOptional() @IsUUID() bookingId?: string;
+  @ApiProperty({ example: 'Superb guides and a clear summit day.' })
+  @IsString()
+  @MultiLine()
+  @Length(3, 2000)
+  comment: string;
+  @ApiPropertyOptional({ description: 'which completed booking, when you have several' })
+  @IsOptional()
+  @IsUUID()
+  bookingId?: string;
 }
 class ReplyDto {
-  @ApiProperty({ example: 'Thank you for trekking with us!' }) @IsString() @MultiLine() @Length(1, 2000) reply: string;
+  @ApiProperty({ example: 'Thank you for trekking with us!' })
+  @IsString()
+  @MultiLine()
+  @Length(1, 2000)
+  reply: string;
 }
 class JoinWaitlistDto {
   @ApiProperty({ minimum: 1, maximum: 10, example: 2 }) @IsInt() @Min(1) @Max(10) seats: number;
@@ -83,7 +105,11 @@ export class TripsController {
   @Post(':id/reviews')
   @Roles('traveler')
   @ApiBearerAuth()
-  createReview(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: CreateReviewDto) {
+  createReview(
+    @CurrentUser() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: CreateReviewDto,
+  ) {
     return this.reviews.create(actor, id, dto);
   }
 
@@ -110,7 +136,11 @@ export class TripsController {
   @Post(':id/waitlist')
   @Roles('traveler')
   @ApiBearerAuth()
-  joinWaitlist(@CurrentUser() actor: Actor, @Param('id', ParseUUIDPipe) id: string, @Body() dto: JoinWaitlistDto) {
+  joinWaitlist(
+    @CurrentUser() actor: Actor,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: JoinWaitlistDto,
+  ) {
     return this.waitlist.join(actor, id, dto.seats);
   }
 

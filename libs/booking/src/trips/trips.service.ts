@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, User } from '@trektribe/auth';
-import { AuditService, Clock, DomainError, escapeLike, offsetOf, Page, ResponseCache, UnitOfWork } from '@trektribe/common';
+import {
+  AuditService,
+  Clock,
+  DomainError,
+  escapeLike,
+  offsetOf,
+  Page,
+  ResponseCache,
+  UnitOfWork,
+} from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { BookingsService } from '../bookings/bookings.service';
@@ -60,7 +69,6 @@ const SORTS: Record<string, [string, 'ASC' | 'DESC']> = {
   '-createdAt': ['t.created_at', 'DESC'],
 };
 
-
 @Injectable()
 export class TripsService {
   constructor(
@@ -95,7 +103,13 @@ export class TripsService {
       });
       await m.save(trip);
       this.cache.invalidateAfterCommit(m, 'trips');
-      await this.audit.record(m, { actor, action: 'trip.created', entityType: 'trip', entityId: trip.id, after: toTripView(trip) });
+      await this.audit.record(m, {
+        actor,
+        action: 'trip.created',
+        entityType: 'trip',
+        entityId: trip.id,
+        after: toTripView(trip),
+      });
       return toTripView(trip);
     });
   }
@@ -118,23 +132,36 @@ export class TripsService {
       }
       const before = toTripView(trip);
       if (dto.capacity !== undefined && dto.capacity < trip.seatsBooked) {
-        throw new DomainError('CAPACITY_BELOW_BOOKED', `Capacity cannot go below the ${trip.seatsBooked} seats already taken`, [
-          { field: 'capacity', message: `must be at least ${trip.seatsBooked}` },
-        ]);
+        throw new DomainError(
+          'CAPACITY_BELOW_BOOKED',
+          `Capacity cannot go below the ${trip.seatsBooked} seats already taken`,
+          [{ field: 'capacity', message: `must be at least ${trip.seatsBooked}` }],
+        );
       }
-      if (dto.status === 'active' && trip.status !== 'active') await tx.emit({ type: 'trip.listing', organizerId: trip.organizerId, tripId: trip.id });
+      if (dto.status === 'active' && trip.status !== 'active')
+        await tx.emit({ type: 'trip.listing', organizerId: trip.organizerId, tripId: trip.id });
       // Only the fields the client sent: the validated DTO instance carries every declared property,
       // absent ones as `undefined`, which would blank the merged dates (skipping the end-before-start
       // check, so the CHECK constraint answered 500) and the fields of the response and audit row.
-      const changes = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)) as UpdateTripDto;
+      const changes = Object.fromEntries(
+        Object.entries(dto).filter(([, v]) => v !== undefined),
+      ) as UpdateTripDto;
       const next = { ...trip, ...changes };
-      if (changes.startDate || changes.endDate || changes.timezone) this.assertDates(next.startDate, next.endDate, next.timezone);
+      if (changes.startDate || changes.endDate || changes.timezone)
+        this.assertDates(next.startDate, next.endDate, next.timezone);
       Object.assign(trip, changes);
       // A status set by hand is the owner's decision: a later subscription payment does not undo it.
       if (changes.status !== undefined) trip.suspendedBySubscriptionId = null;
       await m.save(trip);
       this.cache.invalidateAfterCommit(m, 'trips');
-      await this.audit.record(m, { actor, action: 'trip.updated', entityType: 'trip', entityId: trip.id, before, after: toTripView(trip) });
+      await this.audit.record(m, {
+        actor,
+        action: 'trip.updated',
+        entityType: 'trip',
+        entityId: trip.id,
+        before,
+        after: toTripView(trip),
+      });
       if (changes.capacity !== undefined && changes.capacity !== before.capacity) {
         await this.waitlist.offerFreedSeats(m, trip.id);
         await this.events.tripSeats(m, trip.id);
@@ -150,7 +177,8 @@ export class TripsService {
     return this.uow.run(async ({ manager: m }) => {
       const trip = await this.lockOwned(m, actor, id);
       if (trip.status === 'cancelled') return toTripView(trip);
-      if (trip.status === 'completed') throw new DomainError('TRIP_NOT_EDITABLE', 'A completed trip cannot be cancelled');
+      if (trip.status === 'completed')
+        throw new DomainError('TRIP_NOT_EDITABLE', 'A completed trip cannot be cancelled');
       const before = toTripView(trip);
       trip.status = 'cancelled';
       trip.suspendedBySubscriptionId = null;
@@ -158,7 +186,14 @@ export class TripsService {
       trip.cancelReason = reason ?? null;
       await m.save(trip);
       this.cache.invalidateAfterCommit(m, 'trips');
-      await this.audit.record(m, { actor, action: 'trip.cancelled', entityType: 'trip', entityId: trip.id, before, after: toTripView(trip) });
+      await this.audit.record(m, {
+        actor,
+        action: 'trip.cancelled',
+        entityType: 'trip',
+        entityId: trip.id,
+        before,
+        after: toTripView(trip),
+      });
       await this.bookings.cancelAllForTrip(m, actor, trip, reason ?? 'The organizer cancelled the trip');
       await this.waitlist.closeForTrip(m, trip.id);
       await this.events.tripSeats(m, trip.id);
@@ -181,10 +216,17 @@ export class TripsService {
       .andWhere('t.start_date > :floor', { floor })
       .andWhere('t.start_date > (CAST(:now AS timestamptz) AT TIME ZONE t.timezone)::date', { now });
     if (q.q) {
-      qb.andWhere(`(t.search_vector @@ websearch_to_tsquery('english', :q) OR t.search_vector @@ websearch_to_tsquery('simple', :q))`, { q: q.q });
+      qb.andWhere(
+        `(t.search_vector @@ websearch_to_tsquery('english', :q) OR t.search_vector @@ websearch_to_tsquery('simple', :q))`,
+        { q: q.q },
+      );
     }
-    if (q.destination) qb.andWhere(`lower(t.destination) LIKE :dest`, { dest: `${escapeLike(q.destination.trim().toLowerCase())}%` });
-    if (q.category) qb.andWhere(`t.categories @> ARRAY[:category]::varchar[]`, { category: q.category.toLowerCase() });
+    if (q.destination)
+      qb.andWhere(`lower(t.destination) LIKE :dest`, {
+        dest: `${escapeLike(q.destination.trim().toLowerCase())}%`,
+      });
+    if (q.category)
+      qb.andWhere(`t.categories @> ARRAY[:category]::varchar[]`, { category: q.category.toLowerCase() });
     if (q.difficulty) qb.andWhere('t.difficulty_level = :difficulty', { difficulty: q.difficulty });
     if (q.minPrice !== undefined) qb.andWhere('t.price >= :minPrice', { minPrice: q.minPrice });
     if (q.maxPrice !== undefined) qb.andWhere('t.price <= :maxPrice', { maxPrice: q.maxPrice });
@@ -206,17 +248,30 @@ export class TripsService {
     }
     qb.addOrderBy('t.id', 'ASC').offset(offsetOf(q)).limit(q.limit);
     const [trips, total] = await qb.getManyAndCount();
-    return Page.of(trips.map((t) => toTripView(t)), total, q);
+    return Page.of(
+      trips.map((t) => toTripView(t)),
+      total,
+      q,
+    );
   }
 
   /** An organizer's own trips, every status, with occupancy. */
-  async listForOrganizer(actor: Actor, q: OrganizerTripsQuery): Promise<Page<TripView & { occupancyPercent: number }>> {
-    const qb = this.dataSource.getRepository(Trip).createQueryBuilder('t').where('t.organizer_id = :id', { id: actor.id });
+  async listForOrganizer(
+    actor: Actor,
+    q: OrganizerTripsQuery,
+  ): Promise<Page<TripView & { occupancyPercent: number }>> {
+    const qb = this.dataSource
+      .getRepository(Trip)
+      .createQueryBuilder('t')
+      .where('t.organizer_id = :id', { id: actor.id });
     if (q.status) qb.andWhere('t.status = :status', { status: q.status });
     qb.orderBy('t.start_date', 'DESC').addOrderBy('t.id', 'ASC').offset(offsetOf(q)).limit(q.limit);
     const [trips, total] = await qb.getManyAndCount();
     return Page.of(
-      trips.map((t) => ({ ...toTripView(t), occupancyPercent: Math.round((t.seatsBooked / t.capacity) * 100) })),
+      trips.map((t) => ({
+        ...toTripView(t),
+        occupancyPercent: Math.round((t.seatsBooked / t.capacity) * 100),
+      })),
       total,
       q,
     );
@@ -240,30 +295,40 @@ export class TripsService {
   /** Owner or admin; anyone else gets the same 404 as for a trip that does not exist. */
   async findOwned(actor: Actor, id: string): Promise<Trip> {
     const trip = await this.dataSource.getRepository(Trip).findOne({ where: { id } });
-    if (!trip || (actor.role !== 'admin' && trip.organizerId !== actor.id)) throw DomainError.notFound('Trip');
+    if (!trip || (actor.role !== 'admin' && trip.organizerId !== actor.id))
+      throw DomainError.notFound('Trip');
     return trip;
   }
 
   private async lockOwned(m: EntityManager, actor: Actor, id: string): Promise<Trip> {
     const trip = await m.findOne(Trip, { where: { id }, lock: { mode: 'for_no_key_update' } });
-    if (!trip || (actor.role !== 'admin' && trip.organizerId !== actor.id)) throw DomainError.notFound('Trip');
+    if (!trip || (actor.role !== 'admin' && trip.organizerId !== actor.id))
+      throw DomainError.notFound('Trip');
     return trip;
   }
 
   private async organizerProfile(id: string): Promise<OrganizerProfile | undefined> {
     const u = await this.dataSource.getRepository(User).findOne({ where: { id } });
-    return u ? { id: u.id, name: u.name, bio: u.bio, location: u.location, memberSince: u.createdAt } : undefined;
+    return u
+      ? { id: u.id, name: u.name, bio: u.bio, location: u.location, memberSince: u.createdAt }
+      : undefined;
   }
 
   private assertDates(startDate: string, endDate: string, timezone: string): void {
     if (!isValidTimeZone(timezone)) {
-      throw new DomainError('VALIDATION_ERROR', 'Unknown timezone', [{ field: 'timezone', message: 'must be an IANA timezone like Asia/Kolkata' }]);
+      throw new DomainError('VALIDATION_ERROR', 'Unknown timezone', [
+        { field: 'timezone', message: 'must be an IANA timezone like Asia/Kolkata' },
+      ]);
     }
     if (endDate < startDate) {
-      throw new DomainError('VALIDATION_ERROR', 'The trip ends before it starts', [{ field: 'endDate', message: 'endDate must be on or after startDate' }]);
+      throw new DomainError('VALIDATION_ERROR', 'The trip ends before it starts', [
+        { field: 'endDate', message: 'endDate must be on or after startDate' },
+      ]);
     }
     if (startDate < localDate(this.clock.now(), timezone)) {
-      throw new DomainError('VALIDATION_ERROR', 'The trip starts in the past', [{ field: 'startDate', message: 'startDate must be today or later' }]);
+      throw new DomainError('VALIDATION_ERROR', 'The trip starts in the past', [
+        { field: 'startDate', message: 'startDate must be today or later' },
+      ]);
     }
   }
 }

@@ -1,4 +1,14 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { User } from '@trektribe/auth';
 import { Trip } from '../trips/trip.entity';
 
@@ -9,7 +19,10 @@ export type WaitlistStatus = 'waiting' | 'offered' | 'accepted' | 'expired' | 'c
 @Check('chk_waitlist_seats', `"seats" BETWEEN 1 AND 10`)
 @Check('chk_waitlist_status', `"status" IN ('waiting', 'offered', 'accepted', 'expired', 'cancelled')`)
 @Index('idx_waitlist_line', ['tripId', 'status', 'createdAt', 'id'])
-@Index('uq_waitlist_active', ['tripId', 'travelerId'], { unique: true, where: `"status" IN ('waiting', 'offered')` })
+@Index('uq_waitlist_active', ['tripId', 'travelerId'], {
+  unique: true,
+  where: `"status" IN ('waiting', 'offered')`,
+})
 export class WaitlistEntry {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UserDirectory, type Actor } from '@trektribe/auth';
-import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, isUniqueViolation } from '@trektribe/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  AuditService,
+  Clock,
+  DomainError,
+  isUniqueViolation,
+} from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { BookingHolds } from '../bookings/booking-holds';
@@ -40,7 +47,8 @@ export class WaitlistService {
       return await this.dataSource.transaction(async (m) => {
         const trip = await m.findOne(Trip, { where: { id: tripId }, lock: { mode: 'for_no_key_update' } });
         if (!trip || trip.status === 'inactive') throw DomainError.notFound('Trip');
-        if (trip.status !== 'active') throw new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status}`);
+        if (trip.status !== 'active')
+          throw new DomainError('TRIP_NOT_BOOKABLE', `This trip is ${trip.status}`);
         // A trip under way takes no bookings (SeatInventory.take), so a place in its line could never turn into an offer.
         if (startOfLocalDate(trip.startDate, trip.timezone) <= this.clock.now()) {
           throw new DomainError('TRIP_NOT_BOOKABLE', 'This trip is already under way and takes no bookings');
@@ -52,7 +60,13 @@ export class WaitlistService {
         }
         const entry = m.create(WaitlistEntry, { tripId, travelerId: actor.id, seats, status: 'waiting' });
         await m.save(entry);
-        await this.audit.record(m, { actor, action: 'waitlist.joined', entityType: 'waitlist', entityId: entry.id, after: { tripId, seats } });
+        await this.audit.record(m, {
+          actor,
+          action: 'waitlist.joined',
+          entityType: 'waitlist',
+          entityId: entry.id,
+          after: { tripId, seats },
+        });
         return this.view(m, entry);
       });
     } catch (err) {
@@ -74,7 +88,8 @@ export class WaitlistService {
         { tripId, travelerId: actor.id, status: 'offered' as const },
       ];
       const seen = await m.findOne(WaitlistEntry, { where });
-      if (seen?.offerBookingId) await m.query(`SELECT id FROM bookings WHERE id = $1 FOR UPDATE`, [seen.offerBookingId]);
+      if (seen?.offerBookingId)
+        await m.query(`SELECT id FROM bookings WHERE id = $1 FOR UPDATE`, [seen.offerBookingId]);
       const entry = await m.findOne(WaitlistEntry, { where, lock: { mode: 'pessimistic_write' } });
       if (!entry) throw DomainError.notFound('Waitlist entry');
       if (entry.status === 'offered' && entry.offerBookingId) {
@@ -85,7 +100,12 @@ export class WaitlistService {
       }
       entry.status = 'cancelled';
       await m.save(entry);
-      await this.audit.record(m, { actor, action: 'waitlist.left', entityType: 'waitlist', entityId: entry.id });
+      await this.audit.record(m, {
+        actor,
+        action: 'waitlist.left',
+        entityType: 'waitlist',
+        entityId: entry.id,
+      });
     });
   }
 
@@ -135,7 +155,9 @@ export class WaitlistService {
         trip,
         travelerId: entry.travelerId,
         seats: entry.seats,
-        participants: Array.from({ length: entry.seats }, (_, i) => ({ name: i === 0 ? traveler.name : `${traveler.name} (guest ${i})` })),
+        participants: Array.from({ length: entry.seats }, (_, i) => ({
+          name: i === 0 ? traveler.name : `${traveler.name} (guest ${i})`,
+        })),
         paymentMethod: 'online',
         holdExpiresAt: expiresAt,
         waitlistEntryId: entry.id,
@@ -146,7 +168,13 @@ export class WaitlistService {
       entry.offeredAt = now;
       entry.offerExpiresAt = expiresAt;
       await m.save(entry);
-      await this.audit.record(m, { actor: null, action: 'waitlist.offered', entityType: 'waitlist', entityId: entry.id, after: { bookingId: booking.id, expiresAt } });
+      await this.audit.record(m, {
+        actor: null,
+        action: 'waitlist.offered',
+        entityType: 'waitlist',
+        entityId: entry.id,
+        after: { bookingId: booking.id, expiresAt },
+      });
       await this.events.email(
         m,
         traveler.email,
@@ -159,14 +187,22 @@ export class WaitlistService {
     }
   }
 
-  async markOfferClosed(m: EntityManager, entryId: string, status: 'accepted' | 'expired' | 'cancelled'): Promise<void> {
-    await m.query(`UPDATE waitlist_entries SET status = $2, updated_at = now() WHERE id = $1 AND status = 'offered'`, [entryId, status]);
+  async markOfferClosed(
+    m: EntityManager,
+    entryId: string,
+    status: 'accepted' | 'expired' | 'cancelled',
+  ): Promise<void> {
+    await m.query(
+      `UPDATE waitlist_entries SET status = $2, updated_at = now() WHERE id = $1 AND status = 'offered'`,
+      [entryId, status],
+    );
   }
 
   async closeForTrip(m: EntityManager, tripId: string): Promise<void> {
-    await m.query(`UPDATE waitlist_entries SET status = 'cancelled', updated_at = now() WHERE trip_id = $1 AND status IN ('waiting', 'offered')`, [
-      tripId,
-    ]);
+    await m.query(
+      `UPDATE waitlist_entries SET status = 'cancelled', updated_at = now() WHERE trip_id = $1 AND status IN ('waiting', 'offered')`,
+      [tripId],
+    );
   }
 
   private async view(m: EntityManager, e: WaitlistEntry): Promise<WaitlistView> {

@@ -34,8 +34,12 @@ describe('loadConfig', () => {
   });
 
   it('refuses to start in production without JWT secrets', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir() })).toThrow(/JWT_ACCESS_SECRET is required/);
-    expect(loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), ...SECRETS }).nodeEnv).toBe('production');
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir() })).toThrow(
+      /JWT_ACCESS_SECRET is required/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), ...SECRETS }).nodeEnv).toBe(
+      'production',
+    );
   });
 
   it.each([
@@ -67,19 +71,24 @@ describe('loadConfig', () => {
   });
 
   it('splits CORS origins', () => {
-    expect(loadConfig({ DATA_DIR: dataDir(), CORS_ORIGINS: 'https://a.test, http://localhost:5173' }).corsOrigins).toEqual([
-      'https://a.test',
-      'http://localhost:5173',
-    ]);
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), CORS_ORIGINS: 'https://a.test, http://localhost:5173' }).corsOrigins,
+    ).toEqual(['https://a.test', 'http://localhost:5173']);
   });
 
   it('trusts no proxy unless TRUST_PROXY names them: a hop count, or addresses, subnets and names', () => {
-    const trust = (v?: string) => loadConfig({ DATA_DIR: dataDir(), ...(v === undefined ? {} : { TRUST_PROXY: v }) }).trustProxy;
+    const trust = (v?: string) =>
+      loadConfig({ DATA_DIR: dataDir(), ...(v === undefined ? {} : { TRUST_PROXY: v }) }).trustProxy;
     expect(trust()).toBe(false);
     expect(trust('')).toBe(false);
     expect(trust('false')).toBe(false);
     expect(trust('0')).toBe(false);
     expect(trust('1')).toBe(1);
-    expect(trust('loopback, 10.0.0.0/8 ,fd00::/8,192.0.2.10')).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.10']);
+    expect(trust('loopback, 10.0.0.0/8 ,fd00::/8,192.0.2.10')).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.0.2.10',
+    ]);
   });
 });

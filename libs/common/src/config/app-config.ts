@@ -77,13 +77,19 @@ export function parseTrustProxy(raw: string | undefined): false | number | strin
   if (v === '' || v === 'false' || v === '0') return false;
   if (/^\d+$/.test(v)) {
     const hops = Number(v);
-    if (hops > 10) throw new ConfigError(`TRUST_PROXY must be a hop count from 0 to 10, or addresses; got ${hops}`);
+    if (hops > 10)
+      throw new ConfigError(`TRUST_PROXY must be a hop count from 0 to 10, or addresses; got ${hops}`);
     return hops;
   }
   if (v === 'true') {
-    throw new ConfigError('TRUST_PROXY=true would let any client choose its own address: give the number of proxies in front of the app, or their addresses');
+    throw new ConfigError(
+      'TRUST_PROXY=true would let any client choose its own address: give the number of proxies in front of the app, or their addresses',
+    );
   }
-  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (PROXY_NAMES.includes(entry)) continue;
     const [address, prefix, ...rest] = entry.split('/');
@@ -91,7 +97,9 @@ export function parseTrustProxy(raw: string | undefined): false | number | strin
     const maxPrefix = family === 4 ? 32 : 128;
     const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
     if (!family || rest.length || !prefixOk) {
-      throw new ConfigError(`TRUST_PROXY entry "${entry}" must be an IP address, a subnet like 10.0.0.0/8, or one of ${PROXY_NAMES.join(', ')}`);
+      throw new ConfigError(
+        `TRUST_PROXY entry "${entry}" must be an IP address, a subnet like 10.0.0.0/8, or one of ${PROXY_NAMES.join(', ')}`,
+      );
     }
   }
   return entries;
@@ -141,7 +149,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   const accessSecret = secret('JWT_ACCESS_SECRET', 'jwt-access-secret');
   const refreshSecret = secret('JWT_REFRESH_SECRET', 'jwt-refresh-secret');
-  if (accessSecret === refreshSecret) throw new ConfigError('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
+  if (accessSecret === refreshSecret)
+    throw new ConfigError('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
 
   const keyId = env.RAZORPAY_KEY_ID?.trim() || undefined;
   const keySecret = env.RAZORPAY_KEY_SECRET?.trim() || undefined;

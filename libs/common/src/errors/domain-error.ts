@@ -67,7 +67,8 @@ const LIB_ERROR_STATUS = new Map<string, number>();
 /** Registers a lib's codes and their HTTP statuses (4xx); returns them, for the lib's own typing. */
 export function registerErrorCodes<T extends Record<string, number>>(codes: T): T {
   for (const [code, status] of Object.entries(codes)) {
-    if (code in ERROR_STATUS || (LIB_ERROR_STATUS.has(code) && LIB_ERROR_STATUS.get(code) !== status)) throw new Error(`error code ${code} is defined twice`);
+    if (code in ERROR_STATUS || (LIB_ERROR_STATUS.has(code) && LIB_ERROR_STATUS.get(code) !== status))
+      throw new Error(`error code ${code} is defined twice`);
     LIB_ERROR_STATUS.set(code, status);
   }
   return codes;

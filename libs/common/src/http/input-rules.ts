@@ -30,8 +30,10 @@ export interface InputFault {
 }
 
 function faultOf(text: string, field: string): InputFault | undefined {
-  if (LONE_SURROGATE.test(text)) return { field, message: `${field} is not well-formed Unicode (it holds a lone UTF-16 surrogate)` };
-  if (text.includes('\u0000')) return { field, message: `${field} must not contain NUL (\\u0000) characters` };
+  if (LONE_SURROGATE.test(text))
+    return { field, message: `${field} is not well-formed Unicode (it holds a lone UTF-16 surrogate)` };
+  if (text.includes('\u0000'))
+    return { field, message: `${field} must not contain NUL (\\u0000) characters` };
   if (STRAY_CONTROL.test(text)) return { field, message: `${field} must not contain control characters` };
   return undefined;
 }
@@ -75,7 +77,8 @@ export function SingleLine(options?: ValidationOptions): PropertyDecorator {
       name: SINGLE_LINE,
       validator: {
         validate: (v: unknown) => typeof v !== 'string' || !LINE_BREAK_OR_CONTROL.test(v),
-        defaultMessage: (args) => `${args?.property ?? 'value'} must be a single line of text, without line breaks, tabs or control characters`,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must be a single line of text, without line breaks, tabs or control characters`,
       },
     },
     options,
@@ -89,7 +92,8 @@ export function MultiLine(options?: ValidationOptions): PropertyDecorator {
       name: MULTI_LINE,
       validator: {
         validate: (v: unknown) => typeof v !== 'string' || !STRAY_CONTROL.test(v),
-        defaultMessage: (args) => `${args?.property ?? 'value'} must not contain control characters other than line breaks and tabs`,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must not contain control characters other than line breaks and tabs`,
       },
     },
     options,
@@ -130,6 +134,13 @@ export function NestedObject(type: () => new () => object): PropertyDecorator {
 export function objectItemFaults(field: string, value: unknown): InputFault[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((item, i) =>
-    isPlainObject(item) ? [] : [{ field: `${field}.${i}`, message: `${field}.${i} must be an object, not ${Array.isArray(item) ? 'an array' : item === null ? 'null' : `a ${typeof item}`}` }],
+    isPlainObject(item)
+      ? []
+      : [
+          {
+            field: `${field}.${i}`,
+            message: `${field}.${i} must be an object, not ${Array.isArray(item) ? 'an array' : item === null ? 'null' : `a ${typeof item}`}`,
+          },
+        ],
   );
 }

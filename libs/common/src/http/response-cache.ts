@@ -65,7 +65,8 @@ export class ResponseCache {
     if (!this.enabled || generation !== this.generation(table)) return;
     const key = `${table} ${url}`;
     this.entries.delete(key);
-    if (this.entries.size >= ResponseCache.MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size >= ResponseCache.MAX_ENTRIES)
+      this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { at: this.clock.now().getTime(), body });
   }
 

@@ -26,7 +26,11 @@ interface Req {
  * case and a trailing slash, and UUIDs are case-insensitive.
  */
 export function requestScope(method: string, originalUrl: string): string {
-  const path = originalUrl.split('?')[0].toLowerCase().replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+  const path = originalUrl
+    .split('?')[0]
+    .toLowerCase()
+    .replace(/\/{2,}/g, '/')
+    .replace(/(.)\/$/, '$1');
   return `${method.toUpperCase()} ${path}`.slice(0, 300);
 }
 
@@ -37,7 +41,9 @@ export function requestScope(method: string, originalUrl: string): string {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }
@@ -67,7 +73,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
       ]);
     }
     const scope = requestScope(req.method, req.originalUrl);
-    const hash = createHash('sha256').update(scope).update('\n').update(canonicalJson(req.body ?? null)).digest('hex');
+    const hash = createHash('sha256')
+      .update(scope)
+      .update('\n')
+      .update(canonicalJson(req.body ?? null))
+      .digest('hex');
     const claim = await this.claim(req.user.id, key, scope, hash);
     if (claim.replay) {
       res.setHeader('Idempotent-Replayed', 'true');
@@ -76,19 +86,26 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return next.handle().pipe(
       mergeMap((body) =>
         from(
-          this.dataSource.query(`UPDATE idempotency_keys SET status = 'completed', response_body = $2 WHERE id = $1`, [
-            claim.id,
-            JSON.stringify(body ?? null),
-          ]),
+          this.dataSource.query(
+            `UPDATE idempotency_keys SET status = 'completed', response_body = $2 WHERE id = $1`,
+            [claim.id, JSON.stringify(body ?? null)],
+          ),
         ).pipe(mergeMap(() => of(body))),
       ),
       catchError((err: unknown) =>
-        from(this.dataSource.query(`DELETE FROM idempotency_keys WHERE id = $1`, [claim.id])).pipe(mergeMap(() => throwError(() => err))),
+        from(this.dataSource.query(`DELETE FROM idempotency_keys WHERE id = $1`, [claim.id])).pipe(
+          mergeMap(() => throwError(() => err)),
+        ),
       ),
     );
   }
 
-  private async claim(userId: string, key: string, scope: string, hash: string): Promise<{ replay: true; body: unknown } | { replay: false; id: string }> {
+  private async claim(
+    userId: string,
+    key: string,
+    scope: string,
+    hash: string,
+  ): Promise<{ replay: true; body: unknown } | { replay: false; id: string }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = returnedRows<{ id: string }>(
         await this.dataSource.query(
@@ -98,21 +115,32 @@ export class IdempotencyInterceptor implements NestInterceptor {
         ),
       );
       if (inserted.length) return { replay: false, id: inserted[0].id };
-      const existing = await this.dataSource.getRepository(IdempotencyKey).findOne({ where: { userId, key } });
+      const existing = await this.dataSource
+        .getRepository(IdempotencyKey)
+        .findOne({ where: { userId, key } });
       if (!existing) continue; // released by a failed first attempt in between: claim again
       if (existing.createdAt.getTime() < this.clock.now().getTime() - TTL_MS) {
         await this.dataSource.query(`DELETE FROM idempotency_keys WHERE id = $1`, [existing.id]);
         continue;
       }
       if (existing.scope !== scope || existing.requestHash !== hash) {
-        throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+        throw new DomainError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was used with a different request',
+        );
       }
       if (existing.status === 'in_progress') {
-        throw new DomainError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
+        throw new DomainError(
+          'IDEMPOTENCY_IN_PROGRESS',
+          'A request with this Idempotency-Key is still being processed',
+        );
       }
       return { replay: true, body: existing.responseBody };
     }
-    throw new DomainError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
+    throw new DomainError(
+      'IDEMPOTENCY_IN_PROGRESS',
+      'A request with this Idempotency-Key is still being processed',
+    );
   }
 }
 

@@ -10,7 +10,9 @@ import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } fro
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface DomainEvents {}
 export type DomainEventType = keyof DomainEvents;
-export type DomainEvent<K extends DomainEventType = DomainEventType> = { [P in K]: { type: P } & DomainEvents[P] }[K];
+export type DomainEvent<K extends DomainEventType = DomainEventType> = {
+  [P in K]: { type: P } & DomainEvents[P];
+}[K];
 
 /** A change in progress: its transaction, its events and what must happen once it commits. */
 export interface Tx {
@@ -105,7 +107,8 @@ export class UnitOfWork implements OnModuleInit, OnModuleDestroy, OnApplicationB
 
   async emit<K extends DomainEventType>(manager: EntityManager, event: DomainEvent<K>): Promise<void> {
     const list = (this.handlers.get(event.type) ?? []) as DomainEventHandler<K>[];
-    if (!list.length && this.required.has(event.type)) throw new Error(`No handler for domain event ${event.type}`);
+    if (!list.length && this.required.has(event.type))
+      throw new Error(`No handler for domain event ${event.type}`);
     const tx = this.of(manager);
     for (const handle of list) await handle(tx, event);
   }

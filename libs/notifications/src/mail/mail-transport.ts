@@ -20,10 +20,18 @@ export class MailTransport implements OnModuleDestroy {
 
   async send(mail: Mail): Promise<void> {
     if (!this.transporter) {
-      this.logger.log({ to: mail.to, subject: mail.subject }, 'mail not sent (no SMTP_URL): recorded in the outbox');
+      this.logger.log(
+        { to: mail.to, subject: mail.subject },
+        'mail not sent (no SMTP_URL): recorded in the outbox',
+      );
       return;
     }
-    await this.transporter.sendMail({ from: this.config.mail.from, to: mail.to, subject: mail.subject, text: mail.text });
+    await this.transporter.sendMail({
+      from: this.config.mail.from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+    });
   }
 
   onModuleDestroy(): void {

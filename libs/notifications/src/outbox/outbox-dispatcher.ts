@@ -17,7 +17,10 @@ export interface DispatchResult {
 }
 
 /** Rows in flight: claimed by one pass, delivered or rescheduled by it. */
-type Claimed = Pick<OutboxMessage, 'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'payload' | 'attempts'>;
+type Claimed = Pick<
+  OutboxMessage,
+  'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'payload' | 'attempts'
+>;
 
 /**
  * Delivers outbox rows after their transaction commits: OutboxService asks the unit of work to kick
@@ -25,7 +28,9 @@ type Claimed = Pick<OutboxMessage, 'id' | 'channel' | 'topic' | 'recipient' | 's
  * retries. Rows are claimed with a lease, so two instances never send one row twice.
  */
 @Injectable()
-export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown, LeasedQueue<Claimed, DispatchResult> {
+export class OutboxDispatcher
+  implements OnModuleInit, BeforeApplicationShutdown, LeasedQueue<Claimed, DispatchResult>
+{
   readonly name = OUTBOX_QUEUE;
   private readonly logger = new Logger(OutboxDispatcher.name);
   private readonly runner = new QueueRunner(this);
@@ -87,10 +92,10 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
     }
     // One statement for the whole batch: per-message updates starved the pool under load.
     if (sent.length) {
-      await this.dataSource.query(`UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = ANY($1::uuid[])`, [
-        sent,
-        this.clock.now(),
-      ]);
+      await this.dataSource.query(
+        `UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = ANY($1::uuid[])`,
+        [sent, this.clock.now()],
+      );
     }
     return 'continue';
   }
@@ -125,7 +130,10 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
         `UPDATE notification_outbox SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1`,
         [msg.id, final ? 'failed' : 'pending', message, new Date(this.clock.now().getTime() + backoffMs)],
       );
-      this.logger.warn({ id: msg.id, topic: msg.topic, attempts: msg.attempts, err: message }, 'outbox delivery failed');
+      this.logger.warn(
+        { id: msg.id, topic: msg.topic, attempts: msg.attempts, err: message },
+        'outbox delivery failed',
+      );
       return final ? 'failed' : 'retried';
     }
   }

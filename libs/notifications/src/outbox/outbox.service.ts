@@ -45,10 +45,18 @@ export class OutboxService {
     this.uow.kickAfterCommit(manager, OUTBOX_QUEUE);
   }
 
-  async enqueueRealtime<E extends RealtimeEvent>(manager: EntityManager, msg: RealtimeMessage<E>): Promise<void> {
+  async enqueueRealtime<E extends RealtimeEvent>(
+    manager: EntityManager,
+    msg: RealtimeMessage<E>,
+  ): Promise<void> {
     await manager.insert(
       OutboxMessage,
-      manager.create(OutboxMessage, { channel: 'realtime', topic: msg.event, recipient: msg.rooms.join(','), payload: msg.payload }),
+      manager.create(OutboxMessage, {
+        channel: 'realtime',
+        topic: msg.event,
+        recipient: msg.rooms.join(','),
+        payload: msg.payload,
+      }),
     );
     this.uow.kickAfterCommit(manager, OUTBOX_QUEUE);
   }

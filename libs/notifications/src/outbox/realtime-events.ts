@@ -41,7 +41,12 @@ export interface RealtimeEvents {
   'trip.seats': { tripId: string; seatsAvailable: number };
   'payment.updated': PaymentUpdatedPayload;
   /** To the organizer: the auto-pay status, and which change it was. */
-  'subscription.updated': { subscriptionId: string; status: string; change: string; [field: string]: unknown };
+  'subscription.updated': {
+    subscriptionId: string;
+    status: string;
+    change: string;
+    [field: string]: unknown;
+  };
   notification: NotificationPayload;
   /** To every agent (`role:agent`): a payment proof nobody verified in 24 h. */
   'proof.escalated': { bookingId: string; proofId: string };
