@@ -130,9 +130,7 @@ export class PaymentsQueryService {
   }
 
   /** Per trip and in total, integer paise: captured payments on the organizer's bookings minus refunds. */
-  async earnings(
-    actor: Actor,
-  ): Promise<{
+  async earnings(actor: Actor): Promise<{
     currency: string;
     trips: TripEarnings[];
     total: Omit<TripEarnings, 'tripId' | 'title' | 'startDate' | 'status'>;
