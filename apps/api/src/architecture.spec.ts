@@ -72,12 +72,12 @@ function writes(text: string): { tables: string[]; entities: string[] } {
 
 /**
  * Inside billing, each money table has one writer (issue 11): `payments` and `payment_orders` are
- * written only by the payments ledger (PaymentLedger and its LedgerRecords), `refunds` only by the
+ * written only by the ledger in ledger/ (PaymentLedger and its LedgerRecords), `refunds` only by the
  * refund recorder in refunds/ (RefundsService, RefundSender, RefundSettlement).
  */
 const SOLE_WRITERS: Record<string, RegExp> = {
-  payments: /^libs\/billing\/src\/payments\/(payment-ledger\.service|ledger-records)\.ts$/,
-  payment_orders: /^libs\/billing\/src\/payments\/(payment-ledger\.service|ledger-records)\.ts$/,
+  payments: /^libs\/billing\/src\/ledger\/(payment-ledger\.service|ledger-records)\.ts$/,
+  payment_orders: /^libs\/billing\/src\/ledger\/(payment-ledger\.service|ledger-records)\.ts$/,
   refunds: /^libs\/billing\/src\/refunds\//,
 };
 

@@ -1,18 +1,37 @@
 import { Module } from '@nestjs/common';
 import './billing.errors';
+import { CheckoutModule } from './checkout/checkout.module';
 import { GatewayModule } from './gateway/gateway.module';
-import { PaymentsModule } from './payments/payments.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { ProofsModule } from './proofs/proofs.module';
+import { RefundsModule } from './refunds/refunds.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
+import { GatewayWebhooksModule } from './webhooks/gateway-webhooks.module';
 
 /**
- * Payments, refunds, webhooks, screenshot proofs and organizer auto-pay, for the app to import.
- * Booking never imports billing: billing handles booking's events (`booking.cancelled`,
- * `trip.listing`) and calls booking's facades. Inside billing, SubscriptionsModule imports
- * PaymentsModule and attaches to its SubscriptionPayments, so there is no cycle to hide.
+ * Payments, refunds, webhooks, screenshot proofs and organizer auto-pay, for the app to import; one
+ * Nest module per folder. The imports run one way: refunds ← ledger ← checkout, webhooks, proofs,
+ * subscriptions. Upstream code reaches downstream only by events (`refund.processed`) or by the
+ * SubscriptionPayments slot SubscriptionsService attaches to. Booking never imports billing: billing
+ * handles booking's events (`booking.cancelled`, `trip.listing`) and calls booking's facades.
  */
 @Module({
-  imports: [GatewayModule, PaymentsModule, ProofsModule, SubscriptionsModule],
-  exports: [GatewayModule, PaymentsModule, ProofsModule, SubscriptionsModule],
+  imports: [
+    GatewayModule,
+    RefundsModule,
+    LedgerModule,
+    CheckoutModule,
+    GatewayWebhooksModule,
+    ProofsModule,
+    SubscriptionsModule,
+  ],
+  exports: [
+    GatewayModule,
+    RefundsModule,
+    LedgerModule,
+    GatewayWebhooksModule,
+    ProofsModule,
+    SubscriptionsModule,
+  ],
 })
 export class BillingModule {}

@@ -1,5 +1,5 @@
-import { PaymentOrder } from './payments/payment-order.entity';
-import { Payment } from './payments/payment.entity';
+import { PaymentOrder } from './ledger/payment-order.entity';
+import { Payment } from './ledger/payment.entity';
 import { PaymentProof } from './proofs/payment-proof.entity';
 import { Refund } from './refunds/refund.entity';
 import { SubscriptionChargeFailure } from './subscriptions/subscription-charge-failure.entity';

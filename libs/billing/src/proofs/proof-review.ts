@@ -4,8 +4,8 @@ import { Booking, BookingPayments, BookingsService, ConfirmOutcome, toBookingVie
 import { AuditService, Clock, DomainError, formatInr } from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
-import { PaymentLedger } from '../payments/payment-ledger.service';
-import { toPaymentUpdated } from '../payments/payment-views';
+import { PaymentLedger } from '../ledger/payment-ledger.service';
+import { toPaymentUpdated } from '../ledger/payment-views';
 import { Refund } from '../refunds/refund.entity';
 import { RefundsService } from '../refunds/refunds.service';
 import { PaymentProof } from './payment-proof.entity';

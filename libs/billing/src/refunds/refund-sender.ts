@@ -11,8 +11,8 @@ import {
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
-import { Payment } from '../payments/payment.entity';
-import { toRefundView } from '../payments/payment-views';
+import { Payment } from '../ledger/payment.entity';
+import { toRefundView } from '../ledger/payment-views';
 import { MAX_REFUND_ATTEMPTS, refundBackoffMs } from './refund-policy';
 import { RefundSettlement } from './refund-settlement';
 import { Refund } from './refund.entity';

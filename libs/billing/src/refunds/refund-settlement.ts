@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingPayments } from '@trektribe/booking';
-import { AuditService, Clock, DomainError, formatInr, returnedRows } from '@trektribe/common';
+import { AuditService, Clock, DomainError, formatInr, returnedRows, UnitOfWork } from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
-import { LedgerRecords } from '../payments/ledger-records';
-import { toPaymentUpdated, toRefundView } from '../payments/payment-views';
+import '../billing.events';
+import { toRefundView } from '../ledger/payment-views';
 import { MAX_REFUND_ATTEMPTS, refundBackoffMs } from './refund-policy';
 import { Refund } from './refund.entity';
 
@@ -30,7 +30,7 @@ export class RefundSettlement {
     private readonly clock: Clock,
     private readonly outbox: OutboxService,
     private readonly bookingPayments: BookingPayments,
-    private readonly ledger: LedgerRecords,
+    private readonly uow: UnitOfWork,
   ) {}
 
   /** `refund.processed` / `refund.failed`: finds our row by the gateway id, else by the notes we sent. */
@@ -144,14 +144,9 @@ export class RefundSettlement {
   /** The money left: the payment row's refunded amount and status, then the booking's payment status. */
   async applyToPayment(m: EntityManager, r: Refund): Promise<void> {
     if (r.paymentId) {
-      const p = await this.ledger.creditRefund(m, r.paymentId, r.amount);
-      if (p) {
-        await this.outbox.enqueueRealtime(m, {
-          rooms: [`user:${p.payerId}`],
-          event: 'payment.updated',
-          payload: toPaymentUpdated(p),
-        });
-      }
+      await this.uow
+        .of(m)
+        .emit({ type: 'refund.processed', refundId: r.id, paymentId: r.paymentId, amount: r.amount });
     }
     if (r.bookingId) await this.settleBookingPaymentStatus(m, r.bookingId);
   }

@@ -2,7 +2,6 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
 import { Roles } from '@trektribe/common';
-import { PaymentsQueryService } from '../payments/payments-query.service';
 import { AdminRefundsQuery, ManualRefundDto } from './refund.dto';
 import { RefundsService } from './refunds.service';
 
@@ -11,17 +10,14 @@ import { RefundsService } from './refunds.service';
 @Roles('admin')
 @Controller({ path: 'admin/refunds', version: '1' })
 export class AdminRefundsController {
-  constructor(
-    private readonly query: PaymentsQueryService,
-    private readonly refunds: RefundsService,
-  ) {}
+  constructor(private readonly refunds: RefundsService) {}
 
   @Get()
   @ApiOperation({
     summary: 'Every refund; ?status=failed or ?needsAttention=true for the ones that need a person',
   })
   list(@Query() q: AdminRefundsQuery) {
-    return this.query.refundsForAdmin(q);
+    return this.refunds.listForAdmin(q);
   }
 
   @Post(':id/retry')

@@ -1,10 +1,20 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking } from '@trektribe/booking';
-import { AuditService, Clock, DomainError, returnedRows, UnitOfWork } from '@trektribe/common';
+import {
+  AuditService,
+  Clock,
+  DomainError,
+  offsetOf,
+  Page,
+  returnedRows,
+  UnitOfWork,
+} from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { Payment } from '../payments/payment.entity';
-import { toRefundView } from '../payments/payment-views';
+import { Payment } from '../ledger/payment.entity';
+import { RefundView, toRefundView } from '../ledger/payment-views';
+import { refundNeedsAttentionSql } from './refund-policy';
+import { AdminRefundsQuery } from './refund.dto';
 import { REFUNDS_QUEUE, RefundRunResult, RefundSender } from './refund-sender';
 import { RefundSettlement } from './refund-settlement';
 import { Refund } from './refund.entity';
@@ -51,6 +61,7 @@ export class RefundsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    this.uow.requireHandler('refund.processed', 'a processed refund would not be credited to its payment');
     this.uow.on('booking.cancelled', (tx, e) =>
       this.requestRefund(tx.manager, { bookingId: e.bookingId, ...e.refundDue, actor: e.actor }),
     );
@@ -238,5 +249,18 @@ export class RefundsService implements OnModuleInit {
       return toRefundView(r);
     });
     return view;
+  }
+
+  /** The admin's list: newest first, filtered by status, booking, payment or needing a person. */
+  async listForAdmin(q: AdminRefundsQuery): Promise<Page<RefundView>> {
+    const qb = this.dataSource.getRepository(Refund).createQueryBuilder('r');
+    if (q.status) qb.andWhere('r.status = :status', { status: q.status });
+    if (q.bookingId) qb.andWhere('r.booking_id = :bookingId', { bookingId: q.bookingId });
+    if (q.paymentId) qb.andWhere('r.payment_id = :paymentId', { paymentId: q.paymentId });
+    if (q.needsAttention === 'true') qb.andWhere(refundNeedsAttentionSql('r'));
+    if (q.needsAttention === 'false') qb.andWhere(`NOT ${refundNeedsAttentionSql('r')}`);
+    qb.orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').skip(offsetOf(q)).take(q.limit);
+    const [rows, total] = await qb.getManyAndCount();
+    return Page.of(rows.map(toRefundView), total, q);
   }
 }

@@ -4,8 +4,8 @@ import { AuditService, Clock, DomainError, returnedRows } from '@trektribe/commo
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
-import { LedgerRecords } from '../payments/ledger-records';
-import { PaymentOrder } from '../payments/payment-order.entity';
+import { LedgerRecords } from '../ledger/ledger-records';
+import { PaymentOrder } from '../ledger/payment-order.entity';
 import { subscriptionEmails } from './subscription-emails';
 import {
   AUTHORIZATION_AMOUNT,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { PaymentOrder } from '../payments/payment-order.entity';
+import { PaymentOrder } from '../ledger/payment-order.entity';
 
 /** What one subscription's turn in the charge run did. */
 export type ChargeOutcome =

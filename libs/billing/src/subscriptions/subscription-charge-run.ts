@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, Clock, DomainError, LoopPressure, returnedRows } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { RazorpayGateway } from '../gateway/razorpay.gateway';
-import { PaymentOrder } from '../payments/payment-order.entity';
+import { PaymentOrder } from '../ledger/payment-order.entity';
 import { CHARGE_LEASE_MS } from './subscription-plan';
 import { SubscriptionStore } from './subscription-store';
 import {

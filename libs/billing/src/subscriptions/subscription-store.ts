@@ -3,7 +3,7 @@ import { UserDirectory } from '@trektribe/auth';
 import { AuditActor, AuditService, Clock, returnedRows } from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { PaymentOrder } from '../payments/payment-order.entity';
+import { PaymentOrder } from '../ledger/payment-order.entity';
 import { SubscriptionCycle } from './subscription-cycle.entity';
 import { SubscriptionEmail } from './subscription-emails';
 import { AutoPayStatus, PLAN, toAutoPayStatus } from './subscription-plan';

@@ -4,7 +4,8 @@ import { BookingModule } from '@trektribe/booking';
 import { CommonModule } from '@trektribe/common';
 import { NotificationsModule } from '@trektribe/notifications';
 import { GatewayModule } from '../gateway/gateway.module';
-import { PaymentsModule } from '../payments/payments.module';
+import { LedgerModule } from '../ledger/ledger.module';
+import { RefundsModule } from '../refunds/refunds.module';
 import { AutoPayController } from './auto-pay.controller';
 import { SubscriptionChargeRun } from './subscription-charge-run';
 import { SubscriptionReminders } from './subscription-reminders';
@@ -17,12 +18,20 @@ import { SubscriptionStore } from './subscription-store';
 import { SubscriptionsService } from './subscriptions.service';
 
 /**
- * Organizer auto-pay. SubscriptionsService attaches to PaymentsModule's SubscriptionPayments (the
+ * Organizer auto-pay. SubscriptionsService attaches to LedgerModule's SubscriptionPayments (the
  * webhook side hands subscription payments and confirmed tokens over) and handles booking's
  * `trip.listing` event (a suspended or lapsed organizer may not list trips).
  */
 @Module({
-  imports: [AuthModule, BookingModule, CommonModule, NotificationsModule, GatewayModule, PaymentsModule],
+  imports: [
+    AuthModule,
+    BookingModule,
+    CommonModule,
+    NotificationsModule,
+    GatewayModule,
+    LedgerModule,
+    RefundsModule,
+  ],
   controllers: [AutoPayController],
   providers: [
     SubscriptionsService,

@@ -2,13 +2,13 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Clock, DomainError, UnitOfWork } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
 import { GatewayPayment, GatewayToken } from '../gateway/razorpay.gateway';
-import { PaymentOrder } from '../payments/payment-order.entity';
+import { PaymentOrder } from '../ledger/payment-order.entity';
 import { isCaptured } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
 import { Mandates } from './mandates';
 import { SubscriptionLifecycle } from './subscription-lifecycle';
-import { SubscriptionPaymentHandler, SubscriptionPayments } from '../ports';
+import { SubscriptionPaymentHandler, SubscriptionPayments } from '../ledger/subscription-payments';
 
 /**
  * The organizer subscription as other code sees it: the handler of booking's `trip.listing` event (a

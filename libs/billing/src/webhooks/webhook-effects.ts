@@ -8,9 +8,9 @@ import {
   ObservedStatus,
   observedStatus,
   PaymentLedger,
-} from '../payments/payment-ledger.service';
-import type { PaymentRowStatus } from '../payments/payment.entity';
-import { SubscriptionPayments } from '../ports';
+} from '../ledger/payment-ledger.service';
+import type { PaymentRowStatus } from '../ledger/payment.entity';
+import { SubscriptionPayments } from '../ledger/subscription-payments';
 import { RefundSettlement } from '../refunds/refund-settlement';
 import { StoredWebhookEvent, WebhookEventStore } from './webhook-event-store';
 

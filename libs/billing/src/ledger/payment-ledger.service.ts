@@ -1,15 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingPayments, BookingsService } from '@trektribe/booking';
-import { AuditService, Clock, formatInr } from '@trektribe/common';
+import { AuditService, Clock, UnitOfWork } from '@trektribe/common';
 import { OutboxService } from '@trektribe/notifications';
 import { EntityManager } from 'typeorm';
 import type { GatewayPayment } from '../gateway/razorpay.gateway';
-import { SubscriptionPayments } from '../ports';
-import { RefundsService } from '../refunds/refunds.service';
+import '../billing.events';
+import { LedgerRecords } from './ledger-records';
+import { SubscriptionPayments } from './subscription-payments';
 import { PaymentOrder } from './payment-order.entity';
 import { Payment, PaymentRowStatus } from './payment.entity';
 import { toPaymentUpdated, toPaymentView } from './payment-views';
+import { UnkeptPayments } from './unkept-payments';
 
 /** The states a gateway payment can be seen in, lowest first: a payment only ever moves up. */
 export type ObservedStatus = 'failed' | 'authorized' | 'captured';
@@ -69,21 +71,35 @@ export interface ApplyResult {
  * gateway id; its state only moves forward (failed < authorized < captured), so duplicates, late and
  * out-of-order events change nothing, and only the first capture confirms the booking.
  * With LedgerRecords (the plain row writes others ask for) it is the only writer of `payments` and
- * `payment_orders`.
+ * `payment_orders`. Handles `refund.processed` (the refunded amount comes off its payment).
  */
 @Injectable()
-export class PaymentLedger {
+export class PaymentLedger implements OnModuleInit {
   private readonly logger = new Logger(PaymentLedger.name);
 
   constructor(
     private readonly bookings: BookingsService,
     private readonly bookingPayments: BookingPayments,
-    private readonly refunds: RefundsService,
+    private readonly unkept: UnkeptPayments,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly outbox: OutboxService,
     private readonly subscriptions: SubscriptionPayments,
+    private readonly records: LedgerRecords,
+    private readonly uow: UnitOfWork,
   ) {}
+
+  onModuleInit(): void {
+    this.uow.on('refund.processed', async ({ manager: m }, e) => {
+      const p = await this.records.creditRefund(m, e.paymentId, e.amount);
+      if (p)
+        await this.outbox.enqueueRealtime(m, {
+          rooms: [`user:${p.payerId}`],
+          event: 'payment.updated',
+          payload: toPaymentUpdated(p),
+        });
+    });
+  }
 
   /**
    * `p` is the gateway's payment (checkout verify and reconciliation fetch it; a webhook's entity
@@ -175,7 +191,7 @@ export class PaymentLedger {
     });
 
     if (observed === 'captured' && (p.amount !== order.amount || p.currency !== order.currency)) {
-      return this.refuseMismatch(m, order, row, p);
+      return this.unkept.refuseMismatch(m, order, row, p);
     }
     if (order.purpose !== 'booking') return this.applySubscription(m, order, row, p, observed);
     if (observed === 'captured') return this.onBookingCaptured(m, order, row, p, actor);
@@ -268,13 +284,14 @@ export class PaymentLedger {
     actor: Actor | null,
   ): Promise<ApplyResult> {
     const booking = await m.findOne(Booking, { where: { id: order.bookingId! } });
-    if (!booking) return this.refundInFull(m, row, p, null, 'booking not found', 'refund: booking missing');
+    if (!booking)
+      return this.unkept.refundInFull(m, row, p, null, 'booking not found', 'refund: booking missing');
     if (order.amount !== booking.totalAmount || order.currency !== booking.currency) {
       this.logger.error(
         { paymentId: row.id, paid: p.amount, order: order.amount, booking: booking.totalAmount },
         'the order does not match its booking',
       );
-      return this.refundInFull(
+      return this.unkept.refundInFull(
         m,
         row,
         p,
@@ -293,7 +310,7 @@ export class PaymentLedger {
           [booking.id, row.id],
         )) as unknown[];
         if (other.length)
-          return this.refundInFull(
+          return this.unkept.refundInFull(
             m,
             row,
             p,
@@ -304,7 +321,7 @@ export class PaymentLedger {
         return { kind: 'already_confirmed', detail: 'captured: booking already confirmed', payment: row };
       }
       case 'seats_gone':
-        return this.refundInFull(
+        return this.unkept.refundInFull(
           m,
           row,
           p,
@@ -313,7 +330,7 @@ export class PaymentLedger {
           'refund: seats gone',
         );
       case 'booking_cancelled':
-        return this.refundInFull(
+        return this.unkept.refundInFull(
           m,
           row,
           p,
@@ -322,97 +339,5 @@ export class PaymentLedger {
           'refund: booking cancelled',
         );
     }
-  }
-
-  /**
-   * A capture whose amount or currency is not the order's (a partial payment, say): whatever the
-   * gateway holds for the payment goes back, the booking is not confirmed (a subscription cycle not
-   * paid), and admins find the mismatch under `payment.amount_mismatch` in the audit log.
-   */
-  private async refuseMismatch(
-    m: EntityManager,
-    order: PaymentOrder,
-    row: Payment,
-    p: GatewayPayment,
-  ): Promise<ApplyResult> {
-    this.logger.error(
-      { paymentId: row.id, orderId: order.id, expected: order.amount, captured: p.amount },
-      'captured amount does not match the order',
-    );
-    await this.audit.record(m, {
-      actor: null,
-      action: 'payment.amount_mismatch',
-      entityType: 'payment',
-      entityId: row.id,
-      after: {
-        paymentId: row.id,
-        gatewayPaymentId: p.id,
-        orderId: order.id,
-        gatewayOrderId: order.gatewayOrderId,
-        purpose: order.purpose,
-        bookingId: order.bookingId,
-        subscriptionId: order.subscriptionId,
-        expected: { amount: order.amount, currency: order.currency },
-        captured: { amount: p.amount, currency: p.currency },
-      },
-    });
-    const booking = order.bookingId ? await m.findOne(Booking, { where: { id: order.bookingId } }) : null;
-    return this.refundInFull(
-      m,
-      row,
-      p,
-      booking,
-      'the amount paid does not match the booking',
-      'refund: amount mismatch',
-    );
-  }
-
-  /**
-   * Money we cannot keep: a full refund of what the gateway holds for the payment (one per payment,
-   * by key), and the traveler is told.
-   */
-  private async refundInFull(
-    m: EntityManager,
-    row: Payment,
-    p: GatewayPayment,
-    booking: Booking | null,
-    reason: string,
-    detail: string,
-  ): Promise<ApplyResult> {
-    const heldAtGateway = p.amount - (Number.isInteger(p.amount_refunded) ? p.amount_refunded : 0);
-    const amount = Math.min(await this.refunds.refundableLeft(m, row), heldAtGateway);
-    if (amount > 0) {
-      await this.refunds.createRefund(m, {
-        payment: row,
-        bookingId: booking?.id ?? row.bookingId,
-        amount,
-        currency: row.currency,
-        reason: `Automatic full refund: ${reason}`,
-        idempotencyKey: `auto_${row.gatewayPaymentId ?? row.id}`,
-        actor: null,
-      });
-    }
-    // A booking that was not paid (or failed) now waits for this money to go back; a paid one keeps its status.
-    if (booking && (booking.paymentStatus === 'unpaid' || booking.paymentStatus === 'failed')) {
-      await this.bookingPayments.markRefundPending(m, booking.id, null, 'booking.payment_refund_pending');
-    }
-    if (booking) {
-      const [u] = (await m.query(
-        `SELECT u.name, u.email, t.title FROM users u JOIN trips t ON t.id = $2 WHERE u.id = $1`,
-        [booking.travelerId, booking.tripId],
-      )) as { name: string; email: string; title: string }[];
-      if (u) {
-        await this.outbox.enqueueEmail(m, {
-          to: u.email,
-          topic: 'payment.refunded',
-          subject: `Your payment for ${u.title} is being refunded`,
-          body:
-            `Hi ${u.name},\n\nWe received your payment of ${formatInr(row.amount)} for ${u.title}, but ${reason}. ` +
-            `We have started a full refund of ${formatInr(amount)}; you will get another email once it is processed.\n`,
-          dedupeKey: `payment-auto-refund:${row.id}`,
-        });
-      }
-    }
-    return { kind: 'refund_initiated', detail, payment: row };
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { GatewayPayment, GatewayToken } from './gateway/razorpay.gateway';
-import type { PaymentOrder } from './payments/payment-order.entity';
+import type { GatewayPayment, GatewayToken } from '../gateway/razorpay.gateway';
+import type { PaymentOrder } from './payment-order.entity';
 
 /**
  * How the payments side (webhooks, verify, reconciliation) hands subscription money to the
@@ -19,8 +19,8 @@ export interface SubscriptionPaymentHandler {
 }
 
 /**
- * Where PaymentsModule finds the subscriptions side without importing it (SubscriptionsModule imports
- * PaymentsModule): SubscriptionsService attaches itself when its module starts, and the app refuses
+ * Where LedgerModule finds the subscriptions side without importing it (SubscriptionsModule imports
+ * LedgerModule): SubscriptionsService attaches itself when its module starts, and the app refuses
  * to boot without it, so subscription money is never left unapplied by a wiring mistake.
  */
 @Injectable()

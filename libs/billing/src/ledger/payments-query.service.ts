@@ -4,8 +4,6 @@ import { startOfLocalDate } from '@trektribe/booking';
 import { DomainError, offsetOf, Page } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { Refund } from '../refunds/refund.entity';
-import { AdminRefundsQuery } from '../refunds/refund.dto';
-import { refundNeedsAttentionSql } from '../refunds/refund-policy';
 import { Payment } from './payment.entity';
 import { PaymentView, RefundView, toPaymentView, toRefundView } from './payment-views';
 import { AdminPaymentsQuery, MyPaymentsQuery } from './payment.dto';
@@ -115,18 +113,6 @@ export class PaymentsQueryService {
         : view;
     });
     return Page.of(items, total, q);
-  }
-
-  async refundsForAdmin(q: AdminRefundsQuery): Promise<Page<RefundView>> {
-    const qb = this.dataSource.getRepository(Refund).createQueryBuilder('r');
-    if (q.status) qb.andWhere('r.status = :status', { status: q.status });
-    if (q.bookingId) qb.andWhere('r.booking_id = :bookingId', { bookingId: q.bookingId });
-    if (q.paymentId) qb.andWhere('r.payment_id = :paymentId', { paymentId: q.paymentId });
-    if (q.needsAttention === 'true') qb.andWhere(refundNeedsAttentionSql('r'));
-    if (q.needsAttention === 'false') qb.andWhere(`NOT ${refundNeedsAttentionSql('r')}`);
-    qb.orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').skip(offsetOf(q)).take(q.limit);
-    const [rows, total] = await qb.getManyAndCount();
-    return Page.of(rows.map(toRefundView), total, q);
   }
 
   /** Per trip and in total, integer paise: captured payments on the organizer's bookings minus refunds. */

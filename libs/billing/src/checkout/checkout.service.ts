@@ -5,12 +5,12 @@ import { Clock, DomainError } from '@trektribe/common';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { RazorpayGateway } from '../gateway/razorpay.gateway';
 import { Refund } from '../refunds/refund.entity';
-import { LedgerRecords } from './ledger-records';
-import { PaymentLedger, observedStatus } from './payment-ledger.service';
-import { PaymentOrder } from './payment-order.entity';
-import { Payment } from './payment.entity';
-import { CheckoutOrderView, PaymentView, toCheckoutOrderView, toPaymentView } from './payment-views';
-import { VerifyCheckoutDto } from './payment.dto';
+import { LedgerRecords } from '../ledger/ledger-records';
+import { PaymentLedger, observedStatus } from '../ledger/payment-ledger.service';
+import { PaymentOrder } from '../ledger/payment-order.entity';
+import { Payment } from '../ledger/payment.entity';
+import { CheckoutOrderView, PaymentView, toCheckoutOrderView, toPaymentView } from '../ledger/payment-views';
+import { VerifyCheckoutDto } from './checkout.dto';
 
 /** Razorpay's minimum order amount: ₹1. */
 const MIN_ORDER_PAISE = 100;

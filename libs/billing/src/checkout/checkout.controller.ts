@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger
 import { Actor, CurrentUser } from '@trektribe/auth';
 import { Idempotent, Roles } from '@trektribe/common';
 import { CheckoutService } from './checkout.service';
-import { VerifyCheckoutDto } from './payment.dto';
+import { VerifyCheckoutDto } from './checkout.dto';
 
 @ApiTags('bookings')
 @ApiBearerAuth()

@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery, SingleLine } from '@trektribe/common';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { PageQuery } from '@trektribe/common';
+import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
 import type { PaymentRowStatus } from './payment.entity';
 
 export const PAYMENT_ROW_STATUSES: PaymentRowStatus[] = [
@@ -11,27 +11,6 @@ export const PAYMENT_ROW_STATUSES: PaymentRowStatus[] = [
   'partially_refunded',
 ];
 export const PAYMENT_METHODS = ['online', 'screenshot', 'recurring'] as const;
-
-/** The three fields checkout.js hands the client after a successful payment (Razorpay's own names). */
-export class VerifyCheckoutDto {
-  @ApiProperty({ example: 'order_NZx3kQe1r8Wq2P' })
-  @IsString()
-  @MaxLength(64)
-  @Matches(/^order_[A-Za-z0-9]+$/, { message: 'razorpay_order_id must look like order_…' })
-  razorpay_order_id: string;
-
-  @ApiProperty({ example: 'pay_NZx3kQe1r8Wq2P' })
-  @IsString()
-  @MaxLength(64)
-  @Matches(/^pay_[A-Za-z0-9]+$/, { message: 'razorpay_payment_id must look like pay_…' })
-  razorpay_payment_id: string;
-
-  @ApiProperty({ description: 'hex HMAC-SHA256 from checkout' })
-  @IsString()
-  @SingleLine()
-  @MaxLength(128)
-  razorpay_signature: string;
-}
 
 export class MyPaymentsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: PAYMENT_ROW_STATUSES })
