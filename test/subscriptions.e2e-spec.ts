@@ -1,9 +1,9 @@
 import { CHARGE_LEASE_MS, cycleReceipt, RazorpayGateway, SubscriptionChargeRun } from '@trektribe/billing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PaymentOrder } from '../libs/billing/src/payments/payment-order.entity';
+import { PaymentOrder } from '../libs/billing/src/ledger/payment-order.entity';
 import { ChargeCycles } from '../libs/billing/src/subscriptions/charge-cycles';
 import { ChargeOrders } from '../libs/billing/src/subscriptions/charge-orders';
-import { SubscriptionPayments } from '../libs/billing/src/ports';
+import { SubscriptionPayments } from '../libs/billing/src/ledger/subscription-payments';
 import { createStaff, register, SignedIn } from './support/app';
 import { BillingTestApp, RZP, startBillingApp } from './support/billing';
 import { auditRows, book, createTrip, daysFromNow, markPaid, tripBody } from './support/fixtures';
