@@ -420,10 +420,13 @@ describe('replayed faults', () => {
 
         const row = await paymentRow(payment.id);
         expect(row.amount).toBe(50_000);
-        expect(await refundsOf(row.id)).toEqual([{ amount: 50_000, status: 'pending' }]);
+        // The refund sender is kicked once the webhook's transaction commits: it may have run already.
+        expect(await refundsOf(row.id)).toEqual([
+          { amount: 50_000, status: expect.stringMatching(/^(pending|processed)$/) },
+        ]);
         expect(await bookingRow(t, booking.id)).toMatchObject({
           status: 'pending',
-          payment_status: 'refund_pending',
+          payment_status: expect.stringMatching(/^refund(_pending|ed)$/),
         });
         const [mismatch] = await auditRows(t, row.id, 'payment.amount_mismatch');
         expect(mismatch.after).toMatchObject({
@@ -527,10 +530,11 @@ describe('replayed faults', () => {
       const tokenId = t.rzp.payments.get(paid.razorpay_payment_id)!.token_id!;
       await confirm(tokenId);
       await confirm(tokenId); // a second delivery (another event id) starts nothing new
+      // One refund; the sender is kicked once its transaction commits, so it may already be processed.
       expect(await authRefunds(paid.razorpay_payment_id)).toEqual([
         {
           amount: setup.amount,
-          status: 'pending',
+          status: expect.stringMatching(/^(pending|processed)$/),
           idempotency_key: `autopay_auth_${paid.razorpay_payment_id}`,
         },
       ]);
