@@ -298,7 +298,7 @@ describe('auth', () => {
         .expect(200);
       const known = await t.http.post('/api/v1/auth/forgot-password').send({ email: user.email }).expect(200);
       expect(known.body).toEqual(unknown.body);
-      const token = await outboxToken(t, user.email, 'auth.reset_password');
+      const token = await outboxToken(t, user.email, 'auth.password_reset');
       const [row] = await t.db.query(
         `SELECT token_hash FROM user_tokens WHERE user_id = $1 AND purpose = 'reset_password'`,
         [user.id],
@@ -317,7 +317,7 @@ describe('auth', () => {
     it('reset codes expire', async () => {
       const user = await register(t);
       await t.http.post('/api/v1/auth/forgot-password').send({ email: user.email }).expect(200);
-      const token = await outboxToken(t, user.email, 'auth.reset_password');
+      const token = await outboxToken(t, user.email, 'auth.password_reset');
       t.clock.advance(31 * 60_000);
       try {
         await t.http.post('/api/v1/auth/reset-password').send({ token, password: 'Reset2026!x' }).expect(400);

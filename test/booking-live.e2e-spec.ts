@@ -104,6 +104,11 @@ describe('trip reminders', () => {
       `SELECT recipient, body FROM notification_outbox WHERE topic = 'trip.reminder'`,
     );
     expect(mails.map((r: { recipient: string }) => r.recipient)).toEqual([confirmed.email]);
-    expect(mails[0].body).toContain(`starts tomorrow, ${trip.startDate}.`);
+    // The trip's own date, for people: "Tue, 29 Dec 2026".
+    const month = new Date(Date.UTC(y, m - 1, d)).toLocaleString('en-IN', {
+      month: 'short',
+      timeZone: 'UTC',
+    });
+    expect(mails[0].body).toMatch(new RegExp(`starts tomorrow, [A-Z][a-z]{2}, ${d} ${month} ${y}\\.`));
   });
 });

@@ -140,11 +140,20 @@ describe('screenshot payment proofs', () => {
     );
     expect(mail.recipient).toBe(organizer.email);
     expect(mail.subject).toMatch(/awaits your verification/);
+    // The in-app item, and its `notification` socket event to the organizer.
+    const [inApp] = await t.db.query(`SELECT id, type, data FROM notifications WHERE dedupe_key = $1`, [
+      `proof-submitted:${row.id}`,
+    ]);
+    expect(inApp).toMatchObject({
+      type: 'payment.proof_submitted',
+      data: { bookingId: booking.id, proofId: row.id },
+    });
     const live = await t.db.query(
       `SELECT payload FROM notification_outbox WHERE channel = 'realtime' AND topic = 'notification' AND recipient = $1 AND payload->>'id' = $2`,
-      [`user:${organizer.id}`, row.id],
+      [`user:${organizer.id}`, inApp.id],
     );
     expect(live).toHaveLength(1);
+    expect(live[0].payload).toMatchObject({ type: 'payment.proof_submitted', title: mail.subject });
 
     // organizer's queue
     const queue = await t.http.get('/api/v1/organizer/pending-verifications').set(organizer.auth).expect(200);

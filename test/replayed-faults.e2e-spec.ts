@@ -512,7 +512,7 @@ describe('replayed faults', () => {
       );
     const mails = (org: SignedIn) =>
       t.db.query(
-        `SELECT subject, body FROM notification_outbox WHERE channel = 'email' AND recipient = $1 AND topic = 'subscription.mandate-confirmed'`,
+        `SELECT subject, body FROM notification_outbox WHERE channel = 'email' AND recipient = $1 AND topic = 'subscription.mandate_confirmed'`,
         [org.email],
       );
 

@@ -537,7 +537,7 @@ describe('auto-pay: dunning, suspension and coming back', () => {
       expect(await runCharges(t, admin)).toMatchObject({ due: 0 });
       t.clock.advance(DAY);
     }
-    expect(await emails(t, org, 'subscription.payment-failed')).toHaveLength(2);
+    expect(await emails(t, org, 'subscription.charge_failed')).toHaveLength(2);
     expect((await tripStatuses())[trips[0].id]).toBe('active');
 
     expect(await runCharges(t, admin)).toMatchObject({ charged: 1 });
@@ -646,7 +646,7 @@ describe('auto-pay: dunning, suspension and coming back', () => {
     expect(await runCharges(t, admin)).toMatchObject({ noPaymentMethod: 1 });
     expect(await status(t, lapsed)).toMatchObject({ status: 'suspended', failedAttempts: 3 });
     expect(recurringCalls(t)).toBe(calls);
-    expect(await emails(t, lapsed, 'subscription.payment-method-missing')).toHaveLength(3);
+    expect(await emails(t, lapsed, 'subscription.payment_method_missing')).toHaveLength(3);
     const [row] = await t.db.query(`SELECT status FROM trips WHERE id = $1`, [trip.id]);
     expect(row.status).toBe('inactive');
   });

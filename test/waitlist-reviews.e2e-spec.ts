@@ -100,7 +100,7 @@ describe('waitlist', () => {
       position: 1,
     });
     const [mail] = await t.db.query(
-      `SELECT subject FROM notification_outbox WHERE recipient = $1 AND topic = 'waitlist.offered'`,
+      `SELECT subject FROM notification_outbox WHERE recipient = $1 AND topic = 'waitlist.offer'`,
       [w1.email],
     );
     expect(mail.subject).toContain('Seats opened up');

@@ -8,7 +8,7 @@ import {
   isUniqueViolation,
   returnedRows,
 } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from './actor';
 import {
@@ -46,7 +46,7 @@ export class AuthService implements OnApplicationBootstrap {
     private readonly tokens: TokenService,
     private readonly attempts: LoginAttemptsService,
     private readonly audit: AuditService,
-    private readonly outbox: OutboxService,
+    private readonly notifier: Notifier,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -262,17 +262,11 @@ export class AuthService implements OnApplicationBootstrap {
       tokenHash: hashToken(token),
       expiresAt: new Date(this.clock.now().getTime() + TOKEN_TTL_MS[purpose]),
     });
-    const mail =
-      purpose === 'verify_email'
-        ? {
-            subject: 'Verify your TrekTribe email',
-            body: `Hi ${user.name},\n\nConfirm your email with this code:\n\n${token}\n\nIt expires in 48 hours.`,
-          }
-        : {
-            subject: 'Reset your TrekTribe password',
-            body: `Hi ${user.name},\n\nReset your password with this code:\n\n${token}\n\nIt expires in 30 minutes. If you did not ask for this, ignore this email.`,
-          };
-    await this.outbox.enqueueEmail(m, { to: user.email, topic: `auth.${purpose}`, ...mail });
+    await this.notifier.notify(m, {
+      type: purpose === 'verify_email' ? 'auth.verify_email' : 'auth.password_reset',
+      userId: user.id,
+      data: { code: token },
+    });
   }
 
   /** Single use by a conditional update: two concurrent uses cannot both win. */

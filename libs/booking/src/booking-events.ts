@@ -47,15 +47,4 @@ export class BookingEvents {
       payload: { tripId, seatsAvailable },
     });
   }
-
-  async email(
-    m: EntityManager,
-    to: string,
-    topic: string,
-    subject: string,
-    body: string,
-    dedupeKey?: string,
-  ): Promise<void> {
-    await this.outbox.enqueueEmail(m, { to, topic, subject, body, dedupeKey });
-  }
 }

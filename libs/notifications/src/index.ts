@@ -1,8 +1,11 @@
 export { NotificationsModule } from './notifications.module';
 export { OutboxService } from './outbox/outbox.service';
+export { Notifier, NotificationRequest } from './notifier';
+export type { NotificationType, NotificationData } from './catalog/catalog';
 export type { PaymentUpdatedPayload } from './outbox/realtime-events';
 export { OutboxDispatcher } from './outbox/outbox-dispatcher';
 export { RealtimePublisher } from './outbox/realtime-publisher';
 
+import { Notification } from './inbox/notification.entity';
 import { OutboxMessage } from './outbox/outbox-message.entity';
-export const NOTIFICATIONS_ENTITIES = [OutboxMessage];
+export const NOTIFICATIONS_ENTITIES = [OutboxMessage, Notification];

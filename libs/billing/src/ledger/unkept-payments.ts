@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Booking, BookingPayments } from '@trektribe/booking';
-import { AuditService, formatInr } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { AuditService } from '@trektribe/common';
+import { Notifier } from '@trektribe/notifications';
 import { EntityManager } from 'typeorm';
 import type { GatewayPayment } from '../gateway/razorpay.gateway';
 import { RefundsService } from '../refunds/refunds.service';
@@ -22,7 +22,7 @@ export class UnkeptPayments {
     private readonly refunds: RefundsService,
     private readonly bookingPayments: BookingPayments,
     private readonly audit: AuditService,
-    private readonly outbox: OutboxService,
+    private readonly notifier: Notifier,
   ) {}
 
   /**
@@ -98,21 +98,15 @@ export class UnkeptPayments {
       await this.bookingPayments.markRefundPending(m, booking.id, null, 'booking.payment_refund_pending');
     }
     if (booking) {
-      const [u] = (await m.query(
-        `SELECT u.name, u.email, t.title FROM users u JOIN trips t ON t.id = $2 WHERE u.id = $1`,
-        [booking.travelerId, booking.tripId],
-      )) as { name: string; email: string; title: string }[];
-      if (u) {
-        await this.outbox.enqueueEmail(m, {
-          to: u.email,
-          topic: 'payment.refunded',
-          subject: `Your payment for ${u.title} is being refunded`,
-          body:
-            `Hi ${u.name},\n\nWe received your payment of ${formatInr(row.amount)} for ${u.title}, but ${reason}. ` +
-            `We have started a full refund of ${formatInr(amount)}; you will get another email once it is processed.\n`,
-          dedupeKey: `payment-auto-refund:${row.id}`,
-        });
-      }
+      const [trip] = (await m.query(`SELECT title FROM trips WHERE id = $1`, [booking.tripId])) as {
+        title: string;
+      }[];
+      await this.notifier.notify(m, {
+        type: 'payment.auto_refund',
+        userId: booking.travelerId,
+        data: { tripTitle: trip?.title ?? '', paid: row.amount, refundAmount: amount, reason },
+        dedupeKey: `payment-auto-refund:${row.id}`,
+      });
     }
     return { kind: 'refund_initiated', detail, payment: row };
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UserDirectory } from '@trektribe/auth';
-import { AuditService, Clock, formatInr, returnedRows } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { AuditService, Clock, returnedRows } from '@trektribe/common';
+import { Notifier, OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** An unverified proof goes to the support agents after this long. */
@@ -16,6 +16,7 @@ export class ProofEscalation {
     private readonly users: UserDirectory,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
+    private readonly notifier: Notifier,
     private readonly clock: Clock,
   ) {}
 
@@ -86,16 +87,20 @@ export class ProofEscalation {
     const agents = await this.users.activeAgents(m);
     const uploadedAt = new Date(claimed.created_at).toISOString();
     for (const agent of agents) {
-      await this.outbox.enqueueEmail(m, {
-        to: agent.email,
-        topic: 'payment_proof.escalated',
-        subject: `Payment proof unverified for ${ESCALATE_AFTER_HOURS} h: booking ${bookingId}`,
-        body:
-          `Hi ${agent.name},\n\nA payment proof uploaded at ${uploadedAt} (UTC) is still waiting for the organizer's verification.\n` +
-          (ctx
-            ? `Trip: ${ctx.title}\nOrganizer: ${ctx.organizer_name} <${ctx.organizer_email}>\nTraveler: ${ctx.traveler_name}\nAmount: ${formatInr(Number(ctx.total_amount))}\n`
-            : '') +
-          `Booking: ${bookingId}\nProof: ${proofId}\n\nPlease follow up with the organizer.\n`,
+      await this.notifier.notify(m, {
+        type: 'payment.proof_escalated',
+        userId: agent.id,
+        data: {
+          bookingId,
+          proofId,
+          uploadedAt,
+          hours: ESCALATE_AFTER_HOURS,
+          tripTitle: ctx?.title ?? null,
+          organizerName: ctx?.organizer_name ?? null,
+          organizerEmail: ctx?.organizer_email ?? null,
+          travelerName: ctx?.traveler_name ?? null,
+          amount: ctx ? Number(ctx.total_amount) : null,
+        },
         dedupeKey: `proof-escalated:${proofId}:${agent.id}`,
       });
     }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { UserDirectory, type Actor } from '@trektribe/auth';
+import type { Actor } from '@trektribe/auth';
 import { Booking, BookingPayments, BookingsService, ConfirmOutcome, toBookingView } from '@trektribe/booking';
-import { AuditService, Clock, DomainError, formatInr } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { AuditService, Clock, DomainError } from '@trektribe/common';
+import { Notifier, OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { PaymentLedger } from '../ledger/payment-ledger.service';
 import { toPaymentUpdated } from '../ledger/payment-views';
@@ -24,7 +24,7 @@ export class ProofReview {
     private readonly bookingPayments: BookingPayments,
     private readonly refunds: RefundsService,
     private readonly ledger: PaymentLedger,
-    private readonly users: UserDirectory,
+    private readonly notifier: Notifier,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
@@ -127,18 +127,16 @@ export class ProofReview {
     if (outcome !== 'already_confirmed') {
       await this.bookingPayments.markRefundPending(m, booking.id, actor, 'booking.refund_due');
     }
-    const traveler = await this.users.contactOf(m, booking.travelerId);
-    if (traveler) {
-      await this.outbox.enqueueEmail(m, {
-        to: traveler.email,
-        topic: 'payment_proof.refund_due',
-        subject: 'Your payment will be refunded',
-        body:
-          `Hi ${traveler.name},\n\nWe received your payment of ${formatInr(payment.amount)} for booking ${booking.id}, but ${why}.\n` +
-          `The full amount will be paid back to you; our team will contact you about the transfer.\n`,
-        dedupeKey: `proof-refund-due:${proof.id}`,
-      });
-    }
+    await this.notifier.notify(m, {
+      type: 'payment.proof_refund_due',
+      userId: booking.travelerId,
+      data: {
+        bookingId: booking.id,
+        amount: payment.amount,
+        why: outcome === 'already_confirmed' ? 'already_paid' : outcome,
+      },
+      dedupeKey: `proof-refund-due:${proof.id}`,
+    });
     return {
       outcome,
       paymentId: payment.id,
@@ -158,38 +156,20 @@ export class ProofReview {
       const resumed = await this.bookings.resumeHoldAfterRejection(m, booking.id, actor, RESUBMIT_HOURS);
       holdExpiresAt = resumed.holdExpiresAt;
     }
-    const [ctx] = (await m.query(
-      `SELECT u.name, u.email, t.title FROM users u JOIN trips t ON t.id = $2 WHERE u.id = $1`,
-      [booking.travelerId, booking.tripId],
-    )) as { name: string; email: string; title: string }[];
-    const reason = proof.reviewNote
-      ? `The organizer's note: "${proof.reviewNote}"`
-      : 'The organizer gave no reason.';
-    const next = holdExpiresAt
-      ? `Your seats stay held until ${holdExpiresAt.toISOString()} (UTC): upload a new proof before then, or they will be released.`
-      : '';
-    const body = `Your payment proof for booking ${booking.id}${ctx ? ` on ${ctx.title}` : ''} was not accepted. ${reason}${next ? ` ${next}` : ''}`;
-    await this.outbox.enqueueRealtime(m, {
-      rooms: [`user:${booking.travelerId}`],
-      event: 'notification',
-      payload: {
-        id: proof.id,
-        type: 'payment_proof.rejected',
-        title: 'Your payment proof was not accepted',
-        body,
-        createdAt: (proof.reviewedAt ?? this.clock.now()).toISOString(),
+    const [trip] = (await m.query(`SELECT title FROM trips WHERE id = $1`, [booking.tripId])) as {
+      title: string;
+    }[];
+    await this.notifier.notify(m, {
+      type: 'payment.proof_rejected',
+      userId: booking.travelerId,
+      data: {
         bookingId: booking.id,
+        tripTitle: trip?.title ?? '',
+        note: proof.reviewNote,
+        holdExpiresAt: holdExpiresAt?.toISOString() ?? null,
       },
+      dedupeKey: `proof-rejected:${proof.id}`,
     });
-    if (ctx) {
-      await this.outbox.enqueueEmail(m, {
-        to: ctx.email,
-        topic: 'payment_proof.rejected',
-        subject: `Payment proof not accepted: ${ctx.title}`,
-        body: `Hi ${ctx.name},\n\n${body}\n`,
-        dedupeKey: `proof-rejected:${proof.id}`,
-      });
-    }
     return { holdExpiresAt };
   }
 }

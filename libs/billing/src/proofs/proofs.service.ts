@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingsService } from '@trektribe/booking';
-import { AuditService, Clock, DomainError, formatInr, offsetOf, Page } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { AuditService, Clock, DomainError, offsetOf, Page } from '@trektribe/common';
+import { Notifier } from '@trektribe/notifications';
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { DataSource, EntityManager } from 'typeorm';
@@ -110,7 +110,7 @@ export class ProofsService {
     private readonly bookings: BookingsService,
     private readonly storage: ProofStorage,
     private readonly audit: AuditService,
-    private readonly outbox: OutboxService,
+    private readonly notifier: Notifier,
     private readonly clock: Clock,
   ) {}
 
@@ -223,43 +223,28 @@ export class ProofsService {
     duplicate?: { organizerId: string; by: 'image' | 'upi_reference' },
   ): Promise<void> {
     const [ctx] = (await m.query(
-      `SELECT o.name AS organizer_name, o.email AS organizer_email, tr.name AS traveler_name, t.title
-         FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users o ON o.id = b.organizer_id JOIN users tr ON tr.id = b.traveler_id
+      `SELECT tr.name AS traveler_name, t.title FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users tr ON tr.id = b.traveler_id
         WHERE b.id = $1`,
       [b.id],
-    )) as { organizer_name: string; organizer_email: string; traveler_name: string; title: string }[];
+    )) as { traveler_name: string; title: string }[];
     if (!ctx) return;
-    const title = 'A payment proof awaits your verification';
-    const where =
-      duplicate?.organizerId === b.organizerId
-        ? `another booking (${proof.duplicateOfBookingId})`
-        : "a booking on another organizer's trip";
-    const warning = duplicate
-      ? `Warning: the same ${duplicate.by === 'image' ? 'image' : 'UPI reference'} was already used for ${where}. Check your account statement before approving.`
-      : '';
-    const body =
-      `${ctx.traveler_name} uploaded a payment proof of ${formatInr(b.totalAmount)} for ${b.seats} seat(s) on ${ctx.title}` +
-      (proof.upiReference ? ` (UPI reference ${proof.upiReference})` : '') +
-      '. Approve it once the money is in your account, or reject it with a note.' +
-      (warning ? ` ${warning}` : '');
-    await this.outbox.enqueueRealtime(m, {
-      rooms: [`user:${b.organizerId}`],
-      event: 'notification',
-      payload: {
-        id: proof.id,
-        type: 'payment_proof.submitted',
-        title,
-        body,
-        createdAt: proof.createdAt.toISOString(),
+    const sameOrganizer = duplicate?.organizerId === b.organizerId;
+    await this.notifier.notify(m, {
+      type: 'payment.proof_submitted',
+      userId: b.organizerId,
+      data: {
         bookingId: b.id,
-        flaggedDuplicate: proof.flaggedDuplicate,
+        proofId: proof.id,
+        tripTitle: ctx.title,
+        travelerName: ctx.traveler_name,
+        amount: b.totalAmount,
+        seats: b.seats,
+        upiReference: proof.upiReference,
+        // Another organizer's booking id is theirs to know, not this organizer's.
+        duplicateOf: duplicate
+          ? { sameOrganizer, bookingId: sameOrganizer ? proof.duplicateOfBookingId : null, by: duplicate.by }
+          : null,
       },
-    });
-    await this.outbox.enqueueEmail(m, {
-      to: ctx.organizer_email,
-      topic: 'payment_proof.submitted',
-      subject: `${title}: ${ctx.title}`,
-      body: `Hi ${ctx.organizer_name},\n\n${body}\n\nBooking: ${b.id}\n`,
       dedupeKey: `proof-submitted:${proof.id}`,
     });
   }

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Booking, BookingPayments } from '@trektribe/booking';
-import { AuditService, Clock, DomainError, formatInr, returnedRows, UnitOfWork } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { AuditService, Clock, DomainError, returnedRows, UnitOfWork } from '@trektribe/common';
+import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { GatewayRefund, RazorpayGateway } from '../gateway/razorpay.gateway';
 import '../billing.events';
@@ -28,7 +28,7 @@ export class RefundSettlement {
     private readonly gateway: RazorpayGateway,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly outbox: OutboxService,
+    private readonly notifier: Notifier,
     private readonly bookingPayments: BookingPayments,
     private readonly uow: UnitOfWork,
   ) {}
@@ -184,16 +184,15 @@ export class RefundSettlement {
 
   async notifyProcessed(m: EntityManager, r: Refund): Promise<void> {
     if (!r.bookingId) return;
-    const [u] = (await m.query(
-      `SELECT u.name, u.email, t.title FROM bookings b JOIN users u ON u.id = b.traveler_id JOIN trips t ON t.id = b.trip_id WHERE b.id = $1`,
+    const [b] = (await m.query(
+      `SELECT b.traveler_id, t.title FROM bookings b JOIN trips t ON t.id = b.trip_id WHERE b.id = $1`,
       [r.bookingId],
-    )) as { name: string; email: string; title: string }[];
-    if (!u) return;
-    await this.outbox.enqueueEmail(m, {
-      to: u.email,
-      topic: 'refund.processed',
-      subject: `Refund processed: ${u.title}`,
-      body: `Hi ${u.name},\n\nYour refund of ${formatInr(r.amount)} for ${u.title} has been processed. Banks usually take 5–7 working days to show it.\n`,
+    )) as { traveler_id: string; title: string }[];
+    if (!b) return;
+    await this.notifier.notify(m, {
+      type: 'refund.processed',
+      userId: b.traveler_id,
+      data: { bookingId: r.bookingId, tripTitle: b.title, amount: r.amount },
       dedupeKey: `refund-processed:${r.id}`,
     });
   }

@@ -6,7 +6,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import { GatewayToken, RazorpayGateway } from '../gateway/razorpay.gateway';
 import { LedgerRecords } from '../ledger/ledger-records';
 import { PaymentOrder } from '../ledger/payment-order.entity';
-import { subscriptionEmails } from './subscription-emails';
 import {
   AUTHORIZATION_AMOUNT,
   authorizationReceipt,
@@ -187,15 +186,15 @@ export class AutoPayService {
       if (sub.status === 'trial' || sub.status === 'active') {
         await this.store.persistSub(m, sub);
         await this.store.recordChange(m, sub, before, 'subscription.cancel_requested', actor);
-        await this.store.mail(m, sub.organizerId, (name) =>
-          subscriptionEmails.cancelRequested(name, sub.currentPeriodEnd),
-        );
+        await this.store.mail(m, sub.organizerId, 'subscription.cancel_requested', {
+          periodEnd: sub.currentPeriodEnd.toISOString(),
+        });
       } else {
         sub.status = subscriptionMove(sub.status, 'cancelled');
         sub.nextChargeAt = null;
         await this.store.persistSub(m, sub);
         await this.store.recordChange(m, sub, before, 'subscription.cancelled', actor);
-        await this.store.mail(m, sub.organizerId, (name) => subscriptionEmails.cancelled(name));
+        await this.store.mail(m, sub.organizerId, 'subscription.cancelled', undefined);
       }
       return toAutoPayStatus(sub);
     });

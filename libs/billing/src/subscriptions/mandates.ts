@@ -5,7 +5,6 @@ import { GatewayPayment } from '../gateway/razorpay.gateway';
 import { PaymentOrder } from '../ledger/payment-order.entity';
 import { Payment } from '../ledger/payment.entity';
 import { RefundsService } from '../refunds/refunds.service';
-import { subscriptionEmails } from './subscription-emails';
 import { toAutoPayStatus } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
@@ -100,7 +99,8 @@ export class Mandates {
       await this.store.mail(
         m,
         sub.organizerId,
-        (name) => subscriptionEmails.mandateConfirmed(name, payment.amount),
+        'subscription.mandate_confirmed',
+        { authorizationAmount: payment.amount },
         `sub-auth-refund:${payment.id}`,
       );
     }

@@ -6,7 +6,6 @@ import { GatewayPayment } from '../gateway/razorpay.gateway';
 import { LedgerRecords } from '../ledger/ledger-records';
 import { PaymentOrder } from '../ledger/payment-order.entity';
 import { SubscriptionCycle } from './subscription-cycle.entity';
-import { subscriptionEmails } from './subscription-emails';
 import { addDays, AutoPayStatus, PLAN, toAutoPayStatus } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 import { SubscriptionStore } from './subscription-store';
@@ -104,7 +103,13 @@ export class SubscriptionLifecycle {
     await this.store.mail(
       m,
       sub.organizerId,
-      (name) => subscriptionEmails.paid(name, cycle.amount, end, restored ? restored.length : null),
+      'subscription.paid',
+      {
+        amount: cycle.amount,
+        periodDays: PLAN.periodDays,
+        periodEnd: end.toISOString(),
+        restored: restored ? restored.length : null,
+      },
       `sub-paid:${cycle.id}`,
     );
     return `subscription cycle ${cycle.cycle} paid`;
@@ -162,7 +167,15 @@ export class SubscriptionLifecycle {
       await this.store.mail(
         m,
         sub.organizerId,
-        (name) => subscriptionEmails.paymentFailed(name, cycle.amount, attempt, reason, false),
+        'subscription.charge_failed',
+        {
+          amount: cycle.amount,
+          periodDays: PLAN.periodDays,
+          attempt,
+          maxAttempts: PLAN.maxFailedAttempts,
+          reason,
+          willRetry: false,
+        },
         `sub-failed:${key}`,
       );
     } else if (attempt >= PLAN.maxFailedAttempts) {
@@ -178,7 +191,15 @@ export class SubscriptionLifecycle {
       await this.store.mail(
         m,
         sub.organizerId,
-        (name) => subscriptionEmails.paymentFailed(name, cycle.amount, attempt, reason, true),
+        'subscription.charge_failed',
+        {
+          amount: cycle.amount,
+          periodDays: PLAN.periodDays,
+          attempt,
+          maxAttempts: PLAN.maxFailedAttempts,
+          reason,
+          willRetry: true,
+        },
         `sub-failed:${key}`,
       );
     }
@@ -203,7 +224,8 @@ export class SubscriptionLifecycle {
     await this.store.mail(
       m,
       sub.organizerId,
-      (name) => subscriptionEmails.noPaymentMethod(name, attempt, sub.amount),
+      'subscription.payment_method_missing',
+      { amount: sub.amount, periodDays: PLAN.periodDays, attemptsLeft: PLAN.maxFailedAttempts - attempt },
       `sub-no-method:${sub.id}:${sub.currentPeriodEnd.toISOString()}:${attempt}`,
     );
   }
@@ -218,7 +240,8 @@ export class SubscriptionLifecycle {
     await this.store.mail(
       m,
       sub.organizerId,
-      (name) => subscriptionEmails.cancelled(name),
+      'subscription.cancelled',
+      undefined,
       `sub-cancelled:${sub.id}:${sub.currentPeriodEnd.toISOString()}`,
     );
   }
@@ -242,7 +265,13 @@ export class SubscriptionLifecycle {
     await this.store.mail(
       m,
       sub.organizerId,
-      (name) => subscriptionEmails.suspended(name, sub.amount, tripIds.length),
+      'subscription.suspended',
+      {
+        amount: sub.amount,
+        periodDays: PLAN.periodDays,
+        maxAttempts: PLAN.maxFailedAttempts,
+        tripsHidden: tripIds.length,
+      },
       `sub-suspended:${sub.id}:${now.toISOString()}`,
     );
   }

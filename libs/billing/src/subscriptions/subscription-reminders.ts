@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { subscriptionEmails } from './subscription-emails';
-import { DAY_MS, reminderDue, TRIAL_NOTICE_DAYS } from './subscription-plan';
+import { DAY_MS, PLAN, reminderDue, TRIAL_NOTICE_DAYS } from './subscription-plan';
 import { SubscriptionStore } from './subscription-store';
 
 const BATCH = 200;
@@ -44,10 +43,17 @@ export class SubscriptionReminders {
         const day = reminderDue(row.next_charge_at, now);
         if (!day) return;
         const cycle = row.paid_cycles + 1;
-        const queued = await this.store.mailOnce(
+        const queued = await this.store.mail(
           m,
           row.organizer_id,
-          (name) => subscriptionEmails.reminder(name, row.next_charge_at, row.amount, day, row.has_method),
+          'subscription.reminder',
+          {
+            amount: row.amount,
+            periodDays: PLAN.periodDays,
+            chargeAt: new Date(row.next_charge_at).toISOString(),
+            daysBefore: day,
+            hasPaymentMethod: row.has_method,
+          },
           `sub-reminder:${row.id}:${cycle}:${day}`,
         );
         if (queued) sent++;
@@ -65,10 +71,16 @@ export class SubscriptionReminders {
       `s.status = 'trial' AND NOT s.cancel_at_period_end AND s.trial_ends_at > $1 AND s.trial_ends_at <= $2`,
       [now, new Date(now.getTime() + TRIAL_NOTICE_DAYS * DAY_MS)],
       async (m, row) => {
-        const queued = await this.store.mailOnce(
+        const queued = await this.store.mail(
           m,
           row.organizer_id,
-          (name) => subscriptionEmails.trialEnding(name, row.trial_ends_at, row.amount, row.has_method),
+          'subscription.trial_ending',
+          {
+            amount: row.amount,
+            periodDays: PLAN.periodDays,
+            trialEndsAt: new Date(row.trial_ends_at).toISOString(),
+            hasPaymentMethod: row.has_method,
+          },
           `sub-trial-ending:${row.id}`,
         );
         if (queued) sent++;

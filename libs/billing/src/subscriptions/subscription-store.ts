@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { UserDirectory } from '@trektribe/auth';
 import { AuditActor, AuditService, Clock, returnedRows } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { NotificationData, NotificationType, Notifier, OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { PaymentOrder } from '../ledger/payment-order.entity';
 import { SubscriptionCycle } from './subscription-cycle.entity';
-import { SubscriptionEmail } from './subscription-emails';
 import { AutoPayStatus, PLAN, toAutoPayStatus } from './subscription-plan';
 import { Subscription } from './subscription.entity';
 
@@ -42,7 +40,7 @@ export class SubscriptionStore {
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
-    private readonly users: UserDirectory,
+    private readonly notifier: Notifier,
   ) {}
 
   /** The organizer's subscription, created (INSERT … ON CONFLICT DO NOTHING) if absent; null for non-organizers. */
@@ -159,33 +157,14 @@ export class SubscriptionStore {
     });
   }
 
-  async mail(
+  /** An organizer's notification (wording: the catalog in libs/notifications); false when its dedupe key was used. */
+  mail<T extends NotificationType>(
     m: EntityManager,
     organizerId: string,
-    build: (name: string) => SubscriptionEmail,
+    type: T,
+    data: NotificationData<T>,
     dedupeKey?: string,
   ): Promise<boolean> {
-    const user = await this.users.contactOf(m, organizerId);
-    if (!user) return false;
-    await this.outbox.enqueueEmail(m, {
-      to: user.email,
-      ...build(user.name),
-      ...(dedupeKey ? { dedupeKey } : {}),
-    });
-    return true;
-  }
-
-  /** Enqueues an email unless one with this dedupe key exists; true when it was enqueued now. */
-  async mailOnce(
-    m: EntityManager,
-    organizerId: string,
-    build: (name: string) => SubscriptionEmail,
-    dedupeKey: string,
-  ): Promise<boolean> {
-    const exists = (await m.query(`SELECT 1 FROM notification_outbox WHERE dedupe_key = $1`, [
-      dedupeKey,
-    ])) as unknown[];
-    if (exists.length > 0) return false;
-    return this.mail(m, organizerId, build, dedupeKey);
+    return this.notifier.notify(m, { type, userId: organizerId, data, ...(dedupeKey ? { dedupeKey } : {}) });
   }
 }

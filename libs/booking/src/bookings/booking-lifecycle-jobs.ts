@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, Clock, returnedRows } from '@trektribe/common';
+import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { SeatInventory } from '../trips/seat-inventory';
@@ -26,6 +27,7 @@ export class BookingLifecycleJobs {
     private readonly waitlist: WaitlistService,
     private readonly seats: SeatInventory,
     private readonly listings: TripListings,
+    private readonly notifier: Notifier,
   ) {}
 
   /**
@@ -124,13 +126,13 @@ export class BookingLifecycleJobs {
 
   /**
    * 18:00 IST: "your trip starts tomorrow" to every traveler with a confirmed booking on a trip that
-   * starts the next calendar day in its timezone. The outbox dedupe key makes a rerun send nothing new.
+   * starts the next calendar day in its timezone. The dedupe key makes a rerun send nothing new.
    */
   async remindTripsStartingTomorrow(): Promise<number> {
     const now = this.clock.now();
     const rows = (await this.dataSource.query(
-      `SELECT b.id, b.seats, u.name, u.email, t.title, to_char(t.start_date, 'YYYY-MM-DD') AS start_date, t.destination
-         FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users u ON u.id = b.traveler_id
+      `SELECT b.id, b.seats, b.traveler_id, t.title, to_char(t.start_date, 'YYYY-MM-DD') AS start_date, t.destination
+         FROM bookings b JOIN trips t ON t.id = b.trip_id
         WHERE b.status = 'confirmed' AND t.status = 'active'
           AND t.start_date = ((($1::timestamptz) AT TIME ZONE t.timezone)::date + 1)
         ORDER BY b.id`,
@@ -138,23 +140,25 @@ export class BookingLifecycleJobs {
     )) as {
       id: string;
       seats: number;
-      name: string;
-      email: string;
+      traveler_id: string;
       title: string;
       start_date: string;
       destination: string;
     }[];
     for (const r of rows) {
       await this.dataSource.transaction((m) =>
-        this.events.email(
-          m,
-          r.email,
-          'trip.reminder',
-          `Tomorrow: ${r.title}`,
-          `Hi ${r.name},\n\nYour trip ${r.title} (${r.destination}) starts tomorrow, ${r.start_date}. ` +
-            `You have ${r.seats} seat(s). Pack warm and carry your ID.\n`,
-          `trip-reminder:${r.id}`,
-        ),
+        this.notifier.notify(m, {
+          type: 'trip.reminder',
+          userId: r.traveler_id,
+          data: {
+            bookingId: r.id,
+            tripTitle: r.title,
+            destination: r.destination,
+            startDate: r.start_date,
+            seats: r.seats,
+          },
+          dedupeKey: `trip-reminder:${r.id}`,
+        }),
       );
     }
     return rows.length;

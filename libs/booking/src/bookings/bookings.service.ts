@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { UserDirectory, type Actor } from '@trektribe/auth';
+import type { Actor } from '@trektribe/auth';
 import {
   APP_CONFIG,
   AppConfig,
   AuditService,
   Clock,
   DomainError,
-  formatInr,
   offsetOf,
   Page,
   UnitOfWork,
 } from '@trektribe/common';
+import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { Trip } from '../trips/trip.entity';
@@ -41,7 +41,7 @@ export class BookingsService {
     private readonly waitlist: WaitlistService,
     private readonly seats: SeatInventory,
     private readonly uow: UnitOfWork,
-    private readonly users: UserDirectory,
+    private readonly notifier: Notifier,
     private readonly holds: BookingHolds,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -253,18 +253,18 @@ export class BookingsService {
       after: { ...toBookingView(b), cancelledBy: by },
     });
     await this.events.bookingChanged(m, 'booking.updated', b);
-    const traveler = await this.users.contactOf(m, b.travelerId);
-    if (traveler) {
-      await this.events.email(
-        m,
-        traveler.email,
-        'booking.cancelled',
-        `Booking cancelled: ${trip.title}`,
-        `Hi ${traveler.name},\n\nYour booking for ${trip.title} (${trip.startDate}) was cancelled${reason ? `: ${reason}` : ''}.\n` +
-          (refund > 0 ? `A refund of ${formatInr(refund)} is on its way.\n` : ''),
-        `booking-cancelled:${b.id}`,
-      );
-    }
+    await this.notifier.notify(m, {
+      type: 'booking.cancelled',
+      userId: b.travelerId,
+      data: {
+        bookingId: b.id,
+        tripTitle: trip.title,
+        startDate: trip.startDate,
+        reason,
+        refundAmount: refund,
+      },
+      dedupeKey: `booking-cancelled:${b.id}`,
+    });
     return toBookingView(b, trip);
   }
 
@@ -318,17 +318,18 @@ export class BookingsService {
     await this.events.bookingChanged(m, 'booking.updated', b);
     await this.events.tripSeats(m, b.tripId);
     const trip = await m.findOneOrFail(Trip, { where: { id: b.tripId } });
-    const traveler = await this.users.contactOf(m, b.travelerId);
-    if (traveler) {
-      await this.events.email(
-        m,
-        traveler.email,
-        'booking.confirmed',
-        `Booking confirmed: ${trip.title}`,
-        `Hi ${traveler.name},\n\nYour ${b.seats} seat(s) on ${trip.title} from ${trip.startDate} are confirmed. We received ${formatInr(b.totalAmount)}.\n`,
-        `booking-confirmed:${b.id}`,
-      );
-    }
+    await this.notifier.notify(m, {
+      type: 'booking.confirmed',
+      userId: b.travelerId,
+      data: {
+        bookingId: b.id,
+        tripTitle: trip.title,
+        startDate: trip.startDate,
+        seats: b.seats,
+        amount: b.totalAmount,
+      },
+      dedupeKey: `booking-confirmed:${b.id}`,
+    });
     return 'confirmed';
   }
 

@@ -8,6 +8,7 @@ import {
   DomainError,
   isUniqueViolation,
 } from '@trektribe/common';
+import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { BookingHolds } from '../bookings/booking-holds';
@@ -38,6 +39,7 @@ export class WaitlistService {
     private readonly clock: Clock,
     private readonly users: UserDirectory,
     private readonly holds: BookingHolds,
+    private readonly notifier: Notifier,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -175,14 +177,18 @@ export class WaitlistService {
         entityId: entry.id,
         after: { bookingId: booking.id, expiresAt },
       });
-      await this.events.email(
-        m,
-        traveler.email,
-        'waitlist.offered',
-        `Seats opened up: ${trip.title}`,
-        `Hi ${traveler.name},\n\n${entry.seats} seat(s) on ${trip.title} (${trip.startDate}) are held for you until ${expiresAt.toISOString()}. Pay for booking ${booking.id} before then to keep them.\n`,
-        `waitlist-offer:${entry.id}`,
-      );
+      await this.notifier.notify(m, {
+        type: 'waitlist.offer',
+        userId: entry.travelerId,
+        data: {
+          bookingId: booking.id,
+          tripTitle: trip.title,
+          startDate: trip.startDate,
+          seats: entry.seats,
+          expiresAt: expiresAt.toISOString(),
+        },
+        dedupeKey: `waitlist-offer:${entry.id}`,
+      });
       offered++;
     }
   }

@@ -18,6 +18,20 @@ export interface AppConfig {
   jwt: { accessSecret: string; refreshSecret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   razorpay: { keyId?: string; keySecret?: string; webhookSecret?: string; apiUrl: string; timeoutMs: number };
   mail: { smtpUrl?: string; from: string };
+  /**
+   * SMS and WhatsApp through Twilio's Messages API (API.md, Notifications). Unset account or sender:
+   * that channel is off and its messages are recorded `skipped`.
+   */
+  twilio: {
+    accountSid?: string;
+    authToken?: string;
+    smsFrom?: string;
+    whatsappFrom?: string;
+    apiUrl: string;
+    timeoutMs: number;
+  };
+  /** Where links in messages point (the web app), without a trailing slash. */
+  publicAppUrl: string;
   admin: { email?: string; password?: string };
   throttle: { limit: number; ttlSeconds: number; authLimit: number };
   holds: { onlineMinutes: number; screenshotHours: number; waitlistOfferHours: number };
@@ -104,6 +118,34 @@ export function parseTrustProxy(raw: string | undefined): false | number | strin
   }
   return entries;
 }
+
+function twilioConfig(env: Env): AppConfig['twilio'] {
+  const accountSid = env.TWILIO_ACCOUNT_SID?.trim() || undefined;
+  const authToken = env.TWILIO_AUTH_TOKEN?.trim() || undefined;
+  if (Boolean(accountSid) !== Boolean(authToken)) {
+    throw new ConfigError('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together: set both or neither');
+  }
+  if (accountSid && !/^AC[0-9a-fA-F]{32}$/.test(accountSid))
+    throw new ConfigError('TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits');
+  const smsFrom = env.TWILIO_SMS_FROM?.trim() || undefined;
+  if (smsFrom && !E164.test(smsFrom))
+    throw new ConfigError('TWILIO_SMS_FROM must be an E.164 number like +14155550100');
+  const whatsappFrom = env.TWILIO_WHATSAPP_FROM?.trim() || undefined;
+  if (whatsappFrom && !/^whatsapp:\+[1-9]\d{6,14}$/.test(whatsappFrom)) {
+    throw new ConfigError('TWILIO_WHATSAPP_FROM must look like whatsapp:+14155550100');
+  }
+  return {
+    accountSid,
+    authToken,
+    smsFrom,
+    whatsappFrom,
+    apiUrl: (url(env, 'TWILIO_API_URL', ['http:', 'https:']) ?? 'https://api.twilio.com').replace(/\/+$/, ''),
+    timeoutMs: int(env, 'TWILIO_TIMEOUT_MS', 10_000, 100, 120_000),
+  };
+}
+
+/** A phone number in E.164 form: +, country code, up to 15 digits. */
+export const E164 = /^\+[1-9]\d{6,14}$/;
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
   const raw = env[name]?.trim();
@@ -198,6 +240,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
       from: env.MAIL_FROM?.trim() || 'TrekTribe <no-reply@trektribe.local>',
     },
+    twilio: twilioConfig(env),
+    publicAppUrl: (
+      url(env, 'PUBLIC_APP_URL', ['http:', 'https:']) ??
+      `http://localhost:${int(env, 'PORT', 3000, 0, 65535)}`
+    ).replace(/\/+$/, ''),
     admin: { email: adminEmail, password: adminPassword },
     throttle: {
       limit: int(env, 'THROTTLE_LIMIT', 300),

@@ -6,6 +6,7 @@ export interface Mail {
   to: string;
   subject: string;
   text: string;
+  html?: string;
 }
 
 /** SMTP when SMTP_URL is set; otherwise the mail is logged and counts as sent (development). */
@@ -15,7 +16,13 @@ export class MailTransport implements OnModuleDestroy {
   private readonly transporter: Transporter | undefined;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    if (config.mail.smtpUrl) this.transporter = createTransport(config.mail.smtpUrl);
+    // Pooled: a few SMTP connections reused across messages instead of a handshake per message.
+    if (config.mail.smtpUrl)
+      this.transporter = createTransport({
+        url: config.mail.smtpUrl,
+        pool: true,
+        maxConnections: 3,
+      } as Parameters<typeof createTransport>[0]);
   }
 
   async send(mail: Mail): Promise<void> {
@@ -31,6 +38,7 @@ export class MailTransport implements OnModuleDestroy {
       to: mail.to,
       subject: mail.subject,
       text: mail.text,
+      ...(mail.html ? { html: mail.html } : {}),
     });
   }
 

@@ -19,7 +19,7 @@ export interface DispatchResult {
 /** Rows in flight: claimed by one pass, delivered or rescheduled by it. */
 type Claimed = Pick<
   OutboxMessage,
-  'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'payload' | 'attempts'
+  'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'html' | 'payload' | 'attempts'
 >;
 
 /**
@@ -108,7 +108,7 @@ export class OutboxDispatcher
         WHERE id IN (SELECT id FROM notification_outbox
                       WHERE status = 'pending' AND next_attempt_at <= $1
                       ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING id, channel, topic, recipient, subject, body, payload, attempts`,
+        RETURNING id, channel, topic, recipient, subject, body, html, payload, attempts`,
       [now, new Date(now.getTime() + LEASE_MS), limit],
     );
     return returnedRows<Claimed>(rows);
@@ -117,7 +117,12 @@ export class OutboxDispatcher
   private async deliver(msg: Claimed): Promise<'sent' | 'retried' | 'failed'> {
     try {
       if (msg.channel === 'email') {
-        await this.mail.send({ to: msg.recipient, subject: msg.subject ?? '', text: msg.body ?? '' });
+        await this.mail.send({
+          to: msg.recipient,
+          subject: msg.subject ?? '',
+          text: msg.body ?? '',
+          html: msg.html ?? undefined,
+        });
       } else {
         this.realtime?.publish(msg.recipient.split(','), msg.topic, msg.payload ?? {});
       }

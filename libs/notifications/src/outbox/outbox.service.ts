@@ -9,7 +9,10 @@ export interface EmailMessage {
   to: string;
   topic: string;
   subject: string;
+  /** The text part. */
   body: string;
+  html?: string;
+  userId?: string;
   dedupeKey?: string;
 }
 
@@ -38,6 +41,8 @@ export class OutboxService {
         recipient: msg.to,
         subject: msg.subject,
         body: msg.body,
+        html: msg.html ?? null,
+        userId: msg.userId ?? null,
         dedupeKey: msg.dedupeKey ?? null,
       })
       .orIgnore() // a repeated dedupe key means it was already queued: once is the point

@@ -5,6 +5,7 @@ import { Bookings1795249776798 } from './1795249776798-Bookings';
 import { Initial1795249261978 } from './1795249261978-Initial';
 import { MandateConfirmed1795962049869 } from './1795962049869-MandateConfirmed';
 import { StateInTables1795964282154 } from './1795964282154-StateInTables';
+import { Notifications1795973854936 } from './1795973854936-Notifications';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   WebhookQueue1795265139075,
   MandateConfirmed1795962049869,
   StateInTables1795964282154,
+  Notifications1795973854936,
 ];

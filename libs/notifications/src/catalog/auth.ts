@@ -1,0 +1,28 @@
+import type { MessageContent } from './message';
+
+/** Security mail: always sent by email, whatever the preferences (API.md: `auth.*` cannot be turned off). */
+export const authMessages = {
+  'auth.verify_email': (d: { code: string }): MessageContent => ({
+    title: 'Verify your TrekTribe email',
+    paragraphs: ['Confirm your email with this code:', d.code, 'It expires in 48 hours.'],
+    action: { label: 'Verify your email', path: '/verify-email' },
+    sms: `TrekTribe: your email verification code is ${d.code}. It expires in 48 hours.`,
+    inAppBody: 'Check your email for the verification code.',
+  }),
+  'auth.password_reset': (d: { code: string }): MessageContent => ({
+    title: 'Reset your TrekTribe password',
+    paragraphs: [
+      'Reset your password with this code:',
+      d.code,
+      'It expires in 30 minutes. If you did not ask for this, ignore this email.',
+    ],
+    action: { label: 'Choose a new password', path: '/reset-password' },
+    sms: `TrekTribe: your password reset code is ${d.code}. It expires in 30 minutes. Did not ask? Ignore this.`,
+    inAppBody: 'A password reset was requested for your account.',
+  }),
+  'auth.phone_code': (d: { code: string }): MessageContent => ({
+    title: 'Your TrekTribe phone code',
+    paragraphs: [`Your phone verification code is ${d.code}. It expires in 10 minutes.`],
+    sms: `TrekTribe: your phone verification code is ${d.code}. It expires in 10 minutes.`,
+  }),
+};

@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, returnedRows } from '@trektribe/common';
+import { EntityManager } from 'typeorm';
+import { contentOf, isSecurityType, NotificationData, NotificationType } from './catalog/catalog';
+import { renderMessage, RenderedMessage } from './catalog/message';
+import { OutboxService } from './outbox/outbox.service';
+
+/** One notification to one user, as the code that causes it records it (API.md, Notifications). */
+export interface NotificationRequest<T extends NotificationType> {
+  type: T;
+  userId: string;
+  data: NotificationData<T>;
+  /** The same key never notifies twice, on any channel (e.g. `booking-confirmed:<bookingId>`). */
+  dedupeKey?: string;
+}
+
+/**
+ * Records a notification in the caller's transaction: the in-app item, its `notification` socket
+ * event and the email, each delivered after commit by its own worker. Wording comes from the
+ * catalog; callers pass only the type and the data. Security mail (`auth.*`) goes by email only:
+ * its codes must not sit in an inbox or travel over a socket.
+ */
+@Injectable()
+export class Notifier {
+  constructor(
+    private readonly outbox: OutboxService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** True when recorded now; false for a dedupe key already used, or a user that does not exist. */
+  async notify<T extends NotificationType>(m: EntityManager, req: NotificationRequest<T>): Promise<boolean> {
+    const [user] = (await m.query(`SELECT id, name, email FROM users WHERE id = $1`, [req.userId])) as {
+      id: string;
+      name: string;
+      email: string;
+    }[];
+    if (!user) return false;
+    const message = renderMessage(req.type, contentOf(req.type, req.data), {
+      name: user.name,
+      appUrl: this.config.publicAppUrl,
+    });
+    if (!isSecurityType(req.type) && !(await this.inApp(m, user.id, message, req))) return false;
+    await this.outbox.enqueueEmail(m, {
+      to: user.email,
+      topic: req.type,
+      subject: message.subject,
+      body: message.text,
+      html: message.html,
+      userId: user.id,
+      dedupeKey: req.dedupeKey,
+    });
+    return true;
+  }
+
+  /** The inbox row and its socket event; false when the dedupe key was already used. */
+  private async inApp<T extends NotificationType>(
+    m: EntityManager,
+    userId: string,
+    message: RenderedMessage,
+    req: NotificationRequest<T>,
+  ): Promise<boolean> {
+    const [row] = returnedRows<{ id: string; created_at: Date }>(
+      await m.query(
+        `INSERT INTO notifications (user_id, type, title, body, data, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+         RETURNING id, created_at`,
+        [
+          userId,
+          req.type,
+          message.inApp.title,
+          message.inApp.body,
+          JSON.stringify(req.data ?? {}),
+          req.dedupeKey ?? null,
+        ],
+      ),
+    );
+    if (!row) return false;
+    await this.outbox.enqueueRealtime(m, {
+      rooms: [`user:${userId}`],
+      event: 'notification',
+      payload: {
+        id: row.id,
+        type: req.type,
+        title: message.inApp.title,
+        body: message.inApp.body,
+        createdAt: new Date(row.created_at).toISOString(),
+      },
+    });
+    return true;
+  }
+}
