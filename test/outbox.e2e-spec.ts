@@ -1,45 +1,7 @@
 import { OutboxDispatcher } from '@trektribe/notifications';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register, startTestApp, TestApp } from './support/app';
-
-interface Received {
-  to: string[];
-  raw: string;
-}
-
-function startSmtp(): Promise<{
-  server: SMTPServer;
-  port: number;
-  received: Received[];
-  failNext: { n: number };
-}> {
-  const received: Received[] = [];
-  const failNext = { n: 0 };
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString()));
-      stream.on('end', () => {
-        if (failNext.n > 0) {
-          failNext.n--;
-          const err = Object.assign(new Error('mailbox busy'), { responseCode: 451 });
-          return callback(err);
-        }
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
-    },
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ server, port: (server.server.address() as AddressInfo).port, received, failNext }),
-    );
-  });
-}
+import { startSmtp } from './support/smtp';
 
 describe('notification outbox over real SMTP', () => {
   let t: TestApp;

@@ -2,11 +2,22 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@ne
 import { Clock, LeasedQueue, QueueRunner, returnedRows, UnitOfWork } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { MailTransport } from '../mail/mail-transport';
-import { OutboxMessage } from './outbox-message.entity';
+import { OutboxChannel, OutboxMessage } from './outbox-message.entity';
 import { RealtimePublisher } from './realtime-publisher';
 
-/** The name OutboxService kicks after a commit. */
-export const OUTBOX_QUEUE = 'outbox';
+/**
+ * The outbox's lanes, each its own queue and worker, so channels never wait on each other: a slow
+ * or dead mail server holds up email only, never socket events (API.md: delivered after commit).
+ */
+export const OUTBOX_LANES = {
+  'outbox:realtime': ['realtime'],
+  'outbox:email': ['email'],
+} as const satisfies Record<string, readonly OutboxChannel[]>;
+export type OutboxLane = keyof typeof OUTBOX_LANES;
+/** The lane that carries a channel's rows (what OutboxService kicks after a commit). */
+export const laneOf = (channel: OutboxChannel): OutboxLane =>
+  channel === 'realtime' ? 'outbox:realtime' : 'outbox:email';
+
 const MAX_ATTEMPTS = 8;
 const LEASE_MS = 5 * 60_000;
 
@@ -22,57 +33,16 @@ type Claimed = Pick<
   'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'html' | 'payload' | 'attempts'
 >;
 
-/**
- * Delivers outbox rows after their transaction commits: OutboxService asks the unit of work to kick
- * this queue once the writing transaction commits; the dispatch job runs it every minute for
- * retries. Rows are claimed with a lease, so two instances never send one row twice.
- */
-@Injectable()
-export class OutboxDispatcher
-  implements OnModuleInit, BeforeApplicationShutdown, LeasedQueue<Claimed, DispatchResult>
-{
-  readonly name = OUTBOX_QUEUE;
-  private readonly logger = new Logger(OutboxDispatcher.name);
-  private readonly runner = new QueueRunner(this);
-  private batch = 100;
-  private realtime: RealtimePublisher | undefined;
+/** One lane of the outbox as a leased queue: its channels' due rows, claimed and delivered in batches. */
+class Lane implements LeasedQueue<Claimed, DispatchResult> {
+  readonly runner: QueueRunner<Claimed, DispatchResult>;
+  batch = 100;
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly mail: MailTransport,
-    private readonly clock: Clock,
-    private readonly uow: UnitOfWork,
-  ) {}
-
-  onModuleInit(): void {
-    this.uow.registerQueue(this.runner);
-  }
-
-  /**
-   * The socket server, which registers itself when it starts (the app owns it; without one, realtime
-   * rows are marked sent, as nobody could be listening).
-   */
-  useRealtime(publisher: RealtimePublisher): void {
-    this.realtime = publisher;
-  }
-
-  /** Deliver soon (kicks collapse; see QueueRunner). */
-  kick(): void {
-    this.runner.kick();
-  }
-
-  /** Resolves once everything that was due when it was called has been handled (one pass at a time). */
-  dispatchPending(batchSize = 100): Promise<DispatchResult> {
-    this.batch = batchSize;
-    return this.runner.runPass();
-  }
-
-  /**
-   * Shutdown closes the socket server and the pool after this hook: finish the pass under way and
-   * start no other, so nothing is sent through a closing connection (what is left stays pending).
-   */
-  beforeApplicationShutdown(): Promise<void> {
-    return this.runner.stop();
+    readonly name: OutboxLane,
+    private readonly dispatcher: OutboxDispatcher,
+  ) {
+    this.runner = new QueueRunner(this);
   }
 
   newTally(): DispatchResult {
@@ -83,6 +53,73 @@ export class OutboxDispatcher
     return this.batch;
   }
 
+  claim(limit: number): Promise<Claimed[]> {
+    return this.dispatcher.claim(OUTBOX_LANES[this.name], limit);
+  }
+
+  handle(batch: Claimed[], total: DispatchResult): Promise<'continue'> {
+    return this.dispatcher.handle(batch, total);
+  }
+}
+
+/**
+ * Delivers outbox rows after their transaction commits: OutboxService asks the unit of work to kick
+ * the row's lane once the writing transaction commits; the dispatch job runs every lane each minute
+ * for retries. Rows are claimed with a lease (`FOR UPDATE SKIP LOCKED`), so two instances never
+ * send one row twice.
+ */
+@Injectable()
+export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxDispatcher.name);
+  private readonly lanes = (Object.keys(OUTBOX_LANES) as OutboxLane[]).map((name) => new Lane(name, this));
+  private realtime: RealtimePublisher | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly mail: MailTransport,
+    private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  onModuleInit(): void {
+    for (const lane of this.lanes) this.uow.registerQueue(lane.runner);
+  }
+
+  /**
+   * The socket server, which registers itself when it starts (the app owns it; without one, realtime
+   * rows are marked sent, as nobody could be listening).
+   */
+  useRealtime(publisher: RealtimePublisher): void {
+    this.realtime = publisher;
+  }
+
+  /**
+   * Resolves once everything that was due when it was called has been handled, on every lane (the
+   * lanes run side by side; each one pass at a time).
+   */
+  async dispatchPending(batchSize = 100): Promise<DispatchResult> {
+    const tallies = await Promise.all(
+      this.lanes.map((lane) => {
+        lane.batch = batchSize;
+        return lane.runner.runPass();
+      }),
+    );
+    return tallies.reduce((a, b) => ({
+      sent: a.sent + b.sent,
+      retried: a.retried + b.retried,
+      failed: a.failed + b.failed,
+    }));
+  }
+
+  /**
+   * Shutdown closes the socket server and the pool after this hook: finish the passes under way and
+   * start no other, so nothing is sent through a closing connection (what is left stays pending).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.runner.stop()));
+  }
+
+  /** Delivers a claimed batch of one lane; the sent ones are marked in one statement. */
   async handle(batch: Claimed[], total: DispatchResult): Promise<'continue'> {
     const sent: string[] = [];
     for (const msg of batch) {
@@ -100,16 +137,16 @@ export class OutboxDispatcher
     return 'continue';
   }
 
-  /** Claims due rows by pushing their next attempt past a lease, so two instances never send one twice. */
-  async claim(limit: number): Promise<Claimed[]> {
+  /** Claims due rows of some channels by pushing their next attempt past a lease. */
+  async claim(channels: readonly OutboxChannel[], limit: number): Promise<Claimed[]> {
     const now = this.clock.now();
     const rows: unknown = await this.dataSource.query(
       `UPDATE notification_outbox SET next_attempt_at = $2, attempts = attempts + 1
         WHERE id IN (SELECT id FROM notification_outbox
-                      WHERE status = 'pending' AND next_attempt_at <= $1
+                      WHERE status = 'pending' AND channel = ANY($4::varchar[]) AND next_attempt_at <= $1
                       ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING id, channel, topic, recipient, subject, body, html, payload, attempts`,
-      [now, new Date(now.getTime() + LEASE_MS), limit],
+      [now, new Date(now.getTime() + LEASE_MS), limit, channels],
     );
     return returnedRows<Claimed>(rows);
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
-import { OUTBOX_QUEUE } from './outbox-dispatcher';
+import { laneOf } from './outbox-dispatcher';
 import { OutboxMessage } from './outbox-message.entity';
 import type { RealtimeEvent, RealtimeEvents } from './realtime-events';
 
@@ -47,7 +47,7 @@ export class OutboxService {
       })
       .orIgnore() // a repeated dedupe key means it was already queued: once is the point
       .execute();
-    this.uow.kickAfterCommit(manager, OUTBOX_QUEUE);
+    this.uow.kickAfterCommit(manager, laneOf('email'));
   }
 
   async enqueueRealtime<E extends RealtimeEvent>(
@@ -63,6 +63,6 @@ export class OutboxService {
         payload: msg.payload,
       }),
     );
-    this.uow.kickAfterCommit(manager, OUTBOX_QUEUE);
+    this.uow.kickAfterCommit(manager, laneOf('realtime'));
   }
 }
