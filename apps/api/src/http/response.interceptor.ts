@@ -15,7 +15,7 @@ export class ResponseEnvelopeInterceptor implements NestInterceptor {
           return {
             success: true,
             data: value.items,
-            meta: { page: value.page, limit: value.limit, total: value.total },
+            meta: { page: value.page, limit: value.limit, total: value.total, ...value.extra },
           };
         }
         return { success: true, data: value ?? null };

@@ -28,10 +28,17 @@ export class Page<T> {
     readonly total: number,
     readonly page: number,
     readonly limit: number,
+    /** More figures for `meta` (e.g. the inbox's `unread`). */
+    readonly extra: Record<string, unknown> = {},
   ) {}
 
-  static of<T>(items: T[], total: number, q: { page: number; limit: number }): Page<T> {
-    return new Page(items, total, q.page, q.limit);
+  static of<T>(
+    items: T[],
+    total: number,
+    q: { page: number; limit: number },
+    extra?: Record<string, unknown>,
+  ): Page<T> {
+    return new Page(items, total, q.page, q.limit, extra);
   }
 }
 

@@ -1,0 +1,166 @@
+import { formatInr } from '@trektribe/common';
+import { Notifier, OutboxDispatcher } from '@trektribe/notifications';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { register, SignedIn, startTestApp, TestApp } from './support/app';
+import { book, confirmPaid, createTrip } from './support/fixtures';
+import { startSmtp } from './support/smtp';
+
+/** The text of a MIME part as a mail client shows it (quoted-printable decoded). */
+function decodeQuotedPrintable(raw: string): string {
+  const joined = raw.replace(/=\r?\n/g, '');
+  const bytes: number[] = [];
+  for (let i = 0; i < joined.length; i++) {
+    const hex = joined[i] === '=' ? /^[0-9A-F]{2}/.exec(joined.slice(i + 1)) : null;
+    if (hex) {
+      bytes.push(parseInt(hex[0], 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(joined[i], 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+describe('notifications: email over real SMTP, the in-app inbox, lanes that never wait on each other', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let dispatcher: OutboxDispatcher;
+  let organizer: SignedIn;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    t = await startTestApp({
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}?ignoreTLS=true`,
+      MAIL_FROM: 'TrekTribe <hello@trektribe.test>',
+      PUBLIC_APP_URL: 'https://app.trektribe.test',
+    });
+    dispatcher = t.app.get(OutboxDispatcher);
+    organizer = await register(t, 'organizer');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await new Promise<void>((r) => smtp.server.close(() => r()));
+  });
+
+  async function confirmedBooking() {
+    const traveler = await register(t);
+    const trip = await createTrip(t, organizer);
+    const booking = await book(t, traveler, trip.id, 2);
+    await confirmPaid(t, booking.id);
+    return { traveler, trip, booking };
+  }
+
+  it('a booking confirmation reaches the mail server with a text and an HTML part, the ₹ amount and a link', async () => {
+    const { traveler, booking } = await confirmedBooking();
+    await dispatcher.dispatchPending();
+    const mails = smtp.received.filter((m) => m.to.includes(traveler.email));
+    const confirmation = mails.find((m) => /Subject: Booking confirmed/.test(m.raw));
+    expect(confirmation).toBeDefined();
+    const raw = confirmation!.raw;
+    expect(raw).toMatch(/Content-Type: multipart\/alternative/);
+    expect(raw).toMatch(/Content-Type: text\/plain; charset=utf-8/);
+    expect(raw).toMatch(/Content-Type: text\/html; charset=utf-8/);
+    const shown = decodeQuotedPrintable(raw);
+    expect(shown).toContain(`We received ${formatInr(booking.totalAmount)}.`);
+    expect(shown).toMatch(/₹[\d,]+/);
+    expect(shown).toContain(`https://app.trektribe.test/bookings/${booking.id}`);
+    expect(shown).toContain('<h1 style=');
+  });
+
+  it('the same booking confirmed twice (verify and webhook) notifies once, on every channel', async () => {
+    const { traveler, booking } = await confirmedBooking();
+    await confirmPaid(t, booking.id);
+    const emails = await t.db.query(
+      `SELECT id FROM notification_outbox WHERE channel = 'email' AND topic = 'booking.confirmed' AND recipient = $1`,
+      [traveler.email],
+    );
+    const inApp = await t.db.query(
+      `SELECT id FROM notifications WHERE user_id = $1 AND type = 'booking.confirmed'`,
+      [traveler.id],
+    );
+    expect(emails).toHaveLength(1);
+    expect(inApp).toHaveLength(1);
+  });
+
+  it('the inbox lists my notifications with the unread count; read, read-all, and another user’s id is 404', async () => {
+    const { traveler, booking } = await confirmedBooking();
+    const list = await t.http.get('/api/v1/notifications').set(traveler.auth).expect(200);
+    const types = list.body.data.map((n: { type: string }) => n.type);
+    expect(types).toContain('booking.confirmed');
+    expect(types).not.toContain('auth.verify_email'); // security codes travel by email only
+    const confirmed = list.body.data.find((n: { type: string }) => n.type === 'booking.confirmed');
+    expect(confirmed).toMatchObject({
+      title: expect.stringMatching(/^Booking confirmed: /),
+      readAt: null,
+      data: { bookingId: booking.id, amount: booking.totalAmount },
+    });
+    const unreadBefore = list.body.meta.unread as number;
+    expect(unreadBefore).toBe(list.body.data.length);
+
+    const read = await t.http
+      .patch(`/api/v1/notifications/${confirmed.id}/read`)
+      .set(traveler.auth)
+      .expect(200);
+    expect(read.body.data.readAt).toBeTruthy();
+    const again = await t.http
+      .patch(`/api/v1/notifications/${confirmed.id}/read`)
+      .set(traveler.auth)
+      .expect(200);
+    expect(again.body.data.readAt).toBe(read.body.data.readAt); // the first time stands
+
+    const unread = await t.http.get('/api/v1/notifications?unread=true').set(traveler.auth).expect(200);
+    expect(unread.body.meta.unread).toBe(unreadBefore - 1);
+    expect(unread.body.data.map((n: { id: string }) => n.id)).not.toContain(confirmed.id);
+
+    const other = await register(t);
+    await t.http.patch(`/api/v1/notifications/${confirmed.id}/read`).set(other.auth).expect(404);
+    await t.http.patch(`/api/v1/notifications/${randomUUID()}/read`).set(traveler.auth).expect(404);
+    const bad = await t.http.patch('/api/v1/notifications/not-a-uuid/read').set(traveler.auth).expect(400);
+    expect(bad.body).toMatchObject({ success: false, error: { code: 'VALIDATION_ERROR' } });
+    await t.http.get('/api/v1/notifications?unread=maybe').set(traveler.auth).expect(400);
+    await t.http.get('/api/v1/notifications').expect(401);
+
+    const all = await t.http.post('/api/v1/notifications/read-all').set(traveler.auth).expect(200);
+    expect(all.body.data).toEqual({ updated: unreadBefore - 1 });
+    const after = await t.http.get('/api/v1/notifications').set(traveler.auth).expect(200);
+    expect(after.body.meta.unread).toBe(0);
+    expect((await t.http.get('/api/v1/notifications').set(other.auth).expect(200)).body.data).toEqual([]);
+  });
+
+  it('a mail server that does not answer holds up email only: the socket event is delivered meanwhile', async () => {
+    await dispatcher.dispatchPending(); // nothing older in the way
+    const release = smtp.hold();
+    // Queued first, so in one queue the socket event would wait behind this email.
+    const traveler = await register(t);
+    let passes: Promise<unknown> | undefined;
+    try {
+      await t.db.transaction((m) =>
+        t.app.get(Notifier).notify(m, {
+          type: 'refund.processed',
+          userId: traveler.id,
+          data: { bookingId: randomUUID(), tripTitle: 'Hampta Pass', amount: 250_000 },
+        }),
+      );
+      passes = dispatcher.dispatchPending();
+      const row = (channel: string) =>
+        t.db
+          .query(
+            `SELECT status FROM notification_outbox WHERE channel = $1 AND topic IN ('refund.processed', 'notification') AND (recipient = $2 OR recipient = $3)`,
+            [channel, traveler.email, `user:${traveler.id}`],
+          )
+          .then((rows: { status: string }[]) => rows.map((r) => r.status));
+      await vi.waitFor(async () => expect(await row('realtime')).toEqual(['sent']), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      expect(await row('email')).toEqual(['pending']); // still with the silent mail server
+    } finally {
+      release();
+    }
+    await passes;
+    const [email] = await t.db.query(
+      `SELECT status FROM notification_outbox WHERE channel = 'email' AND topic = 'refund.processed' AND recipient = $1`,
+      [traveler.email],
+    );
+    expect(email.status).toBe('sent');
+  });
+});
