@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_WATCHED_TRIPS } from '../apps/api/src/realtime/realtime.gateway';
 import { forgeJwt } from './support/jwt';
-import { register, startTestApp, TestApp } from './support/app';
+import { createStaff, PASSWORD, register, startTestApp, TestApp } from './support/app';
 import { ack, nextEvent, SocketPool } from './support/sockets';
 
 /** How long "nothing arrives" is watched for: past a local emit and a Redis round trip. */
@@ -40,12 +40,14 @@ describe('real time over socket.io', () => {
     return got;
   }
 
+  /** Refused in the handshake itself: `connect_error` with the code, and never a connection. */
   async function expectRefused(socket: Socket): Promise<void> {
-    const errors: unknown[] = [];
-    socket.on('error', (e: unknown) => errors.push(e));
-    const reason = await nextEvent<string>(socket, 'disconnect');
-    expect(reason).toBe('io server disconnect');
-    expect(errors).toEqual([{ code: 'UNAUTHORIZED', message: expect.any(String) }]);
+    let connected = false;
+    socket.on('connect', () => (connected = true));
+    const err = await nextEvent<Error & { data?: unknown }>(socket, 'connect_error');
+    expect(err.data).toEqual({ code: 'UNAUTHORIZED', message: expect.any(String) });
+    expect(connected).toBe(false);
+    expect(socket.connected).toBe(false);
   }
 
   describe('handshake', () => {
@@ -69,6 +71,32 @@ describe('real time over socket.io', () => {
       const user = await register(t);
       await t.db.query(`UPDATE users SET is_active = false WHERE id = $1`, [user.id]);
       await expectRefused(connect({ token: user.accessToken }));
+    });
+
+    it('cuts off an open socket when its user changes password or is deactivated', async () => {
+      const user = await register(t);
+      const socket = await connectReady(user.accessToken);
+      const cut = nextEvent<string>(socket, 'disconnect');
+      await t.http
+        .post('/api/v1/auth/change-password')
+        .set(user.auth)
+        .send({ currentPassword: PASSWORD, newPassword: 'Trek2026!new' })
+        .expect(200);
+      expect(await cut).toBe('io server disconnect');
+
+      const other = await register(t);
+      const admin = await createStaff(t, 'admin');
+      const second = await connectReady(other.accessToken);
+      const bystander = await connectReady((await register(t)).accessToken);
+      const cutSecond = nextEvent<string>(second, 'disconnect');
+      await t.http
+        .patch(`/api/v1/admin/users/${other.id}`)
+        .set(admin.auth)
+        .send({ isActive: false })
+        .expect(200);
+      expect(await cutSecond).toBe('io server disconnect');
+      expect(bystander.connected).toBe(true); // only that user's sockets
+      await expectRefused(connect({ token: other.accessToken }));
     });
 
     it('accepts the token from an Authorization header', async () => {

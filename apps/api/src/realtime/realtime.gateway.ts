@@ -5,12 +5,13 @@ import {
   ConnectedSocket,
   MessageBody,
   OnGatewayConnection,
+  OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
 import { AccessClaims, Actor, AuthService } from '@trektribe/auth';
-import { APP_CONFIG, AppConfig, DomainError, ErrorCode } from '@trektribe/common';
+import { APP_CONFIG, AppConfig, DomainError, ErrorCode, UnitOfWork } from '@trektribe/common';
 import { OutboxDispatcher, RealtimePublisher } from '@trektribe/notifications';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 
@@ -55,32 +56,58 @@ const fail = (code: ErrorCode, message: string): Ack => ({ ok: false, error: { c
   // Clients only send `{ tripId }`; no reason to buffer socket.io's default 1 MB per message.
   maxHttpBufferSize: 16 * 1024,
 })
-export class RealtimeGateway implements RealtimePublisher, OnGatewayConnection, OnModuleInit {
+export class RealtimeGateway implements RealtimePublisher, OnGatewayInit, OnGatewayConnection, OnModuleInit {
   @WebSocketServer() server: Server;
 
   private readonly logger = new Logger(RealtimeGateway.name);
-  /** Settles once the handshake check is over; messages wait for it so they never race the auth. */
-  private readonly sessions = new WeakMap<Client, Promise<Actor | undefined>>();
 
   constructor(
     private readonly jwt: JwtService,
     private readonly auth: AuthService,
     private readonly dispatcher: OutboxDispatcher,
+    private readonly uow: UnitOfWork,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   // The dispatcher does not depend on the socket server: the server registers as its realtime channel.
   onModuleInit(): void {
     this.dispatcher.useRealtime(this);
+    // A user whose sessions ended (password changed, deactivated, role changed) hears nothing more on
+    // the sockets they opened before: every instance drops them (through the Redis adapter) once the
+    // change commits.
+    this.uow.on('user.sessions_revoked', async (tx, e) => {
+      tx.afterCommit(() => this.server?.in(`user:${e.userId}`).disconnectSockets(true));
+    });
+  }
+
+  /**
+   * The token is checked in the handshake itself: a missing, invalid or expired token, or a user who
+   * may no longer sign in, gets `connect_error` (`err.data.code` UNAUTHORIZED) and never connects.
+   */
+  afterInit(server: Server): void {
+    server.use((socket, next) => {
+      this.authenticate(socket as Client).then(
+        (actor) => {
+          (socket as Client).data.actor = actor;
+          next();
+        },
+        () =>
+          next(
+            Object.assign(new Error(UNAUTHORIZED_MESSAGE), {
+              data: { code: 'UNAUTHORIZED', message: UNAUTHORIZED_MESSAGE },
+            }),
+          ),
+      );
+    });
   }
 
   async handleConnection(client: Client): Promise<void> {
-    const session = this.authenticate(client);
-    this.sessions.set(client, session);
-    await session;
+    const actor = client.data.actor;
+    if (!actor) return void client.disconnect(true); // the middleware let nobody through unauthenticated
+    await client.join([`user:${actor.id}`, `role:${actor.role}`]);
   }
 
-  private async authenticate(client: Client): Promise<Actor | undefined> {
+  private async authenticate(client: Client): Promise<Actor> {
     try {
       const token = tokenOf(client);
       if (!token) throw new DomainError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
@@ -88,26 +115,19 @@ export class RealtimeGateway implements RealtimePublisher, OnGatewayConnection, 
         secret: this.config.jwt.accessSecret,
         algorithms: ['HS256'],
       });
-      const actor = await this.auth.authenticate(claims);
-      // Joining after a disconnect would leave the rooms pointing at a dead socket id.
-      if (client.disconnected) return undefined;
-      client.data.actor = actor;
-      await client.join([`user:${actor.id}`, `role:${actor.role}`]);
-      return actor;
+      return await this.auth.authenticate(claims);
     } catch (err: unknown) {
       const name = err instanceof Error ? err.name : '';
       if (!(err instanceof DomainError) && !JWT_ERRORS.has(name)) {
         this.logger.warn({ err, socketId: client.id }, 'socket handshake check failed');
       }
-      client.emit('error', { code: 'UNAUTHORIZED', message: UNAUTHORIZED_MESSAGE });
-      client.disconnect(true);
-      return undefined;
+      throw err;
     }
   }
 
   @SubscribeMessage('trip.watch')
   async watchTrip(@ConnectedSocket() client: Client, @MessageBody() body: unknown): Promise<Ack> {
-    if (!(await this.sessions.get(client))) return fail('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    if (!client.data.actor) return fail('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
     const tripId = tripIdOf(body);
     if (!tripId) return fail('VALIDATION_ERROR', 'tripId must be a UUID');
     const room = `trip:${tripId}`;
@@ -125,7 +145,7 @@ export class RealtimeGateway implements RealtimePublisher, OnGatewayConnection, 
 
   @SubscribeMessage('trip.unwatch')
   async unwatchTrip(@ConnectedSocket() client: Client, @MessageBody() body: unknown): Promise<Ack> {
-    if (!(await this.sessions.get(client))) return fail('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    if (!client.data.actor) return fail('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
     const tripId = tripIdOf(body);
     if (!tripId) return fail('VALIDATION_ERROR', 'tripId must be a UUID');
     await client.leave(`trip:${tripId}`);

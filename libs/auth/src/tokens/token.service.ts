@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { APP_CONFIG, AppConfig, Clock, DomainError, returnedRows } from '@trektribe/common';
+import { APP_CONFIG, AppConfig, Clock, DomainError, returnedRows, UnitOfWork } from '@trektribe/common';
+import '../auth.events';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, IsNull } from 'typeorm';
 import { User } from '../users/user.entity';
@@ -26,6 +27,7 @@ export class TokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -100,9 +102,11 @@ export class TokenService {
     if (known) await this.revokeFamily(manager, userId, known.familyId);
   }
 
+  /** Ends every session: the refresh tokens now, and (event) the user's open sockets after commit. */
   async revokeAllForUser(manager: EntityManager, userId: string): Promise<void> {
     await this.lockSessions(manager, userId);
     await manager.update(RefreshToken, { userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+    await this.uow.of(manager).emit({ type: 'user.sessions_revoked', userId });
   }
 
   /**
