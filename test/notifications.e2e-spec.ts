@@ -2,7 +2,7 @@ import { formatInr } from '@trektribe/common';
 import { Notifier, OutboxDispatcher } from '@trektribe/notifications';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { register, SignedIn, startTestApp, TestApp } from './support/app';
+import { createStaff, register, SignedIn, startTestApp, TestApp } from './support/app';
 import { book, confirmPaid, createTrip } from './support/fixtures';
 import { startSmtp } from './support/smtp';
 
@@ -162,5 +162,88 @@ describe('notifications: email over real SMTP, the in-app inbox, lanes that neve
       [traveler.email],
     );
     expect(email.status).toBe('sent');
+  });
+
+  it('admins find failed messages by status and channel, read one whole, and retry it (audited); others cannot', async () => {
+    const traveler = await register(t);
+    await dispatcher.dispatchPending();
+    await t.db.query(
+      `UPDATE notification_outbox SET status = 'failed', last_error = '550 mailbox unavailable'
+        WHERE channel = 'email' AND recipient = $1`,
+      [traveler.email],
+    );
+    const [row] = await t.db.query(
+      `SELECT id FROM notification_outbox WHERE channel = 'email' AND recipient = $1`,
+      [traveler.email],
+    );
+    const admin = await createStaff(t, 'admin');
+    const failed = await t.http
+      .get('/api/v1/admin/notifications?status=failed&channel=email')
+      .set(admin.auth)
+      .expect(200);
+    expect(failed.body.data.map((n: { id: string }) => n.id)).toContain(row.id);
+    expect(
+      failed.body.data.every(
+        (n: { status: string; channel: string }) => n.status === 'failed' && n.channel === 'email',
+      ),
+    ).toBe(true);
+    const one = await t.http.get(`/api/v1/admin/notifications/${row.id}`).set(admin.auth).expect(200);
+    expect(one.body.data).toMatchObject({
+      type: 'auth.verify_email',
+      userId: traveler.id,
+      lastError: '550 mailbox unavailable',
+    });
+    expect(one.body.data.body).toMatch(/Confirm your email with this code/);
+
+    const before = smtp.received.filter((m) => m.to.includes(traveler.email)).length;
+    const retried = await t.http
+      .post(`/api/v1/admin/notifications/${row.id}/retry`)
+      .set(admin.auth)
+      .expect(200);
+    expect(retried.body.data).toMatchObject({ id: row.id, status: 'pending', attempts: 0 });
+    await dispatcher.dispatchPending();
+    expect(smtp.received.filter((m) => m.to.includes(traveler.email))).toHaveLength(before + 1);
+    const [audit] = await t.db.query(
+      `SELECT actor_id FROM audit_logs WHERE action = 'notification.retry_requested' AND entity_id = $1`,
+      [row.id],
+    );
+    expect(audit.actor_id).toBe(admin.id);
+
+    const again = await t.http
+      .post(`/api/v1/admin/notifications/${row.id}/retry`)
+      .set(admin.auth)
+      .expect(409);
+    expect(again.body.error.code).toBe('NOTIFICATION_NOT_RETRYABLE');
+    await t.http.post(`/api/v1/admin/notifications/${randomUUID()}/retry`).set(admin.auth).expect(404);
+    await t.http.get('/api/v1/admin/notifications?status=lost').set(admin.auth).expect(400);
+    await t.http.get('/api/v1/admin/notifications?channel=pigeon').set(admin.auth).expect(400);
+    await t.http.get('/api/v1/admin/notifications').set(traveler.auth).expect(403);
+  });
+});
+
+describe('notifications without a mail server (a fresh install)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('records email as skipped and shows it whole, code and links, at /dev/mailbox', async () => {
+    const user = await register(t);
+    await t.app.get(OutboxDispatcher).dispatchPending(); // (the kick after commit may have been first)
+    const [row] = await t.db.query(
+      `SELECT status FROM notification_outbox WHERE channel = 'email' AND recipient = $1`,
+      [user.email],
+    );
+    expect(row.status).toBe('skipped');
+    const box = await t.http.get('/api/v1/dev/mailbox?limit=50').expect(200);
+    const mail = box.body.data.find((m: { to: string }) => m.to === user.email);
+    expect(mail).toMatchObject({
+      type: 'auth.verify_email',
+      status: 'skipped',
+      subject: 'Verify your TrekTribe email',
+    });
+    expect(mail.text).toMatch(/\n\n[A-Za-z0-9_-]{20,}\n\n/); // the code itself
+    expect(mail.links).toEqual([expect.stringMatching(/^http:\/\/localhost:\d+\/verify-email$/)]);
   });
 });

@@ -5,13 +5,24 @@ import { OutboxDispatcher } from './outbox/outbox-dispatcher';
 import { OutboxService } from './outbox/outbox.service';
 import { Notifier } from './notifier';
 import { InboxController } from './inbox/inbox.controller';
+import { AdminNotificationsController } from './admin/admin-notifications.controller';
+import { AdminNotificationsService } from './admin/admin-notifications.service';
+import { DevMailboxController } from './admin/dev-mailbox.controller';
+import './notifications.errors';
 import { InboxService } from './inbox/inbox.service';
 
 /** The outbox (messages written in the caller's transaction) and its dispatcher. */
 @Module({
   imports: [CommonModule],
-  controllers: [InboxController],
-  providers: [MailTransport, OutboxService, OutboxDispatcher, Notifier, InboxService],
+  controllers: [InboxController, AdminNotificationsController, DevMailboxController],
+  providers: [
+    MailTransport,
+    OutboxService,
+    OutboxDispatcher,
+    Notifier,
+    InboxService,
+    AdminNotificationsService,
+  ],
   exports: [OutboxService, OutboxDispatcher, Notifier],
 })
 export class NotificationsModule {}

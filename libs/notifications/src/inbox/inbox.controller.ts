@@ -1,24 +1,10 @@
-import {
-  Controller,
-  createParamDecorator,
-  ExecutionContext,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Actor } from '@trektribe/auth';
 import { Authenticated } from '@trektribe/common';
+import { RequestActor } from '../http';
 import { InboxQuery } from './inbox.dto';
 import { InboxService } from './inbox.service';
-
-/** The signed-in user's id (the auth guard has put the actor on the request). */
-const UserId = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => {
-  return ctx.switchToHttp().getRequest<{ user: { id: string } }>().user.id;
-});
 
 @ApiTags('notifications')
 @ApiBearerAuth()
@@ -29,20 +15,20 @@ export class InboxController {
 
   @Get()
   @ApiOperation({ summary: 'My notifications, newest first; meta.unread is the unread count' })
-  list(@UserId() userId: string, @Query() q: InboxQuery) {
+  list(@RequestActor() { id: userId }: Actor, @Query() q: InboxQuery) {
     return this.inbox.list(userId, q);
   }
 
   @Patch(':id/read')
   @ApiOperation({ summary: "Mark one of my notifications read (another user's id: 404)" })
-  read(@UserId() userId: string, @Param('id', ParseUUIDPipe) id: string) {
+  read(@RequestActor() { id: userId }: Actor, @Param('id', ParseUUIDPipe) id: string) {
     return this.inbox.markRead(userId, id);
   }
 
   @Post('read-all')
   @HttpCode(200)
   @ApiOperation({ summary: 'Mark all my notifications read → {updated}' })
-  readAll(@UserId() userId: string) {
+  readAll(@RequestActor() { id: userId }: Actor) {
     return this.inbox.markAllRead(userId);
   }
 }

@@ -9,7 +9,7 @@ export interface Mail {
   html?: string;
 }
 
-/** SMTP when SMTP_URL is set; otherwise the mail is logged and counts as sent (development). */
+/** SMTP when SMTP_URL is set; otherwise the mail is recorded `skipped` and logged (development). */
 @Injectable()
 export class MailTransport implements OnModuleDestroy {
   private readonly logger = new Logger(MailTransport.name);
@@ -25,13 +25,16 @@ export class MailTransport implements OnModuleDestroy {
       } as Parameters<typeof createTransport>[0]);
   }
 
-  async send(mail: Mail): Promise<void> {
+  /** `skipped` without SMTP_URL: the message stays readable in the outbox (outside production: /dev/mailbox). */
+  async send(mail: Mail): Promise<'sent' | 'skipped'> {
     if (!this.transporter) {
       this.logger.log(
         { to: mail.to, subject: mail.subject },
-        'mail not sent (no SMTP_URL): recorded in the outbox',
+        this.config.nodeEnv === 'production'
+          ? 'mail not sent (no SMTP_URL): recorded in the outbox'
+          : 'mail not sent (no SMTP_URL): read it at /dev/mailbox',
       );
-      return;
+      return 'skipped';
     }
     await this.transporter.sendMail({
       from: this.config.mail.from,
@@ -40,6 +43,7 @@ export class MailTransport implements OnModuleDestroy {
       text: mail.text,
       ...(mail.html ? { html: mail.html } : {}),
     });
+    return 'sent';
   }
 
   onModuleDestroy(): void {

@@ -25,6 +25,8 @@ export interface DispatchResult {
   sent: number;
   retried: number;
   failed: number;
+  /** The channel is off (no provider configured): recorded, not sent. */
+  skipped: number;
 }
 
 /** Rows in flight: claimed by one pass, delivered or rescheduled by it. */
@@ -46,7 +48,7 @@ class Lane implements LeasedQueue<Claimed, DispatchResult> {
   }
 
   newTally(): DispatchResult {
-    return { sent: 0, retried: 0, failed: 0 };
+    return { sent: 0, retried: 0, failed: 0, skipped: 0 };
   }
 
   batchSize(): number {
@@ -106,6 +108,7 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
     );
     return tallies.reduce((a, b) => ({
       sent: a.sent + b.sent,
+      skipped: a.skipped + b.skipped,
       retried: a.retried + b.retried,
       failed: a.failed + b.failed,
     }));
@@ -119,19 +122,20 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
     await Promise.all(this.lanes.map((lane) => lane.runner.stop()));
   }
 
-  /** Delivers a claimed batch of one lane; the sent ones are marked in one statement. */
+  /** Delivers a claimed batch of one lane; the sent (and skipped) ones are marked in one statement each. */
   async handle(batch: Claimed[], total: DispatchResult): Promise<'continue'> {
-    const sent: string[] = [];
+    const done = { sent: [] as string[], skipped: [] as string[] };
     for (const msg of batch) {
       const outcome = await this.deliver(msg);
-      if (outcome === 'sent') sent.push(msg.id);
+      if (outcome === 'sent' || outcome === 'skipped') done[outcome].push(msg.id);
       total[outcome]++;
     }
-    // One statement for the whole batch: per-message updates starved the pool under load.
-    if (sent.length) {
+    // One statement per outcome for the whole batch: per-message updates starved the pool under load.
+    for (const status of ['sent', 'skipped'] as const) {
+      if (!done[status].length) continue;
       await this.dataSource.query(
-        `UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = ANY($1::uuid[])`,
-        [sent, this.clock.now()],
+        `UPDATE notification_outbox SET status = $3, sent_at = $2 WHERE id = ANY($1::uuid[])`,
+        [done[status], this.clock.now(), status],
       );
     }
     return 'continue';
@@ -151,10 +155,10 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
     return returnedRows<Claimed>(rows);
   }
 
-  private async deliver(msg: Claimed): Promise<'sent' | 'retried' | 'failed'> {
+  private async deliver(msg: Claimed): Promise<keyof DispatchResult> {
     try {
       if (msg.channel === 'email') {
-        await this.mail.send({
+        return await this.mail.send({
           to: msg.recipient,
           subject: msg.subject ?? '',
           text: msg.body ?? '',

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor } from '@trektribe/auth';
+import {
+  AuditService,
+  Clock,
+  DomainError,
+  offsetOf,
+  Page,
+  returnedRows,
+  UnitOfWork,
+} from '@trektribe/common';
+import { DataSource } from 'typeorm';
+import '../notifications.errors';
+import { laneOf } from '../outbox/outbox-dispatcher';
+import { OutboxChannel, OutboxMessage } from '../outbox/outbox-message.entity';
+import { AdminNotificationsQuery } from './admin-notifications.dto';
+
+/** An outbox row as the admin sees it; `body` and `html` only in the one-row view. */
+export interface AdminNotificationView {
+  id: string;
+  channel: OutboxChannel;
+  type: string;
+  userId: string | null;
+  recipient: string;
+  subject: string | null;
+  status: string;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  dedupeKey: string | null;
+  sentAt: Date | null;
+  createdAt: Date;
+}
+
+const toView = (o: OutboxMessage): AdminNotificationView => ({
+  id: o.id,
+  channel: o.channel,
+  type: o.topic,
+  userId: o.userId,
+  recipient: o.recipient,
+  subject: o.subject,
+  status: o.status,
+  attempts: o.attempts,
+  nextAttemptAt: o.nextAttemptAt,
+  lastError: o.lastError,
+  dedupeKey: o.dedupeKey,
+  sentAt: o.sentAt,
+  createdAt: o.createdAt,
+});
+
+/** The admin's view of every message (API.md, Admin), like the webhook-events view: find, read, retry. */
+@Injectable()
+export class AdminNotificationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  /** Newest first, filtered by status, channel, user and type. */
+  async list(q: AdminNotificationsQuery): Promise<Page<AdminNotificationView>> {
+    const qb = this.dataSource.getRepository(OutboxMessage).createQueryBuilder('o');
+    if (q.status) qb.andWhere('o.status = :status', { status: q.status });
+    if (q.channel) qb.andWhere('o.channel = :channel', { channel: q.channel });
+    if (q.userId) qb.andWhere('o.user_id = :userId', { userId: q.userId });
+    if (q.type) qb.andWhere('o.topic = :type', { type: q.type });
+    qb.orderBy('o.created_at', 'DESC').addOrderBy('o.id', 'DESC').skip(offsetOf(q)).take(q.limit);
+    const [rows, total] = await qb.getManyAndCount();
+    return Page.of(rows.map(toView), total, q);
+  }
+
+  /** One message with its full text (and HTML for email). */
+  async one(id: string): Promise<AdminNotificationView & { body: string | null; html: string | null }> {
+    const o = await this.dataSource.getRepository(OutboxMessage).findOneBy({ id });
+    if (!o) throw DomainError.notFound('Notification');
+    return { ...toView(o), body: o.body, html: o.html };
+  }
+
+  /**
+   * Sends a failed (or skipped) message again now, its attempts counted from zero; audited. Anything
+   * else: 409 NOTIFICATION_NOT_RETRYABLE (a pending one is on its way; a sent one went out).
+   */
+  async retry(actor: Actor, id: string): Promise<AdminNotificationView> {
+    return this.uow.run(async ({ manager: m }) => {
+      const [row] = returnedRows<{ id: string }>(
+        await m.query(
+          `UPDATE notification_outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, last_error = NULL
+            WHERE id = $1 AND status IN ('failed', 'skipped') RETURNING id`,
+          [id, this.clock.now()],
+        ),
+      );
+      const o = await m.findOneBy(OutboxMessage, { id });
+      if (!o) throw DomainError.notFound('Notification');
+      if (!row)
+        throw new DomainError('NOTIFICATION_NOT_RETRYABLE', `A ${o.status} message cannot be retried`);
+      await this.audit.record(m, {
+        actor,
+        action: 'notification.retry_requested',
+        entityType: 'notification',
+        entityId: id,
+        after: { channel: o.channel, type: o.topic, recipient: o.recipient },
+      });
+      this.uow.kickAfterCommit(m, laneOf(o.channel));
+      return toView(o);
+    });
+  }
+}
