@@ -221,6 +221,107 @@ describe('notifications: email over real SMTP, the in-app inbox, lanes that neve
   });
 });
 
+describe('notification preferences', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('start with the defaults users expect, merge what a PATCH gives, and refuse bad input changing nothing', async () => {
+    const user = await register(t);
+    const P = '/api/v1/notifications/preferences';
+    const initial = (await t.http.get(P).set(user.auth).expect(200)).body.data;
+    expect(initial).toEqual({
+      email: true,
+      sms: true,
+      whatsapp: false,
+      inApp: true,
+      types: {},
+      quietHours: { start: '22:00', end: '07:00' },
+      timezone: 'Asia/Kolkata',
+    });
+
+    const patched = await t.http
+      .patch(P)
+      .set(user.auth)
+      .send({
+        whatsapp: true,
+        types: { 'subscription.reminder': { email: false } },
+        quietHours: { start: '23:00', end: '06:30' },
+      })
+      .expect(200);
+    expect(patched.body.data).toMatchObject({
+      whatsapp: true,
+      email: true,
+      quietHours: { start: '23:00', end: '06:30' },
+    });
+    const merged = await t.http
+      .patch(P)
+      .set(user.auth)
+      .send({ types: { 'subscription.reminder': { inApp: false } }, timezone: 'Europe/London' })
+      .expect(200);
+    expect(merged.body.data.types).toEqual({ 'subscription.reminder': { email: false, inApp: false } });
+    expect(merged.body.data).toMatchObject({ whatsapp: true, timezone: 'Europe/London' });
+    expect(
+      (await t.http.patch(P).set(user.auth).send({ quietHours: null }).expect(200)).body.data.quietHours,
+    ).toBeNull();
+
+    const bad = async (body: unknown, status: number, code: string) => {
+      const res = await t.http
+        .patch(P)
+        .set(user.auth)
+        .send(body as object)
+        .expect(status);
+      expect(res.body.error.code).toBe(code);
+    };
+    await bad({ types: { 'booking.teleported': { email: false } } }, 400, 'VALIDATION_ERROR');
+    await bad({ types: { 'booking.confirmed': { pigeon: true } } }, 400, 'VALIDATION_ERROR');
+    await bad({ types: { 'booking.confirmed': { email: 'no' } } }, 400, 'VALIDATION_ERROR');
+    await bad({ types: { 'booking.confirmed': [true] } }, 400, 'VALIDATION_ERROR');
+    await bad({ quietHours: { start: '25:00', end: '07:00' } }, 400, 'VALIDATION_ERROR');
+    await bad({ timezone: 'Mars/Olympus' }, 400, 'VALIDATION_ERROR');
+    await bad({ email: 'yes' }, 400, 'VALIDATION_ERROR');
+    await bad({ types: { 'auth.password_reset': { email: false } } }, 422, 'PREFERENCE_LOCKED');
+    const after = (await t.http.get(P).set(user.auth).expect(200)).body.data;
+    expect(after).toMatchObject({ whatsapp: true, quietHours: null, timezone: 'Europe/London' });
+    expect(after.types).toEqual({ 'subscription.reminder': { email: false, inApp: false } });
+    await t.http.get(P).expect(401);
+  });
+
+  it('decide what is written: a type turned off by email or in-app is not sent there; security mail always is', async () => {
+    const user = await register(t);
+    await t.http
+      .patch('/api/v1/notifications/preferences')
+      .set(user.auth)
+      .send({ email: false, types: { 'refund.processed': { inApp: false } } })
+      .expect(200);
+    const notifier = t.app.get(Notifier);
+    const bookingId = randomUUID();
+    await t.db.transaction((m) =>
+      notifier.notify(m, {
+        type: 'refund.processed',
+        userId: user.id,
+        data: { bookingId, tripTitle: 'Hampta Pass', amount: 250_000 },
+        dedupeKey: `test-refund:${bookingId}`,
+      }),
+    );
+    await t.db.transaction((m) =>
+      notifier.notify(m, { type: 'auth.password_reset', userId: user.id, data: { code: 'c0de' } }),
+    );
+    const outbox = await t.db.query(
+      `SELECT topic FROM notification_outbox WHERE user_id = $1 AND channel = 'email' ORDER BY created_at`,
+      [user.id],
+    );
+    // The registration's verification mail and the reset code, nothing for the refund.
+    expect(outbox.map((r: { topic: string }) => r.topic)).toEqual([
+      'auth.verify_email',
+      'auth.password_reset',
+    ]);
+    expect(await t.db.query(`SELECT 1 FROM notifications WHERE user_id = $1`, [user.id])).toEqual([]);
+  });
+});
+
 describe('notifications without a mail server (a fresh install)', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -8,4 +8,5 @@ export { RealtimePublisher } from './outbox/realtime-publisher';
 
 import { Notification } from './inbox/notification.entity';
 import { OutboxMessage } from './outbox/outbox-message.entity';
-export const NOTIFICATIONS_ENTITIES = [OutboxMessage, Notification];
+import { NotificationPreference } from './preferences/notification-preference.entity';
+export const NOTIFICATIONS_ENTITIES = [OutboxMessage, Notification, NotificationPreference];

@@ -4,6 +4,8 @@ import { registerErrorCodes } from '@trektribe/common';
 export const NOTIFICATION_ERRORS = registerErrorCodes({
   /** Only a failed or skipped message can be sent again. */
   NOTIFICATION_NOT_RETRYABLE: 409,
+  /** Security mail (`auth.*` email) cannot be turned off (API.md). */
+  PREFERENCE_LOCKED: 422,
 } as const);
 
 declare module '@trektribe/common' {

@@ -9,12 +9,15 @@ import { AdminNotificationsController } from './admin/admin-notifications.contro
 import { AdminNotificationsService } from './admin/admin-notifications.service';
 import { DevMailboxController } from './admin/dev-mailbox.controller';
 import './notifications.errors';
+import { PreferencesController } from './preferences/preferences.controller';
+import { PreferencesService } from './preferences/preferences.service';
 import { InboxService } from './inbox/inbox.service';
 
 /** The outbox (messages written in the caller's transaction) and its dispatcher. */
 @Module({
   imports: [CommonModule],
-  controllers: [InboxController, AdminNotificationsController, DevMailboxController],
+  // Preferences first: its fixed path must not be read as an inbox id.
+  controllers: [PreferencesController, InboxController, AdminNotificationsController, DevMailboxController],
   providers: [
     MailTransport,
     OutboxService,
@@ -22,6 +25,7 @@ import { InboxService } from './inbox/inbox.service';
     Notifier,
     InboxService,
     AdminNotificationsService,
+    PreferencesService,
   ],
   exports: [OutboxService, OutboxDispatcher, Notifier],
 })

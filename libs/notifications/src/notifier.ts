@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { contentOf, isSecurityType, NotificationData, NotificationType } from './catalog/catalog';
 import { renderMessage, RenderedMessage } from './catalog/message';
 import { OutboxService } from './outbox/outbox.service';
+import { PreferencesService } from './preferences/preferences.service';
 
 /** One notification to one user, as the code that causes it records it (API.md, Notifications). */
 export interface NotificationRequest<T extends NotificationType> {
@@ -16,7 +17,7 @@ export interface NotificationRequest<T extends NotificationType> {
 
 /**
  * Records a notification in the caller's transaction: the in-app item, its `notification` socket
- * event and the email, each delivered after commit by its own worker. Wording comes from the
+ * event and the email, as the user's preferences allow, each delivered after commit by its lane. Wording comes from the
  * catalog; callers pass only the type and the data. Security mail (`auth.*`) goes by email only:
  * its codes must not sit in an inbox or travel over a socket.
  */
@@ -24,10 +25,14 @@ export interface NotificationRequest<T extends NotificationType> {
 export class Notifier {
   constructor(
     private readonly outbox: OutboxService,
+    private readonly preferences: PreferencesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** True when recorded now; false for a dedupe key already used, or a user that does not exist. */
+  /**
+   * True when recorded now; false for a dedupe key already used, or a user that does not exist.
+   * The user's preferences decide the channels (security mail always goes by email).
+   */
   async notify<T extends NotificationType>(m: EntityManager, req: NotificationRequest<T>): Promise<boolean> {
     const [user] = (await m.query(`SELECT id, name, email FROM users WHERE id = $1`, [req.userId])) as {
       id: string;
@@ -35,21 +40,38 @@ export class Notifier {
       email: string;
     }[];
     if (!user) return false;
+    if (req.dedupeKey && (await this.alreadyNotified(m, req.dedupeKey))) return false;
+    const prefs = await this.preferences.get(user.id, m);
     const message = renderMessage(req.type, contentOf(req.type, req.data), {
       name: user.name,
       appUrl: this.config.publicAppUrl,
     });
-    if (!isSecurityType(req.type) && !(await this.inApp(m, user.id, message, req))) return false;
-    await this.outbox.enqueueEmail(m, {
-      to: user.email,
-      topic: req.type,
-      subject: message.subject,
-      body: message.text,
-      html: message.html,
-      userId: user.id,
-      dedupeKey: req.dedupeKey,
-    });
+    const security = isSecurityType(req.type);
+    if (!security && this.preferences.allows(prefs, req.type, 'inApp')) {
+      if (!(await this.inApp(m, user.id, message, req))) return false;
+    }
+    if (this.preferences.allows(prefs, req.type, 'email')) {
+      await this.outbox.enqueueEmail(m, {
+        to: user.email,
+        topic: req.type,
+        subject: message.subject,
+        body: message.text,
+        html: message.html,
+        userId: user.id,
+        dedupeKey: req.dedupeKey,
+      });
+    }
     return true;
+  }
+
+  /** The key was used by an earlier notification, on any channel (each channel's unique index backs it). */
+  private async alreadyNotified(m: EntityManager, key: string): Promise<boolean> {
+    const rows = (await m.query(
+      `SELECT 1 FROM notifications WHERE dedupe_key = $1
+       UNION ALL SELECT 1 FROM notification_outbox WHERE dedupe_key = $1 LIMIT 1`,
+      [key],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** The inbox row and its socket event; false when the dedupe key was already used. */
