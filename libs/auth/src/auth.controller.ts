@@ -13,7 +13,9 @@ import {
   ResetPasswordDto,
   UpdateMeDto,
   VerifyEmailDto,
+  VerifyPhoneDto,
 } from './auth.dto';
+import { PhoneVerificationService } from './phone/phone-verification.service';
 import { AuthThrottle } from './auth-throttle';
 import { AuthResult, AuthService } from './auth.service';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from './guards/jwt.strategy';
@@ -23,8 +25,27 @@ import { ACCESS_COOKIE, REFRESH_COOKIE } from './guards/jwt.strategy';
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly phone: PhoneVerificationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  @Post('phone/send-code')
+  @Authenticated()
+  @ApiBearerAuth()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Text a 6-digit code to my phone (E.164; at most 5 an hour, valid 10 minutes)' })
+  sendPhoneCode(@CurrentUser() actor: Actor) {
+    return this.phone.sendCode(actor);
+  }
+
+  @Post('phone/verify')
+  @Authenticated()
+  @ApiBearerAuth()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Verify my phone with the code (5 tries; wrong 400, too many 429)' })
+  verifyPhone(@CurrentUser() actor: Actor, @Body() dto: VerifyPhoneDto) {
+    return this.phone.verify(actor, dto.code);
+  }
 
   @Post('register')
   @Public()

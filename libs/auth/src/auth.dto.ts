@@ -207,3 +207,11 @@ export class AdminAuditQuery extends PageQuery {
   @MaxLength(80)
   action?: string;
 }
+
+export class VerifyPhoneDto {
+  @ApiProperty({ example: '482913', description: 'the 6-digit code sent by SMS' })
+  @IsString()
+  @SingleLine()
+  @Matches(/^\d{6}$/, { message: 'code must be the 6 digits sent by SMS' })
+  code: string;
+}

@@ -13,6 +13,7 @@ import { LoginAttemptsService } from './login-attempts.service';
 import { TokenService } from './tokens/token.service';
 import { PasswordService } from './users/password.service';
 import { UserDirectory } from './users/user-directory';
+import { PhoneVerificationService } from './phone/phone-verification.service';
 
 @Module({
   imports: [PassportModule, JwtModule.register({}), CommonModule, NotificationsModule],
@@ -26,6 +27,7 @@ import { UserDirectory } from './users/user-directory';
     JwtStrategy,
     AppAuthGuard,
     UserDirectory,
+    PhoneVerificationService,
   ],
   exports: [AuthService, TokenService, AppAuthGuard, UserDirectory],
 })

@@ -170,6 +170,8 @@ export class AuthService implements OnApplicationBootstrap {
         lock: { mode: 'pessimistic_write' },
       });
       const before = toUserView(user);
+      // A new number must be verified again before texts go to it.
+      if (dto.phone !== undefined && dto.phone !== user.phone) user.phoneVerifiedAt = null;
       Object.assign(user, dto);
       await m.save(user);
       await this.audit.record(m, {

@@ -10,5 +10,6 @@ export type { SessionsRevoked } from './auth.events';
 
 import { RefreshToken } from './tokens/refresh-token.entity';
 import { UserToken } from './tokens/user-token.entity';
+import { PhoneCode } from './phone/phone-code.entity';
 import { User } from './users/user.entity';
-export const AUTH_ENTITIES = [User, RefreshToken, UserToken];
+export const AUTH_ENTITIES = [User, RefreshToken, UserToken, PhoneCode];

@@ -9,6 +9,7 @@ import { AdminNotificationsController } from './admin/admin-notifications.contro
 import { AdminNotificationsService } from './admin/admin-notifications.service';
 import { DevMailboxController } from './admin/dev-mailbox.controller';
 import './notifications.errors';
+import { TwilioClient } from './texts/twilio-client';
 import { PreferencesController } from './preferences/preferences.controller';
 import { PreferencesService } from './preferences/preferences.service';
 import { InboxService } from './inbox/inbox.service';
@@ -26,6 +27,7 @@ import { InboxService } from './inbox/inbox.service';
     InboxService,
     AdminNotificationsService,
     PreferencesService,
+    TwilioClient,
   ],
   exports: [OutboxService, OutboxDispatcher, Notifier],
 })

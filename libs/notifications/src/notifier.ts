@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, returnedRows } from '@trektribe/common';
+import { APP_CONFIG, AppConfig, Clock, returnedRows } from '@trektribe/common';
 import { EntityManager } from 'typeorm';
 import { contentOf, isSecurityType, NotificationData, NotificationType } from './catalog/catalog';
 import { renderMessage, RenderedMessage } from './catalog/message';
 import { OutboxService } from './outbox/outbox.service';
 import { PreferencesService } from './preferences/preferences.service';
+import { nextAllowedAt } from './preferences/quiet-hours';
+import { TextChannel, TwilioClient } from './texts/twilio-client';
 
 /** One notification to one user, as the code that causes it records it (API.md, Notifications). */
 export interface NotificationRequest<T extends NotificationType> {
@@ -26,6 +28,8 @@ export class Notifier {
   constructor(
     private readonly outbox: OutboxService,
     private readonly preferences: PreferencesService,
+    private readonly texts: TwilioClient,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -34,11 +38,10 @@ export class Notifier {
    * The user's preferences decide the channels (security mail always goes by email).
    */
   async notify<T extends NotificationType>(m: EntityManager, req: NotificationRequest<T>): Promise<boolean> {
-    const [user] = (await m.query(`SELECT id, name, email FROM users WHERE id = $1`, [req.userId])) as {
-      id: string;
-      name: string;
-      email: string;
-    }[];
+    const [user] = (await m.query(
+      `SELECT id, name, email, phone, phone_verified_at IS NOT NULL AS phone_verified FROM users WHERE id = $1`,
+      [req.userId],
+    )) as { id: string; name: string; email: string; phone: string | null; phone_verified: boolean }[];
     if (!user) return false;
     if (req.dedupeKey && (await this.alreadyNotified(m, req.dedupeKey))) return false;
     const prefs = await this.preferences.get(user.id, m);
@@ -46,6 +49,11 @@ export class Notifier {
       name: user.name,
       appUrl: this.config.publicAppUrl,
     });
+    // The phone code goes to the (not yet verified) phone by SMS and nowhere else, at any hour.
+    if (req.type === 'auth.phone_code') {
+      if (user.phone) await this.text(m, 'sms', user.phone, message, req, this.clock.now());
+      return true;
+    }
     const security = isSecurityType(req.type);
     if (!security && this.preferences.allows(prefs, req.type, 'inApp')) {
       if (!(await this.inApp(m, user.id, message, req))) return false;
@@ -61,14 +69,42 @@ export class Notifier {
         dedupeKey: req.dedupeKey,
       });
     }
+    // Texts only to a verified phone, and never in the user's quiet hours (they wait until the end).
+    if (user.phone && user.phone_verified) {
+      const notBefore = nextAllowedAt(this.clock.now(), prefs.quietHours, prefs.timezone);
+      for (const channel of ['sms', 'whatsapp'] as const) {
+        if (this.preferences.allows(prefs, req.type, channel))
+          await this.text(m, channel, user.phone, message, req, notBefore);
+      }
+    }
     return true;
+  }
+
+  private async text<T extends NotificationType>(
+    m: EntityManager,
+    channel: TextChannel,
+    phone: string,
+    message: RenderedMessage,
+    req: NotificationRequest<T>,
+    notBefore: Date,
+  ): Promise<void> {
+    await this.outbox.enqueueText(m, {
+      channel,
+      to: channel === 'whatsapp' ? `whatsapp:${phone}` : phone,
+      topic: req.type,
+      body: message.sms,
+      userId: req.userId,
+      dedupeKey: req.dedupeKey ? `${req.dedupeKey}:${channel}` : undefined,
+      notBefore,
+      skipped: !this.texts.configured(channel),
+    });
   }
 
   /** The key was used by an earlier notification, on any channel (each channel's unique index backs it). */
   private async alreadyNotified(m: EntityManager, key: string): Promise<boolean> {
     const rows = (await m.query(
       `SELECT 1 FROM notifications WHERE dedupe_key = $1
-       UNION ALL SELECT 1 FROM notification_outbox WHERE dedupe_key = $1 LIMIT 1`,
+       UNION ALL SELECT 1 FROM notification_outbox WHERE dedupe_key IN ($1, $1 || ':sms', $1 || ':whatsapp') LIMIT 1`,
       [key],
     )) as unknown[];
     return rows.length > 0;

@@ -28,6 +28,10 @@ export class User {
   @Column({ type: 'varchar', length: 20, nullable: true })
   phone: string | null;
 
+  /** Set by a correct SMS code (PhoneVerificationService); cleared when the phone changes. */
+  @Column({ name: 'phone_verified_at', type: 'timestamptz', nullable: true })
+  phoneVerifiedAt: Date | null;
+
   @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true, select: false })
   passwordHash: string | null;
 
@@ -67,6 +71,7 @@ export function toUserView(u: User) {
     name: u.name,
     email: u.email,
     phone: u.phone,
+    phoneVerified: u.phoneVerifiedAt !== null && u.phoneVerifiedAt !== undefined,
     role: u.role,
     isActive: u.isActive,
     emailVerified: u.emailVerifiedAt !== null,

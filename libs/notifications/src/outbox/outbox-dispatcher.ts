@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@ne
 import { Clock, LeasedQueue, QueueRunner, returnedRows, UnitOfWork } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { MailTransport } from '../mail/mail-transport';
+import { PermanentDeliveryError, TwilioClient } from '../texts/twilio-client';
 import { OutboxChannel, OutboxMessage } from './outbox-message.entity';
 import { RealtimePublisher } from './realtime-publisher';
 
@@ -12,11 +13,12 @@ import { RealtimePublisher } from './realtime-publisher';
 export const OUTBOX_LANES = {
   'outbox:realtime': ['realtime'],
   'outbox:email': ['email'],
+  'outbox:texts': ['sms', 'whatsapp'],
 } as const satisfies Record<string, readonly OutboxChannel[]>;
 export type OutboxLane = keyof typeof OUTBOX_LANES;
 /** The lane that carries a channel's rows (what OutboxService kicks after a commit). */
 export const laneOf = (channel: OutboxChannel): OutboxLane =>
-  channel === 'realtime' ? 'outbox:realtime' : 'outbox:email';
+  channel === 'realtime' ? 'outbox:realtime' : channel === 'email' ? 'outbox:email' : 'outbox:texts';
 
 const MAX_ATTEMPTS = 8;
 const LEASE_MS = 5 * 60_000;
@@ -79,6 +81,7 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
   constructor(
     private readonly dataSource: DataSource,
     private readonly mail: MailTransport,
+    private readonly texts: TwilioClient,
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
   ) {}
@@ -164,13 +167,16 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
           text: msg.body ?? '',
           html: msg.html ?? undefined,
         });
+      } else if (msg.channel === 'sms' || msg.channel === 'whatsapp') {
+        return await this.texts.send(msg.channel, msg.recipient, msg.body ?? '');
       } else {
         this.realtime?.publish(msg.recipient.split(','), msg.topic, msg.payload ?? {});
       }
       return 'sent';
     } catch (err: unknown) {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      const final = msg.attempts >= MAX_ATTEMPTS;
+      // A refusal that a retry cannot change (a bad number) fails at once: no retry storm.
+      const final = msg.attempts >= MAX_ATTEMPTS || err instanceof PermanentDeliveryError;
       const backoffMs = Math.min(60 * 60_000, 30_000 * 2 ** (msg.attempts - 1));
       await this.dataSource.query(
         `UPDATE notification_outbox SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1`,

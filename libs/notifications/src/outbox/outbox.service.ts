@@ -16,6 +16,20 @@ export interface EmailMessage {
   dedupeKey?: string;
 }
 
+export interface TextMessage {
+  channel: 'sms' | 'whatsapp';
+  /** E.164, or `whatsapp:+…` for WhatsApp. */
+  to: string;
+  topic: string;
+  body: string;
+  userId: string;
+  dedupeKey?: string;
+  /** Not before this instant (quiet hours). */
+  notBefore: Date;
+  /** The channel has no provider configured: recorded `skipped`, never sent. */
+  skipped: boolean;
+}
+
 export interface RealtimeMessage<E extends RealtimeEvent = RealtimeEvent> {
   rooms: string[];
   event: E;
@@ -48,6 +62,26 @@ export class OutboxService {
       .orIgnore() // a repeated dedupe key means it was already queued: once is the point
       .execute();
     this.uow.kickAfterCommit(manager, laneOf('email'));
+  }
+
+  async enqueueText(manager: EntityManager, msg: TextMessage): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(OutboxMessage)
+      .values({
+        channel: msg.channel,
+        topic: msg.topic,
+        recipient: msg.to,
+        body: msg.body,
+        userId: msg.userId,
+        dedupeKey: msg.dedupeKey ?? null,
+        status: msg.skipped ? 'skipped' : 'pending',
+        nextAttemptAt: msg.notBefore,
+      })
+      .orIgnore()
+      .execute();
+    if (!msg.skipped) this.uow.kickAfterCommit(manager, laneOf(msg.channel));
   }
 
   async enqueueRealtime<E extends RealtimeEvent>(

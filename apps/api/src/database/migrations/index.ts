@@ -7,6 +7,7 @@ import { MandateConfirmed1795962049869 } from './1795962049869-MandateConfirmed'
 import { StateInTables1795964282154 } from './1795964282154-StateInTables';
 import { Notifications1795973854936 } from './1795973854936-Notifications';
 import { NotificationPreferences1795975381747 } from './1795975381747-NotificationPreferences';
+import { PhoneVerification1795975548051 } from './1795975548051-PhoneVerification';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   StateInTables1795964282154,
   Notifications1795973854936,
   NotificationPreferences1795975381747,
+  PhoneVerification1795975548051,
 ];
