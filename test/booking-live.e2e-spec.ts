@@ -104,6 +104,19 @@ describe('trip reminders', () => {
       `SELECT recipient, body FROM notification_outbox WHERE topic = 'trip.reminder'`,
     );
     expect(mails.map((r: { recipient: string }) => r.recipient)).toEqual([confirmed.email]);
+    // The organizer gets the confirmed travelers, once.
+    const lists = await t.db.query(
+      `SELECT data FROM notifications WHERE user_id = $1 AND type = 'trip.participants'`,
+      [organizer.id],
+    );
+    expect(lists).toEqual([
+      {
+        data: expect.objectContaining({
+          tripId: trip.id,
+          participants: [{ name: 'Test traveler', seats: 2 }],
+        }),
+      },
+    ]);
     // The trip's own date, for people: "Tue, 29 Dec 2026".
     const month = new Date(Date.UTC(y, m - 1, d)).toLocaleString('en-IN', {
       month: 'short',

@@ -52,6 +52,44 @@ describe('waitlist', () => {
     return { trip, holding: b };
   }
 
+  it('a cancelled trip closes its waitlist, and a trip that took place closes its own; each traveler is told once', async () => {
+    const [holder, waiter, other] = [people[3], people[4], people[5]];
+    const { trip } = await fullTrip(1, holder);
+    await t.http.post(wl(trip.id)).set(waiter.auth).send({ seats: 1 }).expect(201);
+    await t.http
+      .delete(`${TRIPS}/${trip.id}`)
+      .set(organizer.auth)
+      .send({ reason: 'Landslide on the route' })
+      .expect(200);
+    expect((await entryRows(trip.id)).map((e) => e.status)).toEqual(['cancelled']);
+    const told = await t.db.query(
+      `SELECT type, data FROM notifications WHERE user_id = $1 AND type = 'waitlist.closed'`,
+      [waiter.id],
+    );
+    expect(told).toEqual([
+      { type: 'waitlist.closed', data: expect.objectContaining({ why: 'trip_cancelled' }) },
+    ]);
+
+    const { trip: past } = await fullTrip(1, holder);
+    await t.http.post(wl(past.id)).set(other.auth).send({ seats: 1 }).expect(201);
+    t.clock.set(new Date(tripStartsAt(past).getTime() + 10 * DAY));
+    try {
+      const jobs = t.app.get(BookingLifecycleJobs);
+      await jobs.completeFinishedTrips();
+      await jobs.completeFinishedTrips();
+    } finally {
+      t.clock.reset();
+    }
+    expect((await entryRows(past.id)).map((e) => e.status)).toEqual(['cancelled']);
+    const closed = await t.db.query(
+      `SELECT data FROM notifications WHERE user_id = $1 AND type = 'waitlist.closed'`,
+      [other.id],
+    );
+    expect(closed).toEqual([
+      { data: expect.objectContaining({ why: 'trip_finished', tripTitle: 'Kedarkantha Winter Trek' }) },
+    ]);
+  });
+
   it('join a full trip, get an offer when seats free up; an unused offer expires and passes to the next in line', async () => {
     const [t0, t1, w1, w2, late] = people;
     const trip = await createTrip(t, organizer, { capacity: 2 });

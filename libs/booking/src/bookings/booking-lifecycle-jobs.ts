@@ -93,6 +93,7 @@ export class BookingLifecycleJobs {
     return this.dataSource.transaction(async (m) => {
       const ids = await this.listings.completeEnded(m, now);
       if (!ids.length) return { trips: 0, bookings: 0 };
+      for (const id of ids) await this.waitlist.closeForTrip(m, id, 'trip_finished');
       const done = returnedRows<{ id: string }>(
         await m.query(
           `UPDATE bookings SET status = 'completed', completed_at = $2, updated_at = now()
@@ -161,6 +162,38 @@ export class BookingLifecycleJobs {
         }),
       );
     }
+    await this.sendParticipantLists(now);
     return rows.length;
+  }
+
+  /**
+   * 18:00 IST, with the travelers' reminders: each organizer gets tomorrow's trip's confirmed
+   * travelers (one message per trip; the dedupe key makes a rerun send nothing new).
+   */
+  private async sendParticipantLists(now: Date): Promise<void> {
+    const rows = (await this.dataSource.query(
+      `SELECT t.id, t.organizer_id, t.title, to_char(t.start_date, 'YYYY-MM-DD') AS start_date,
+              json_agg(json_build_object('name', u.name, 'seats', b.seats) ORDER BY u.name, b.id) AS participants
+         FROM trips t JOIN bookings b ON b.trip_id = t.id AND b.status = 'confirmed' JOIN users u ON u.id = b.traveler_id
+        WHERE t.status = 'active' AND t.start_date = ((($1::timestamptz) AT TIME ZONE t.timezone)::date + 1)
+        GROUP BY t.id ORDER BY t.id`,
+      [now],
+    )) as {
+      id: string;
+      organizer_id: string;
+      title: string;
+      start_date: string;
+      participants: { name: string; seats: number }[];
+    }[];
+    for (const r of rows) {
+      await this.dataSource.transaction((m) =>
+        this.notifier.notify(m, {
+          type: 'trip.participants',
+          userId: r.organizer_id,
+          data: { tripId: r.id, tripTitle: r.title, startDate: r.start_date, participants: r.participants },
+          dedupeKey: `trip-participants:${r.id}`,
+        }),
+      );
+    }
   }
 }

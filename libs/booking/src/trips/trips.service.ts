@@ -195,7 +195,7 @@ export class TripsService {
         after: toTripView(trip),
       });
       await this.bookings.cancelAllForTrip(m, actor, trip, reason ?? 'The organizer cancelled the trip');
-      await this.waitlist.closeForTrip(m, trip.id);
+      await this.waitlist.closeForTrip(m, trip.id, 'trip_cancelled');
       await this.events.tripSeats(m, trip.id);
       // The bookings gave their seats back by SQL after `trip` was read: answer with the row as it is now.
       return toTripView(await m.findOneOrFail(Trip, { where: { id: trip.id } }));

@@ -7,6 +7,7 @@ import {
   Clock,
   DomainError,
   isUniqueViolation,
+  returnedRows,
 } from '@trektribe/common';
 import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
@@ -204,11 +205,36 @@ export class WaitlistService {
     );
   }
 
-  async closeForTrip(m: EntityManager, tripId: string): Promise<void> {
-    await m.query(
-      `UPDATE waitlist_entries SET status = 'cancelled', updated_at = now() WHERE trip_id = $1 AND status IN ('waiting', 'offered')`,
-      [tripId],
+  /**
+   * The trip was cancelled or has ended: its open entries end (`cancelled`) and their travelers are
+   * told, once per entry. Returns how many ended.
+   */
+  async closeForTrip(
+    m: EntityManager,
+    tripId: string,
+    why: 'trip_cancelled' | 'trip_finished',
+  ): Promise<number> {
+    const closed = returnedRows<{ id: string; traveler_id: string }>(
+      await m.query(
+        `UPDATE waitlist_entries SET status = 'cancelled', updated_at = now()
+          WHERE trip_id = $1 AND status IN ('waiting', 'offered') RETURNING id, traveler_id`,
+        [tripId],
+      ),
     );
+    if (!closed.length) return 0;
+    const [trip] = (await m.query(
+      `SELECT title, to_char(start_date, 'YYYY-MM-DD') AS start_date FROM trips WHERE id = $1`,
+      [tripId],
+    )) as { title: string; start_date: string }[];
+    for (const e of closed) {
+      await this.notifier.notify(m, {
+        type: 'waitlist.closed',
+        userId: e.traveler_id,
+        data: { tripTitle: trip.title, startDate: trip.start_date, why },
+        dedupeKey: `waitlist-closed:${e.id}`,
+      });
+    }
+    return closed.length;
   }
 
   private async view(m: EntityManager, e: WaitlistEntry): Promise<WaitlistView> {

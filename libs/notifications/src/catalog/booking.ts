@@ -70,6 +70,32 @@ export const bookingMessages = {
     action: bookingLink(d.bookingId),
     sms: `TrekTribe: ${d.tripTitle} (${d.destination}) starts tomorrow, ${formatTripDate(d.startDate)}. ${d.seats} seat(s). Pack warm, carry your ID.`,
   }),
+  'trip.participants': (
+    d: TripRef & { tripId: string; participants: { name: string; seats: number }[] },
+  ): MessageContent => {
+    const seats = d.participants.reduce((n, p) => n + p.seats, 0);
+    return {
+      title: `Tomorrow: ${d.tripTitle}, ${seats} traveller seat(s)`,
+      paragraphs: [
+        `${d.tripTitle} starts tomorrow, ${formatTripDate(d.startDate)}. These confirmed travellers are coming (${seats} seat(s) in all):`,
+        ...d.participants.map((p) => `${p.name}: ${p.seats} seat(s)`),
+      ],
+      action: { label: 'Open the participant list', path: `/organizer/trips/${d.tripId}/bookings` },
+      sms: `TrekTribe: ${d.tripTitle} starts tomorrow with ${seats} confirmed seat(s) from ${d.participants.length} booking(s).`,
+      inAppBody: `${d.tripTitle} starts tomorrow: ${seats} confirmed seat(s) from ${d.participants.length} booking(s).`,
+    };
+  },
+  'waitlist.closed': (d: TripRef & { why: 'trip_cancelled' | 'trip_finished' }): MessageContent => ({
+    title: `Waitlist closed: ${d.tripTitle}`,
+    paragraphs: [
+      d.why === 'trip_cancelled'
+        ? `The organizer cancelled ${d.tripTitle} (${formatTripDate(d.startDate)}), so its waitlist is closed.`
+        : `${d.tripTitle} (${formatTripDate(d.startDate)}) has taken place without a seat opening up, so its waitlist is closed.`,
+      'Nothing was charged. Have a look at other treks on those dates.',
+    ],
+    action: { label: 'Find another trek', path: '/trips' },
+    sms: `TrekTribe: the waitlist for ${d.tripTitle} is closed; nothing was charged.`,
+  }),
   'trip.cancelled': (d: TripRef & { tripId: string; reason: string | null }): MessageContent => ({
     title: `Trip cancelled: ${d.tripTitle}`,
     paragraphs: [

@@ -16,6 +16,15 @@ const SAMPLES: { [T in NotificationType]: NotificationData<T> } = {
   'waitlist.offer': { ...TRIP, bookingId: 'b-2', seats: 1, expiresAt: '2026-12-20T12:30:00.000Z' },
   'trip.reminder': { ...TRIP, bookingId: 'b-1', destination: 'Uttarakhand', seats: 2 },
   'trip.cancelled': { ...TRIP, tripId: 't-1', reason: 'Heavy snowfall closed the route' },
+  'trip.participants': {
+    ...TRIP,
+    tripId: 't-1',
+    participants: [
+      { name: 'Asha Rao', seats: 2 },
+      { name: 'Vikram Singh', seats: 1 },
+    ],
+  },
+  'waitlist.closed': { ...TRIP, why: 'trip_finished' },
   'trip.published': { ...TRIP, tripId: 't-1', organizerName: 'Himalayan Trails' },
   'payment.proof_submitted': {
     bookingId: 'b-1',
