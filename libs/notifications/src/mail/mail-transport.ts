@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@trektribe/common';
 import { createTransport, Transporter } from 'nodemailer';
 
@@ -11,7 +11,7 @@ export interface Mail {
 
 /** SMTP when SMTP_URL is set; otherwise the mail is recorded `skipped` and logged (development). */
 @Injectable()
-export class MailTransport implements OnModuleDestroy {
+export class MailTransport implements OnApplicationShutdown {
   private readonly logger = new Logger(MailTransport.name);
   private readonly transporter: Transporter | undefined;
 
@@ -46,7 +46,9 @@ export class MailTransport implements OnModuleDestroy {
     return 'sent';
   }
 
-  onModuleDestroy(): void {
+  // After beforeApplicationShutdown, where the dispatcher finishes its passes: closing the pool earlier
+  // failed the emails in flight ("Connection pool was closed"), to be retried after a backoff.
+  onApplicationShutdown(): void {
     this.transporter?.close();
   }
 }
