@@ -73,7 +73,7 @@ describe('real time over socket.io', () => {
       await expectRefused(connect({ token: user.accessToken }));
     });
 
-    it('cuts off an open socket when its user changes password or is deactivated', async () => {
+    it('cuts off an open socket when its user changes password, signs out everywhere or is deactivated', async () => {
       const user = await register(t);
       const socket = await connectReady(user.accessToken);
       const cut = nextEvent<string>(socket, 'disconnect');
@@ -83,6 +83,15 @@ describe('real time over socket.io', () => {
         .send({ currentPassword: PASSWORD, newPassword: 'Trek2026!new' })
         .expect(200);
       expect(await cut).toBe('io server disconnect');
+
+      // Signing out everywhere: the socket is cut off and the access token stops working.
+      const leaver = await register(t);
+      const leaving = await connectReady(leaver.accessToken);
+      const cutLeaving = nextEvent<string>(leaving, 'disconnect');
+      await t.http.post('/api/v1/auth/logout-all').set(leaver.auth).expect(204);
+      expect(await cutLeaving).toBe('io server disconnect');
+      await t.http.get('/api/v1/auth/me').set(leaver.auth).expect(401);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: leaver.refreshToken }).expect(401);
 
       const other = await register(t);
       const admin = await createStaff(t, 'admin');

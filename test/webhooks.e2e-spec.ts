@@ -162,6 +162,14 @@ describe('Razorpay webhook', () => {
     expect((await t.rzp.sendWebhook(orderPaid)).status).toBe(200);
     expect(await paymentRows(booking.id)).toHaveLength(1);
     expect(await auditRows(t, booking.id, 'booking.confirmed')).toHaveLength(1);
+    // …and notifies nobody again: one email, one in-app item.
+    expect(await confirmationEmails(booking.id)).toHaveLength(1);
+    expect(
+      await t.db.query(
+        `SELECT 1 FROM notifications WHERE type = 'booking.confirmed' AND data->>'bookingId' = $1`,
+        [booking.id],
+      ),
+    ).toHaveLength(1);
   });
 
   it.each(

@@ -73,6 +73,19 @@ export class AuthController {
     return this.withCookies(res, await this.auth.refresh(dto.refreshToken ?? cookie(req, REFRESH_COOKIE)));
   }
 
+  @Post('logout-all')
+  @Authenticated()
+  @ApiBearerAuth()
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Sign out on every device: all tokens stop working and open sockets are disconnected',
+  })
+  async logoutAll(@CurrentUser() actor: Actor, @Res({ passthrough: true }) res: Response) {
+    await this.auth.logoutAll(actor);
+    res.clearCookie(ACCESS_COOKIE, { path: '/' });
+    res.clearCookie(REFRESH_COOKIE, { path: '/api/v1/auth' });
+  }
+
   @Post('logout')
   @Authenticated()
   @ApiBearerAuth()

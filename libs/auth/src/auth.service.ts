@@ -149,6 +149,25 @@ export class AuthService implements OnApplicationBootstrap {
     await this.dataSource.transaction((m) => this.tokens.revokeByToken(m, refreshToken, actor.id));
   }
 
+  /**
+   * Signs out everywhere: every refresh token is revoked and the token version moves, so every
+   * access token stops at once, and (user.sessions_revoked) the user's open sockets are cut off.
+   */
+  async logoutAll(actor: Actor): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1`, [
+        actor.id,
+      ]);
+      await this.tokens.revokeAllForUser(m, actor.id);
+      await this.audit.record(m, {
+        actor,
+        action: 'user.logged_out_everywhere',
+        entityType: 'user',
+        entityId: actor.id,
+      });
+    });
+  }
+
   /** Used by the auth guard on every request: a deactivated user or a stale token stops at once. */
   async authenticate(claims: AccessClaims): Promise<Actor> {
     const user = await this.dataSource.getRepository(User).findOne({ where: { id: claims.sub } });

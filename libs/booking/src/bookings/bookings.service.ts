@@ -10,7 +10,6 @@ import {
   Page,
   UnitOfWork,
 } from '@trektribe/common';
-import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
 import { Trip } from '../trips/trip.entity';
@@ -41,7 +40,6 @@ export class BookingsService {
     private readonly waitlist: WaitlistService,
     private readonly seats: SeatInventory,
     private readonly uow: UnitOfWork,
-    private readonly notifier: Notifier,
     private readonly holds: BookingHolds,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -253,18 +251,7 @@ export class BookingsService {
       after: { ...toBookingView(b), cancelledBy: by },
     });
     await this.events.bookingChanged(m, 'booking.updated', b);
-    await this.notifier.notify(m, {
-      type: 'booking.cancelled',
-      userId: b.travelerId,
-      data: {
-        bookingId: b.id,
-        tripTitle: trip.title,
-        startDate: trip.startDate,
-        reason,
-        refundAmount: refund,
-      },
-      dedupeKey: `booking-cancelled:${b.id}`,
-    });
+    await this.events.cancelled(m, b, trip, reason, refund);
     return toBookingView(b, trip);
   }
 
@@ -317,19 +304,7 @@ export class BookingsService {
     });
     await this.events.bookingChanged(m, 'booking.updated', b);
     await this.events.tripSeats(m, b.tripId);
-    const trip = await m.findOneOrFail(Trip, { where: { id: b.tripId } });
-    await this.notifier.notify(m, {
-      type: 'booking.confirmed',
-      userId: b.travelerId,
-      data: {
-        bookingId: b.id,
-        tripTitle: trip.title,
-        startDate: trip.startDate,
-        seats: b.seats,
-        amount: b.totalAmount,
-      },
-      dedupeKey: `booking-confirmed:${b.id}`,
-    });
+    await this.events.confirmed(m, b, await m.findOneOrFail(Trip, { where: { id: b.tripId } }));
     return 'confirmed';
   }
 
