@@ -74,6 +74,17 @@ describe('SMS and WhatsApp through a Twilio-compatible server, and phone verific
     expect((await me(user)).phoneVerified).toBe(false);
   });
 
+  it('caps codes per number as well as per account: 5 an hour to one phone, whichever account asks', async () => {
+    const [a, b] = [
+      await register(t, 'traveler', { phone: '+919866666666' }),
+      await register(t, 'traveler', { phone: '+919866666666' }),
+    ];
+    for (let i = 0; i < 3; i++) await t.http.post('/api/v1/auth/phone/send-code').set(a.auth).expect(200);
+    for (let i = 0; i < 2; i++) await t.http.post('/api/v1/auth/phone/send-code').set(b.auth).expect(200);
+    const capped = await t.http.post('/api/v1/auth/phone/send-code').set(b.auth).expect(429);
+    expect(capped.body.error.code).toBe('RATE_LIMITED');
+  });
+
   it('refuses a code for a phone that is not E.164', async () => {
     const user = await register(t, 'traveler', { phone: '9812345678' });
     const res = await t.http.post('/api/v1/auth/phone/send-code').set(user.auth).expect(400);

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { AuditService, Clock, DomainError, E164 } from '@trektribe/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, E164 } from '@trektribe/common';
+import '../auth.errors';
 import { Notifier } from '@trektribe/notifications';
 import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -25,10 +26,23 @@ export class PhoneVerificationService {
     private readonly notifier: Notifier,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** 400 without an E.164 phone on the account; 429 after 5 sends in the last hour. */
+  /**
+   * 400 without an E.164 phone on the account; 429 after 5 sends in the last hour to this account or
+   * to this number (one number cannot be pumped through many accounts); 503 SMS_NOT_CONFIGURED in
+   * production without an SMS provider (outside production the code is recorded and readable at
+   * /dev/mailbox).
+   */
   async sendCode(actor: Actor): Promise<{ sentTo: string; expiresAt: Date }> {
+    const t = this.config.twilio;
+    if (this.config.nodeEnv === 'production' && !(t.accountSid && t.smsFrom)) {
+      throw new DomainError(
+        'SMS_NOT_CONFIGURED',
+        'Phone verification is not available: no SMS provider is configured',
+      );
+    }
     return this.dataSource.transaction(async (m) => {
       // The user row serializes sends, so the hourly cap holds under concurrent requests.
       const user = await m.findOne(User, { where: { id: actor.id }, lock: { mode: 'pessimistic_write' } });
@@ -41,9 +55,12 @@ export class PhoneVerificationService {
         );
       }
       const now = this.clock.now();
+      // Per number too, under a lock on the number, so concurrent accounts cannot pass the cap together.
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('phone_codes:' || $1))`, [user.phone]);
       const [{ n }] = (await m.query(
-        `SELECT count(*)::int AS n FROM phone_codes WHERE user_id = $1 AND created_at > $2`,
-        [user.id, new Date(now.getTime() - 3600_000)],
+        `SELECT greatest(count(*) FILTER (WHERE user_id = $1), count(*) FILTER (WHERE phone = $3))::int AS n
+           FROM phone_codes WHERE (user_id = $1 OR phone = $3) AND created_at > $2`,
+        [user.id, new Date(now.getTime() - 3600_000), user.phone],
       )) as { n: number }[];
       if (n >= MAX_SENDS_PER_HOUR)
         throw new DomainError('RATE_LIMITED', 'At most 5 codes an hour: try again later');

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, Clock, returnedRows } from '@trektribe/common';
 import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -19,6 +19,8 @@ const EXPIRY_BATCH = 100;
  */
 @Injectable()
 export class BookingLifecycleJobs {
+  private readonly logger = new Logger(BookingLifecycleJobs.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
@@ -147,19 +149,22 @@ export class BookingLifecycleJobs {
       destination: string;
     }[];
     for (const r of rows) {
-      await this.dataSource.transaction((m) =>
-        this.notifier.notify(m, {
-          type: 'trip.reminder',
-          userId: r.traveler_id,
-          data: {
-            bookingId: r.id,
-            tripTitle: r.title,
-            destination: r.destination,
-            startDate: r.start_date,
-            seats: r.seats,
-          },
-          dedupeKey: `trip-reminder:${r.id}`,
-        }),
+      // One failure must not cost the rest of tonight's reminders (tomorrow they are too late).
+      await this.each(`trip reminder ${r.id}`, () =>
+        this.dataSource.transaction((m) =>
+          this.notifier.notify(m, {
+            type: 'trip.reminder',
+            userId: r.traveler_id,
+            data: {
+              bookingId: r.id,
+              tripTitle: r.title,
+              destination: r.destination,
+              startDate: r.start_date,
+              seats: r.seats,
+            },
+            dedupeKey: `trip-reminder:${r.id}`,
+          }),
+        ),
       );
     }
     await this.sendParticipantLists(now);
@@ -186,14 +191,24 @@ export class BookingLifecycleJobs {
       participants: { name: string; seats: number }[];
     }[];
     for (const r of rows) {
-      await this.dataSource.transaction((m) =>
-        this.notifier.notify(m, {
-          type: 'trip.participants',
-          userId: r.organizer_id,
-          data: { tripId: r.id, tripTitle: r.title, startDate: r.start_date, participants: r.participants },
-          dedupeKey: `trip-participants:${r.id}`,
-        }),
+      await this.each(`participant list ${r.id}`, () =>
+        this.dataSource.transaction((m) =>
+          this.notifier.notify(m, {
+            type: 'trip.participants',
+            userId: r.organizer_id,
+            data: { tripId: r.id, tripTitle: r.title, startDate: r.start_date, participants: r.participants },
+            dedupeKey: `trip-participants:${r.id}`,
+          }),
+        ),
       );
+    }
+  }
+
+  private async each(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err: unknown) {
+      this.logger.error({ err }, `${what} failed; the job goes on`);
     }
   }
 }

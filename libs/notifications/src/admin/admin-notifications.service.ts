@@ -74,6 +74,8 @@ export class AdminNotificationsService {
   async one(id: string): Promise<AdminNotificationView & { body: string | null; html: string | null }> {
     const o = await this.dataSource.getRepository(OutboxMessage).findOneBy({ id });
     if (!o) throw DomainError.notFound('Notification');
+    // Sign-in codes are the user's alone: an admin sees that one was sent, not the code.
+    if (o.topic.startsWith('auth.')) return { ...toView(o), body: '[redacted: a sign-in code]', html: null };
     return { ...toView(o), body: o.body, html: o.html };
   }
 

@@ -4,9 +4,10 @@ import { APP_CONFIG, AppConfig, DomainError, PageQuery, Public } from '@trektrib
 import { DataSource } from 'typeorm';
 
 /**
- * Outside production only: the latest emails as they were written (sent, or skipped for want of
- * SMTP_URL), with their full text and links, so a fresh install can read verification and reset
- * codes without a mail server. In production it does not exist (404).
+ * A developer's mailbox: outside production and only while no SMTP_URL is set (nothing can really be
+ * delivered), the latest messages that were skipped for want of a provider (email, SMS, WhatsApp),
+ * with their full text and links, so a fresh install can read verification and reset codes. A
+ * deployment that forgot NODE_ENV but has a mail server does not expose real mail here (404).
  */
 @ApiExcludeController()
 @Public()
@@ -19,10 +20,11 @@ export class DevMailboxController {
 
   @Get()
   async list(@Query() q: PageQuery) {
-    if (this.config.nodeEnv === 'production') throw DomainError.notFound('Route');
+    if (this.config.nodeEnv === 'production' || this.config.mail.smtpUrl) throw DomainError.notFound('Route');
     const rows = (await this.dataSource.query(
-      `SELECT id, topic AS type, recipient AS "to", subject, body AS text, status, created_at AS "createdAt"
-         FROM notification_outbox WHERE channel = 'email' ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
+      `SELECT id, channel, topic AS type, recipient AS "to", subject, body AS text, status, created_at AS "createdAt"
+         FROM notification_outbox WHERE channel IN ('email', 'sms', 'whatsapp') AND status = 'skipped'
+        ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
       [q.limit, (q.page - 1) * q.limit],
     )) as { text: string | null }[];
     return rows.map((r) => ({ ...r, links: (r.text ?? '').match(/https?:\/\/\S+/g) ?? [] }));

@@ -181,4 +181,13 @@ describe('the notification catalog', () => {
     expect(message.subject).not.toMatch(/[\r\n]/);
     expect(message.subject).toBe('Booking confirmed: Trek"><img src=x onerror=alert(1)> Bcc: all@x');
   });
+
+  it('clips a very long title to the inbox column and the text to 300 characters, never mid-character', () => {
+    const data = { ...SAMPLES['trip.published'], tripTitle: '🏔'.repeat(200), organizerName: 'O'.repeat(200) };
+    const message = renderMessage('trip.published', contentOf('trip.published', data), CTX);
+    expect([...message.subject].length).toBe(300);
+    expect(message.subject.endsWith('…')).toBe(true);
+    expect([...message.sms].length).toBeLessThanOrEqual(300);
+    expect(message.subject).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/); // no lone high surrogate
+  });
 });

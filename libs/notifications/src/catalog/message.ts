@@ -62,6 +62,15 @@ const LAYOUT = hbs.compile(
   { strict: false },
 );
 
+/** The longest SMS/WhatsApp text (issue 12): ₹ makes it UCS-2, so this is at most 5 segments. */
+export const SMS_MAX = 300;
+
+/** At most `max` code points, ending with … when cut (never splitting a surrogate pair). */
+function clip(s: string, max: number): string {
+  const points = [...s];
+  return points.length <= max ? s : points.slice(0, max - 1).join('') + '…';
+}
+
 /** One line: CR, LF and other controls would split a header (the subject) or an SMS. */
 function oneLine(s: string): string {
   // eslint-disable-next-line no-control-regex -- the point is to remove control characters
@@ -70,7 +79,8 @@ function oneLine(s: string): string {
 
 /** The channels' forms of a message (see MessageContent); `type` only labels it. */
 export function renderMessage(type: string, content: MessageContent, ctx: RenderContext): RenderedMessage {
-  const title = oneLine(content.title);
+  // The inbox's title column is 300 characters: a long trip title must not abort the caller's change.
+  const title = clip(oneLine(content.title), 300);
   const action = content.action
     ? { label: content.action.label, url: `${ctx.appUrl}${content.action.path}` }
     : undefined;
@@ -88,7 +98,7 @@ export function renderMessage(type: string, content: MessageContent, ctx: Render
     subject: title,
     text,
     html,
-    sms: oneLine(content.sms),
+    sms: clip(oneLine(content.sms), SMS_MAX),
     inApp: { title, body: oneLine(content.inAppBody ?? content.paragraphs[0] ?? '') },
   };
 }

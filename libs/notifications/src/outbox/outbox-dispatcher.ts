@@ -35,7 +35,9 @@ export interface DispatchResult {
 type Claimed = Pick<
   OutboxMessage,
   'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'html' | 'payload' | 'attempts'
->;
+> & { leaseUntil: Date };
+/** A message is only started while this much of its lease is left (a send may take a provider timeout). */
+const LEASE_MARGIN_MS = 60_000;
 
 /** One lane of the outbox as a leased queue: its channels' due rows, claimed and delivered in batches. */
 class Lane implements LeasedQueue<Claimed, DispatchResult> {
@@ -61,8 +63,10 @@ class Lane implements LeasedQueue<Claimed, DispatchResult> {
     return this.dispatcher.claim(OUTBOX_LANES[this.name], limit);
   }
 
-  handle(batch: Claimed[], total: DispatchResult): Promise<'continue'> {
-    return this.dispatcher.handle(batch, total);
+  handle(batch: Claimed[], total: DispatchResult): Promise<'continue' | 'stop'> {
+    return this.name === 'outbox:realtime'
+      ? this.dispatcher.handleRealtime(batch, total)
+      : this.dispatcher.handleOneByOne(batch, total);
   }
 }
 
@@ -125,21 +129,42 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
     await Promise.all(this.lanes.map((lane) => lane.runner.stop()));
   }
 
-  /** Delivers a claimed batch of one lane; the sent (and skipped) ones are marked in one statement each. */
-  async handle(batch: Claimed[], total: DispatchResult): Promise<'continue'> {
-    const done = { sent: [] as string[], skipped: [] as string[] };
+  /**
+   * Socket events: published in-process (no provider to wait on), then marked in one statement for
+   * the batch; per-message updates starved the pool under load.
+   */
+  async handleRealtime(batch: Claimed[], total: DispatchResult): Promise<'continue'> {
+    const sent: string[] = [];
     for (const msg of batch) {
       const outcome = await this.deliver(msg);
-      if (outcome === 'sent' || outcome === 'skipped') done[outcome].push(msg.id);
+      if (outcome === 'sent') sent.push(msg.id);
       total[outcome]++;
     }
-    // One statement per outcome for the whole batch: per-message updates starved the pool under load.
-    for (const status of ['sent', 'skipped'] as const) {
-      if (!done[status].length) continue;
+    if (sent.length) {
       await this.dataSource.query(
-        `UPDATE notification_outbox SET status = $3, sent_at = $2 WHERE id = ANY($1::uuid[])`,
-        [done[status], this.clock.now(), status],
+        `UPDATE notification_outbox SET status = 'sent', sent_at = $2 WHERE id = ANY($1::uuid[])`,
+        [sent, this.clock.now()],
       );
+    }
+    return 'continue';
+  }
+
+  /**
+   * Email and texts wait on a provider: each message is marked as soon as it went out (a crash then
+   * re-sends at most the one in flight), and none is started once its lease is nearly over, since
+   * another instance may claim it again after the lease (it stays leased, and comes back then).
+   */
+  async handleOneByOne(batch: Claimed[], total: DispatchResult): Promise<'continue' | 'stop'> {
+    for (const msg of batch) {
+      if (this.clock.now().getTime() >= new Date(msg.leaseUntil).getTime() - LEASE_MARGIN_MS) return 'stop';
+      const outcome = await this.deliver(msg);
+      total[outcome]++;
+      if (outcome === 'sent' || outcome === 'skipped') {
+        await this.dataSource.query(
+          `UPDATE notification_outbox SET status = $2, sent_at = $3 WHERE id = $1 AND status = 'pending'`,
+          [msg.id, outcome, this.clock.now()],
+        );
+      }
     }
     return 'continue';
   }
@@ -152,7 +177,7 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
         WHERE id IN (SELECT id FROM notification_outbox
                       WHERE status = 'pending' AND channel = ANY($4::varchar[]) AND next_attempt_at <= $1
                       ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING id, channel, topic, recipient, subject, body, html, payload, attempts`,
+        RETURNING id, channel, topic, recipient, subject, body, html, payload, attempts, next_attempt_at AS "leaseUntil"`,
       [now, new Date(now.getTime() + LEASE_MS), limit, channels],
     );
     return returnedRows<Claimed>(rows);

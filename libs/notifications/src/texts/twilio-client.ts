@@ -22,8 +22,10 @@ export class TwilioClient {
   }
 
   /**
-   * `to` is E.164 (`+919812345678`) for SMS, `whatsapp:+91…` for WhatsApp. 4xx (other than 429):
-   * PermanentDeliveryError; 429, 5xx, a timeout or a network error: a plain Error, retried with backoff.
+   * `to` is E.164 (`+919812345678`) for SMS, `whatsapp:+91…` for WhatsApp. 400 (Twilio's answer for
+   * a bad number or body, e.g. 21211, 21610): PermanentDeliveryError, as no retry can change it.
+   * 401/403/404 mean our credentials or account are wrong: retried (and logged), so fixing the
+   * configuration delivers them. 429, 5xx, a timeout or a network error: retried with backoff.
    */
   async send(channel: TextChannel, to: string, body: string): Promise<'sent' | 'skipped'> {
     if (!this.configured(channel)) return 'skipped';
@@ -40,7 +42,7 @@ export class TwilioClient {
     });
     if (res.ok) return 'sent';
     const detail = (await res.text().catch(() => '')).slice(0, 300);
-    if (res.status >= 400 && res.status < 500 && res.status !== 429) {
+    if (res.status === 400) {
       throw new PermanentDeliveryError(`Twilio refused the message (${res.status}): ${detail}`);
     }
     throw new Error(`Twilio answered ${res.status}: ${detail}`);
