@@ -72,4 +72,22 @@ describe('notification outbox over real SMTP', () => {
     ]);
     for (const u of users) expect(smtp.received.filter((m) => m.to.includes(u.email))).toHaveLength(1);
   });
+
+  it('two dispatchers claiming at once never take the same message (FOR UPDATE SKIP LOCKED and a lease)', async () => {
+    await dispatcher.dispatchPending();
+    await t.db.query(
+      `INSERT INTO notification_outbox (channel, topic, recipient, subject, body, status)
+       SELECT 'email', 'test.race', 'race' || g || '@example.test', 'Race', 'Race', 'pending' FROM generate_series(1, 40) g`,
+    );
+    // The same claim two dispatcher instances run, side by side (on the server: two connections).
+    const [a, b] = await Promise.all([dispatcher.claim(['email'], 30), dispatcher.claim(['email'], 30)]);
+    const ids = [...a, ...b].map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(40);
+    const leased = await t.db.query(
+      `SELECT count(*)::int AS n FROM notification_outbox WHERE topic = 'test.race' AND attempts = 1 AND next_attempt_at > now()`,
+    );
+    expect(leased[0].n).toBe(40);
+    await t.db.query(`UPDATE notification_outbox SET status = 'skipped' WHERE topic = 'test.race'`);
+  });
 });
