@@ -156,15 +156,8 @@ export class SubscriptionLifecycle {
     const before = toAutoPayStatus(sub);
     sub.failedAttempts += 1;
     const attempt = sub.failedAttempts;
-    if (sub.status === 'suspended') {
-      // A charge after a new mandate failed: stays suspended until a payment (SUBSCRIPTION_MOVES).
-      sub.nextChargeAt = null;
-      await this.store.persistSub(m, sub);
-      await this.store.recordChange(m, sub, before, 'subscription.charge_failed', null, {
-        cycle: cycle.cycle,
-        reason,
-      });
-      await this.store.mail(
+    const chargeFailedNotice = (willRetry: boolean) =>
+      this.store.mail(
         m,
         sub.organizerId,
         'subscription.charge_failed',
@@ -174,10 +167,19 @@ export class SubscriptionLifecycle {
           attempt,
           maxAttempts: PLAN.maxFailedAttempts,
           reason,
-          willRetry: false,
+          willRetry,
         },
         `sub-failed:${key}`,
       );
+    if (sub.status === 'suspended') {
+      // A charge after a new mandate failed: stays suspended until a payment (SUBSCRIPTION_MOVES).
+      sub.nextChargeAt = null;
+      await this.store.persistSub(m, sub);
+      await this.store.recordChange(m, sub, before, 'subscription.charge_failed', null, {
+        cycle: cycle.cycle,
+        reason,
+      });
+      await chargeFailedNotice(false);
     } else if (attempt >= PLAN.maxFailedAttempts) {
       await this.suspend(m, sub, before, reason);
     } else {
@@ -188,20 +190,7 @@ export class SubscriptionLifecycle {
         cycle: cycle.cycle,
         reason,
       });
-      await this.store.mail(
-        m,
-        sub.organizerId,
-        'subscription.charge_failed',
-        {
-          amount: cycle.amount,
-          periodDays: PLAN.periodDays,
-          attempt,
-          maxAttempts: PLAN.maxFailedAttempts,
-          reason,
-          willRetry: true,
-        },
-        `sub-failed:${key}`,
-      );
+      await chargeFailedNotice(true);
     }
     return 'applied';
   }
