@@ -447,7 +447,8 @@ describe('booking checkout (Razorpay emulator over HTTP, official SDK in the app
           (p: { status: string; method: string }) => p.status === 'captured' && p.method === 'online',
         ),
       ).toBe(true);
-      const today = new Date().toISOString().slice(0, 10);
+      // Admin date filters are IST days (API.md): today in IST, not in UTC (they differ after 18:30 UTC).
+      const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata' }).format(new Date());
       const future = await t.http
         .get('/api/v1/admin/payments')
         .query({ bookingId: booking.id, from: '2999-01-01' })
