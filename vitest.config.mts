@@ -14,6 +14,7 @@ export default defineConfig({
       '@trektribe/booking': lib('booking'),
       '@trektribe/billing': lib('billing'),
       '@trektribe/notifications': lib('notifications'),
+      '@trektribe/support': lib('support'),
     },
   },
   test: {

@@ -15,6 +15,7 @@ import { BillingModule } from '@trektribe/billing';
 import { BookingModule } from '@trektribe/booking';
 import { AppConfig, Clock, CommonModule, REDIS_CLIENT } from '@trektribe/common';
 import { NotificationsModule } from '@trektribe/notifications';
+import { SupportModule } from '@trektribe/support';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import { ClsModule } from 'nestjs-cls';
@@ -117,6 +118,7 @@ export class AppModule {
         AuthModule,
         BookingModule,
         BillingModule,
+        SupportModule,
         HealthModule,
         RealtimeModule,
         SchedulerModule.forRoot(config),

@@ -3,6 +3,7 @@ import { BILLING_ENTITIES } from '@trektribe/billing';
 import { BOOKING_ENTITIES } from '@trektribe/booking';
 import { COMMON_ENTITIES } from '@trektribe/common';
 import { NOTIFICATIONS_ENTITIES } from '@trektribe/notifications';
+import { SUPPORT_ENTITIES } from '@trektribe/support';
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 
@@ -10,6 +11,7 @@ export const ENTITIES = [
   ...COMMON_ENTITIES,
   ...AUTH_ENTITIES,
   ...NOTIFICATIONS_ENTITIES,
+  ...SUPPORT_ENTITIES,
   ...BOOKING_ENTITIES,
   ...BILLING_ENTITIES,
 ];

@@ -30,6 +30,8 @@ export interface AppConfig {
     apiUrl: string;
     timeoutMs: number;
   };
+  /** Support desk: hours until a ticket's first response is due (SUPPORT_FIRST_RESPONSE_HOURS). */
+  support: { firstResponseHours: number };
   /** Where links in messages point (the web app), without a trailing slash. */
   publicAppUrl: string;
   admin: { email?: string; password?: string };
@@ -241,6 +243,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       from: env.MAIL_FROM?.trim() || 'TrekTribe <no-reply@trektribe.local>',
     },
     twilio: twilioConfig(env),
+    support: { firstResponseHours: int(env, 'SUPPORT_FIRST_RESPONSE_HOURS', 4, 1, 24 * 14) },
     publicAppUrl: (
       url(env, 'PUBLIC_APP_URL', ['http:', 'https:']) ??
       `http://localhost:${int(env, 'PORT', 3000, 0, 65535)}`

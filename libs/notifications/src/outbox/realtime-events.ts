@@ -34,7 +34,14 @@ export interface NotificationPayload {
   [extra: string]: unknown;
 }
 
+/** `ticket.updated`, to the customer and the assignee (API.md, Support desk). */
+export interface TicketUpdatedPayload {
+  ticketId: string;
+  status: string;
+}
+
 export interface RealtimeEvents {
+  'ticket.updated': TicketUpdatedPayload;
   'booking.created': BookingChangedPayload;
   'booking.updated': BookingChangedPayload;
   /** To the trip's watchers (`trip:<id>` rooms). */

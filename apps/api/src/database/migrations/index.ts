@@ -8,6 +8,7 @@ import { StateInTables1795964282154 } from './1795964282154-StateInTables';
 import { Notifications1795973854936 } from './1795973854936-Notifications';
 import { NotificationPreferences1795975381747 } from './1795975381747-NotificationPreferences';
 import { PhoneVerification1795975548051 } from './1795975548051-PhoneVerification';
+import { SupportTickets1795978478397 } from './1795978478397-SupportTickets';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Notifications1795973854936,
   NotificationPreferences1795975381747,
   PhoneVerification1795975548051,
+  SupportTickets1795978478397,
 ];

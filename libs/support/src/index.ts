@@ -1,0 +1,5 @@
+export { SupportModule } from './support.module';
+
+import { TicketMessage } from './tickets/ticket-message.entity';
+import { Ticket } from './tickets/ticket.entity';
+export const SUPPORT_ENTITIES = [Ticket, TicketMessage];
