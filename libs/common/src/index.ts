@@ -24,3 +24,4 @@ export * from './http/response-cache';
 export * from './load/loop-pressure';
 export * from './uow/unit-of-work';
 export * from './uow/queue-runner';
+export * from './time-zone';

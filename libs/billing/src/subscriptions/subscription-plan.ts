@@ -101,16 +101,3 @@ export function isCaptured(p: { status: string; captured: boolean | string | num
     p.captured === 'true'
   );
 }
-
-// One formatter: toLocaleDateString with options builds a new Intl.DateTimeFormat on every call
-// (3 % of the API's CPU in the charge-run bench, one per renewal email).
-const IST_DATE = new Intl.DateTimeFormat('en-IN', {
-  timeZone: 'Asia/Kolkata',
-  day: 'numeric',
-  month: 'short',
-  year: 'numeric',
-});
-
-export function formatDateIst(at: Date): string {
-  return IST_DATE.format(at);
-}

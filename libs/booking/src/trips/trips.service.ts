@@ -9,6 +9,7 @@ import {
   Page,
   ResponseCache,
   UnitOfWork,
+  isValidTimeZone,
 } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingEvents } from '../booking-events';
@@ -16,7 +17,7 @@ import { BookingsService } from '../bookings/bookings.service';
 import { WaitlistService } from '../waitlist/waitlist.service';
 import { CreateTripDto, OrganizerTripsQuery, SearchTripsQuery, UpdateTripDto } from './trip.dto';
 import { Trip } from './trip.entity';
-import { isValidTimeZone, localDate } from './trip-time';
+import { localDate } from './trip-time';
 
 export interface OrganizerProfile {
   id: string;

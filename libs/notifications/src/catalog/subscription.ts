@@ -1,14 +1,8 @@
-import { formatInr } from '@trektribe/common';
+import { formatDateIst, formatInr } from '@trektribe/common';
 import type { MessageContent } from './message';
 
-const IST_DATE = new Intl.DateTimeFormat('en-IN', {
-  timeZone: 'Asia/Kolkata',
-  day: 'numeric',
-  month: 'short',
-  year: 'numeric',
-});
 /** Plan dates are instants; organizers read them in IST (the platform's timezone). */
-const dateIst = (iso: string) => IST_DATE.format(new Date(iso));
+const dateIst = (iso: string) => formatDateIst(new Date(iso));
 const price = (amount: number, periodDays: number) => `${formatInr(amount)} every ${periodDays} days`;
 const DASHBOARD = { label: 'Open your plan', path: '/organizer/plan' };
 

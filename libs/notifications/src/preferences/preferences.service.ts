@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@trektribe/common';
+import { DomainError, isValidTimeZone } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSecurityType, NOTIFICATION_TYPES, NotificationType } from '../catalog/catalog';
 import '../notifications.errors';
 import { NotificationPreference } from './notification-preference.entity';
 import { PatchPreferencesDto } from './preferences.dto';
-import { isHhMm, isValidTimeZone, QuietHours } from './quiet-hours';
+import { isHhMm, QuietHours } from './quiet-hours';
 
 export const CHANNELS = ['email', 'sms', 'whatsapp', 'inApp'] as const;
 export type PreferenceChannel = (typeof CHANNELS)[number];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isHhMm, isValidTimeZone, nextAllowedAt } from './quiet-hours';
+import { isValidTimeZone } from '@trektribe/common';
+import { isHhMm, nextAllowedAt } from './quiet-hours';
 
 const Q = { start: '22:00', end: '07:00' };
 const ist = (iso: string) => new Date(`${iso}+05:30`);

@@ -41,12 +41,3 @@ export function nextAllowedAt(at: Date, quiet: QuietHours | null, timeZone: stri
   next.setUTCSeconds(0, 0);
   return next;
 }
-
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
