@@ -2,17 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, E164 } from '@trektribe/common';
 import '../auth.errors';
 import { Notifier } from '@trektribe/notifications';
-import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Actor } from '../actor';
 import { toUserView, User, UserView } from '../users/user.entity';
+import { hashToken } from '../tokens/secrets';
 import { PhoneCode } from './phone-code.entity';
 
 const CODE_TTL_MS = 10 * 60_000;
 const MAX_TRIES = 5;
 const MAX_SENDS_PER_HOUR = 5;
 
-const hashOf = (id: string, code: string) => createHash('sha256').update(`${id}:${code}`).digest('hex');
+/** The code salted with its row id (auth's one sha256 helper), so equal codes never share a hash. */
+const hashOf = (id: string, code: string) => hashToken(`${id}:${code}`);
 
 /**
  * Phone verification by SMS (API.md, Notifications): a 6-digit code to the account's phone, hashed,

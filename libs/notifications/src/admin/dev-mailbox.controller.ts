@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { APP_CONFIG, AppConfig, DomainError, PageQuery, Public } from '@trektribe/common';
+import { APP_CONFIG, AppConfig, DomainError, offsetOf, PageQuery, Public } from '@trektribe/common';
 import { DataSource } from 'typeorm';
 
 /**
@@ -25,7 +25,7 @@ export class DevMailboxController {
       `SELECT id, channel, topic AS type, recipient AS "to", subject, body AS text, status, created_at AS "createdAt"
          FROM notification_outbox WHERE channel IN ('email', 'sms', 'whatsapp') AND status = 'skipped'
         ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
-      [q.limit, (q.page - 1) * q.limit],
+      [q.limit, offsetOf(q)],
     )) as { text: string | null }[];
     return rows.map((r) => ({ ...r, links: (r.text ?? '').match(/https?:\/\/\S+/g) ?? [] }));
   }
