@@ -34,7 +34,8 @@ export const DEFAULT_PREFERENCES: PreferencesView = {
   quietHours: { start: '22:00', end: '07:00' },
   timezone: 'Asia/Kolkata',
 };
-const SMS_BY_DEFAULT = new Set<string>(['booking.confirmed', 'trip.reminder', 'auth.phone_code']);
+// (auth.phone_code never asks: Notifier sends it by SMS whatever the preferences.)
+const SMS_BY_DEFAULT = new Set<string>(['booking.confirmed', 'trip.reminder']);
 
 const toView = (p: NotificationPreference): PreferencesView => ({
   email: p.email,
