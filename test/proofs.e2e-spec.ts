@@ -607,15 +607,15 @@ describe('screenshot payment proofs', () => {
     await t.http.get('/api/v1/organizer/pending-verifications').set(traveler.auth).expect(403);
   });
 
-  it('escalates a proof left unverified for 24 h to the agents, once', async () => {
+  it('escalates a proof left unverified for 24 h to the support desk: one ticket per booking', async () => {
     const svc = t.app.get(ProofEscalation);
     const { booking } = await screenshotBooking();
     const up = await upload(traveler, booking.id, png()).expect(201);
     const proofId: string = up.body.data.id;
-    const escalationMails = async () =>
+    const escalationTickets = async (bookingId = booking.id) =>
       t.db.query(
-        `SELECT recipient FROM notification_outbox WHERE channel = 'email' AND dedupe_key LIKE $1 ORDER BY recipient`,
-        [`proof-escalated:${proofId}:%`],
+        `SELECT id, customer_id, category, status, source_key FROM support_tickets WHERE booking_id = $1`,
+        [bookingId],
       );
     const escalationEvents = async () =>
       t.db.query(
@@ -625,18 +625,46 @@ describe('screenshot payment proofs', () => {
 
     try {
       await svc.escalateStaleProofs();
-      expect(await escalationMails()).toHaveLength(0);
+      expect(await escalationTickets()).toHaveLength(0);
       t.clock.advance(23 * 3_600_000);
       await svc.escalateStaleProofs();
-      expect(await escalationMails()).toHaveLength(0);
+      expect(await escalationTickets()).toHaveLength(0);
 
       t.clock.advance(2 * 3_600_000); // 25 h after the upload
       const [first, second] = [await svc.escalateStaleProofs(), await svc.escalateStaleProofs()];
       expect(first).toBeGreaterThanOrEqual(1);
       expect(second).toBe(0);
-      const mails = await escalationMails();
-      expect(mails.map((m: { recipient: string }) => m.recipient)).toEqual(agents.map((a) => a.email).sort());
-      expect(mails.some((m: { recipient: string }) => m.recipient === inactiveAgent.email)).toBe(false);
+      const tickets = await escalationTickets();
+      expect(tickets).toEqual([
+        expect.objectContaining({
+          customer_id: traveler.id,
+          category: 'payment',
+          status: 'open',
+          source_key: `proof-stale:${booking.id}`,
+        }),
+      ]);
+      // the traveler sees it, with the platform's explanation; agents get no email any more
+      const mine = await t.http
+        .get(`/api/v1/support/tickets/${tickets[0].id}`)
+        .set(traveler.auth)
+        .expect(200);
+      expect(mine.body.data).toMatchObject({
+        openedBySystem: true,
+        bookingId: booking.id,
+        category: 'payment',
+      });
+      expect(mine.body.data.messages).toEqual([
+        expect.objectContaining({
+          authorId: null,
+          authorRole: 'system',
+          body: expect.stringContaining('24 hours'),
+        }),
+      ]);
+      const agentMails = await t.db.query(
+        `SELECT 1 FROM notification_outbox WHERE channel = 'email' AND recipient = ANY($1) AND topic NOT LIKE 'auth.%'`,
+        [agents.map((a) => a.email)],
+      );
+      expect(agentMails).toHaveLength(0);
       const events = await escalationEvents();
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
@@ -659,6 +687,7 @@ describe('screenshot payment proofs', () => {
       t.clock.advance(25 * 3_600_000);
       await svc.escalateStaleProofs();
       expect((await proofRows(other.booking.id))[0].escalated_at).toBeNull();
+      expect(await escalationTickets(other.booking.id)).toHaveLength(0);
     } finally {
       t.clock.reset();
     }

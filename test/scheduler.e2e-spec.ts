@@ -19,6 +19,7 @@ describe('scheduler', () => {
         'complete-trips',
         'trip-reminders',
         'escalate-stale-proofs',
+        'ticket-sla',
         'reconcile-payments',
         'retry-refunds',
         'charge-subscriptions',

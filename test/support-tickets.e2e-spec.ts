@@ -73,7 +73,12 @@ describe('support desk: the customer side', () => {
       `SELECT payload FROM notification_outbox WHERE topic = 'ticket.updated' AND payload->>'ticketId' = $1 ORDER BY created_at`,
       [ticket.id],
     );
-    expect(events.map((e: { payload: { status: string } }) => e.payload.status)).toEqual(['open', 'closed']);
+    // opened, a new message (the assignee's view changes), closed
+    expect(events.map((e: { payload: { status: string } }) => e.payload.status)).toEqual([
+      'open',
+      'open',
+      'closed',
+    ]);
     expect(await auditRows(t, ticket.id, 'ticket.status_changed')).toHaveLength(1);
   });
 

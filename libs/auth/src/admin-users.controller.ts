@@ -1,9 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@trektribe/common';
 import { Actor, CurrentUser } from './actor';
 import { AdminUsersService } from './admin-users.service';
-import { AdminAuditQuery, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
+import { AdminAuditQuery, AdminCreateUserDto, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -15,6 +26,15 @@ export class AdminUsersController {
   @Get('users')
   list(@Query() q: AdminUsersQuery) {
     return this.users.list(q);
+  }
+
+  @Post('users')
+  @ApiOperation({
+    summary: 'Create an agent or admin',
+    description: 'They choose a password from the emailed single-use link (72 h). 409 EMAIL_TAKEN.',
+  })
+  create(@CurrentUser() actor: Actor, @Body() dto: AdminCreateUserDto) {
+    return this.users.create(actor, dto);
   }
 
   @Get('users/:id')

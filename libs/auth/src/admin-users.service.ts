@@ -1,8 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { AuditLog, AuditService, DomainError, escapeLike, offsetOf, Page } from '@trektribe/common';
+import {
+  AuditLog,
+  AuditService,
+  DomainError,
+  escapeLike,
+  isUniqueViolation,
+  offsetOf,
+  Page,
+} from '@trektribe/common';
+import { Notifier } from '@trektribe/notifications';
 import { DataSource } from 'typeorm';
 import type { Actor } from './actor';
-import { AdminAuditQuery, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
+import { AdminAuditQuery, AdminCreateUserDto, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
+import { ONE_TIME_TOKEN_TTL_MS, OneTimeTokens } from './tokens/one-time-tokens';
 import { TokenService } from './tokens/token.service';
 import { toUserView, User, UserView } from './users/user.entity';
 
@@ -12,7 +22,58 @@ export class AdminUsersService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly tokens: TokenService,
+    private readonly oneTimeTokens: OneTimeTokens,
+    private readonly notifier: Notifier,
   ) {}
+
+  /**
+   * An agent or admin account without a password: the new colleague chooses one through the
+   * emailed single-use link (`auth.invite`, 72 h; `POST /auth/reset-password` with its token), which
+   * also verifies the email. 409 EMAIL_TAKEN when the email has an account.
+   */
+  async create(actor: Actor, dto: AdminCreateUserDto): Promise<UserView> {
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        const user = m.create(User, {
+          name: dto.name,
+          email: dto.email,
+          phone: dto.phone,
+          role: dto.role,
+          passwordHash: null,
+        });
+        await m.save(user);
+        await this.audit.record(m, {
+          actor,
+          action: 'admin.user_created',
+          entityType: 'user',
+          entityId: user.id,
+          after: toUserView(user),
+        });
+        const [admin] = (await m.query(`SELECT name FROM users WHERE id = $1`, [actor.id])) as {
+          name: string;
+        }[];
+        const code = await this.oneTimeTokens.issue(m, user.id, 'invite');
+        await this.notifier.notify(m, {
+          type: 'auth.invite',
+          userId: user.id,
+          data: {
+            code,
+            role: dto.role,
+            invitedBy: admin?.name ?? 'A TrekTribe admin',
+            hours: ONE_TIME_TOKEN_TTL_MS.invite / 3600_000,
+          },
+        });
+        return toUserView(user);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'uq_users_email')) {
+        throw new DomainError('EMAIL_TAKEN', 'An account with this email already exists', [
+          { field: 'email', message: 'email is already registered' },
+        ]);
+      }
+      throw err;
+    }
+  }
 
   async list(q: AdminUsersQuery): Promise<Page<UserView>> {
     const qb = this.dataSource.getRepository(User).createQueryBuilder('u');

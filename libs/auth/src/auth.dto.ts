@@ -161,6 +161,32 @@ export class AdminUpdateUserDto {
   role?: 'traveler' | 'organizer' | 'agent' | 'admin';
 }
 
+/** `POST /admin/users`: a colleague's account; they choose their password from the emailed link. */
+export class AdminCreateUserDto {
+  @ApiProperty({ example: 'Meera Iyer' })
+  @Transform(trim)
+  @IsString()
+  @SingleLine()
+  @Length(1, 120)
+  name: string;
+
+  @ApiProperty({ example: 'meera@trektribe.example' })
+  @Transform(lower)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ example: '+919812345678' })
+  @Transform(trim)
+  @IsString()
+  @Matches(PHONE_RULE, { message: 'phone must be 10 to 15 digits, optionally starting with +' })
+  phone: string;
+
+  @ApiProperty({ enum: ['agent', 'admin'] })
+  @IsIn(['agent', 'admin'], { message: 'role must be agent or admin' })
+  role: 'agent' | 'admin';
+}
+
 export class AdminUsersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Search email, name or phone' })
   @IsOptional()

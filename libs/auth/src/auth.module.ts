@@ -10,6 +10,7 @@ import { AuthService } from './auth.service';
 import { AppAuthGuard } from './guards/auth.guard';
 import { JwtStrategy } from './guards/jwt.strategy';
 import { LoginAttemptsService } from './login-attempts.service';
+import { OneTimeTokens } from './tokens/one-time-tokens';
 import { TokenService } from './tokens/token.service';
 import { PasswordService } from './users/password.service';
 import { UserDirectory } from './users/user-directory';
@@ -22,6 +23,7 @@ import { PhoneVerificationService } from './phone/phone-verification.service';
     AdminUsersService,
     AuthService,
     TokenService,
+    OneTimeTokens,
     PasswordService,
     LoginAttemptsService,
     JwtStrategy,

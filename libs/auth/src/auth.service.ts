@@ -21,16 +21,11 @@ import {
   VerifyEmailDto,
 } from './auth.dto';
 import { LoginAttemptsService } from './login-attempts.service';
-import { hashToken, newOpaqueToken } from './tokens/secrets';
+import { OneTimeTokens } from './tokens/one-time-tokens';
 import { AccessClaims, TokenPair, TokenService } from './tokens/token.service';
-import { UserToken, UserTokenPurpose } from './tokens/user-token.entity';
+import { UserTokenPurpose } from './tokens/user-token.entity';
 import { PasswordService } from './users/password.service';
 import { toUserView, User, UserView } from './users/user.entity';
-
-const TOKEN_TTL_MS: Record<UserTokenPurpose, number> = {
-  verify_email: 48 * 3600_000,
-  reset_password: 30 * 60_000,
-};
 
 export interface AuthResult extends TokenPair {
   user: UserView;
@@ -44,6 +39,7 @@ export class AuthService implements OnApplicationBootstrap {
     private readonly dataSource: DataSource,
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
+    private readonly oneTimeTokens: OneTimeTokens,
     private readonly attempts: LoginAttemptsService,
     private readonly audit: AuditService,
     private readonly notifier: Notifier,
@@ -240,14 +236,26 @@ export class AuthService implements OnApplicationBootstrap {
     await this.dataSource.transaction((m) => this.sendOneTimeToken(m, user, 'reset_password'));
   }
 
+  /**
+   * Sets a password from a mailed token: a reset, or an invitation (an account an admin created),
+   * which also proves the email is the user's.
+   */
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
     const passwordHash = await this.passwords.hash(dto.password);
     await this.dataSource.transaction(async (m) => {
-      const userId = await this.consumeOneTimeToken(m, dto.token, 'reset_password');
+      const { userId, purpose } = await this.oneTimeTokens.consume(m, dto.token, [
+        'reset_password',
+        'invite',
+      ]);
       await this.setPassword(m, userId, passwordHash);
+      if (purpose === 'invite')
+        await m.query(`UPDATE users SET email_verified_at = coalesce(email_verified_at, $2) WHERE id = $1`, [
+          userId,
+          this.clock.now(),
+        ]);
       await this.audit.record(m, {
         actor: null,
-        action: 'user.password_reset',
+        action: purpose === 'invite' ? 'user.invitation_accepted' : 'user.password_reset',
         entityType: 'user',
         entityId: userId,
       });
@@ -256,7 +264,7 @@ export class AuthService implements OnApplicationBootstrap {
 
   async verifyEmail(dto: VerifyEmailDto): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      const userId = await this.consumeOneTimeToken(m, dto.token, 'verify_email');
+      const { userId } = await this.oneTimeTokens.consume(m, dto.token, ['verify_email']);
       await m.update(User, { id: userId }, { emailVerifiedAt: this.clock.now() });
       await this.audit.record(m, {
         actor: null,
@@ -276,35 +284,11 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   private async sendOneTimeToken(m: EntityManager, user: User, purpose: UserTokenPurpose): Promise<void> {
-    const token = newOpaqueToken();
-    await m.insert(UserToken, {
-      userId: user.id,
-      purpose,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(this.clock.now().getTime() + TOKEN_TTL_MS[purpose]),
-    });
+    const token = await this.oneTimeTokens.issue(m, user.id, purpose);
     await this.notifier.notify(m, {
       type: purpose === 'verify_email' ? 'auth.verify_email' : 'auth.password_reset',
       userId: user.id,
       data: { code: token },
     });
-  }
-
-  /** Single use by a conditional update: two concurrent uses cannot both win. */
-  private async consumeOneTimeToken(
-    m: EntityManager,
-    token: string,
-    purpose: UserTokenPurpose,
-  ): Promise<string> {
-    const rows = returnedRows<{ user_id: string }>(
-      await m.query(
-        `UPDATE user_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
-         RETURNING user_id`,
-        [hashToken(token), purpose, this.clock.now()],
-      ),
-    );
-    if (rows.length !== 1)
-      throw new DomainError('INVALID_TOKEN', 'This code is invalid, expired or already used');
-    return rows[0].user_id;
   }
 }

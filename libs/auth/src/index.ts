@@ -4,7 +4,8 @@ export { AppAuthGuard } from './guards/auth.guard';
 export { Actor, CurrentUser } from './actor';
 export { AUTH_THROTTLE_KEY } from './auth-throttle';
 export { User } from './users/user.entity';
-export { UserDirectory } from './users/user-directory';
+export { UserDirectory, UserContact } from './users/user-directory';
+export type { UserView } from './users/user.entity';
 export { AccessClaims } from './tokens/token.service';
 export type { SessionsRevoked } from './auth.events';
 

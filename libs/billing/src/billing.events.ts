@@ -11,8 +11,26 @@ export interface RefundProcessed {
   amount: number;
 }
 
+/**
+ * A screenshot payment the organizer has left unverified for `hours` (the hourly proof escalation,
+ * once per proof). Support opens one ticket per booking in the traveler's name. Required.
+ */
+export interface PaymentProofStale {
+  proofId: string;
+  bookingId: string;
+  travelerId: string;
+  organizerId: string;
+  tripTitle: string;
+  /** Paise: the booking's total. */
+  amount: number;
+  /** ISO instant of the upload. */
+  uploadedAt: string;
+  hours: number;
+}
+
 declare module '@trektribe/common' {
   interface DomainEvents {
     'refund.processed': RefundProcessed;
+    'payment_proof.stale': PaymentProofStale;
   }
 }

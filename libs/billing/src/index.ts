@@ -2,6 +2,7 @@ export { BillingModule } from './billing.module';
 export { BILLING_ENTITIES } from './entities';
 export { RazorpayGateway } from './gateway/razorpay.gateway';
 export { ProofEscalation } from './proofs/proof-escalation';
+export type { PaymentProofStale, RefundProcessed } from './billing.events';
 export { SubscriptionChargeRun } from './subscriptions/subscription-charge-run';
 export { SubscriptionReminders } from './subscriptions/subscription-reminders';
 export { cycleReceipt, CHARGE_LEASE_MS } from './subscriptions/subscription-plan';

@@ -1,6 +1,8 @@
 export { NotificationsModule } from './notifications.module';
 export { OutboxService } from './outbox/outbox.service';
-export { Notifier, NotificationRequest } from './notifier';
+export { Notifier, NotificationRequest, NotificationReceipt, TextReceipt } from './notifier';
+export type { MessageSettled } from './notifications.events';
+export { staleProofTicketText, SystemTicketText } from './catalog/support';
 export type { NotificationType, NotificationData } from './catalog/catalog';
 export type { PaymentUpdatedPayload } from './outbox/realtime-events';
 export { OutboxDispatcher } from './outbox/outbox-dispatcher';

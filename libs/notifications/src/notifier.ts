@@ -15,6 +15,28 @@ export interface NotificationRequest<T extends NotificationType> {
   data: NotificationData<T>;
   /** The same key never notifies twice, on any channel (e.g. `booking-confirmed:<bookingId>`). */
   dedupeKey?: string;
+  /**
+   * A direct answer to the user's own request (a support reply): in-app and email whatever the
+   * preferences, as the user is waiting for it.
+   */
+  direct?: boolean;
+  /**
+   * Text channels the sender asked for (an agent replying by SMS or WhatsApp): used whatever the
+   * preferences, but only to a verified phone and outside the user's quiet hours.
+   */
+  texts?: TextChannel[];
+}
+
+/**
+ * What happened to each text channel of a notification: `pending` (queued; it may wait for the end
+ * of quiet hours), `skipped` (no provider configured), `unverified` (the user has no verified phone).
+ */
+export type TextReceipt = 'pending' | 'skipped' | 'unverified';
+
+export interface NotificationReceipt {
+  /** False for a dedupe key already used, or a user that does not exist. */
+  recorded: boolean;
+  texts: Partial<Record<TextChannel, TextReceipt>>;
 }
 
 /**
@@ -38,12 +60,25 @@ export class Notifier {
    * The user's preferences decide the channels (security mail always goes by email).
    */
   async notify<T extends NotificationType>(m: EntityManager, req: NotificationRequest<T>): Promise<boolean> {
+    return (await this.send(m, req)).recorded;
+  }
+
+  /**
+   * `notify`, telling what became of each text channel (for a sender that records its delivery,
+   * like a support reply). An email's or text's later outcome arrives as the `notification.settled` event
+   * (keyed by `dedupeKey`).
+   */
+  async send<T extends NotificationType>(
+    m: EntityManager,
+    req: NotificationRequest<T>,
+  ): Promise<NotificationReceipt> {
+    const receipt: NotificationReceipt = { recorded: false, texts: {} };
     const [user] = (await m.query(
       `SELECT id, name, email, phone, phone_verified_at IS NOT NULL AS phone_verified FROM users WHERE id = $1`,
       [req.userId],
     )) as { id: string; name: string; email: string; phone: string | null; phone_verified: boolean }[];
-    if (!user) return false;
-    if (req.dedupeKey && (await this.alreadyNotified(m, req.dedupeKey))) return false;
+    if (!user) return receipt;
+    if (req.dedupeKey && (await this.alreadyNotified(m, req.dedupeKey))) return receipt;
     const prefs = await this.preferences.get(user.id, m);
     const message = renderMessage(req.type, contentOf(req.type, req.data), {
       name: user.name,
@@ -52,13 +87,14 @@ export class Notifier {
     // The phone code goes to the (not yet verified) phone by SMS and nowhere else, at any hour.
     if (req.type === 'auth.phone_code') {
       if (user.phone) await this.text(m, 'sms', user.phone, message, req, this.clock.now());
-      return true;
+      return { recorded: true, texts: {} };
     }
     const security = isSecurityType(req.type);
-    if (!security && this.preferences.allows(prefs, req.type, 'inApp')) {
-      if (!(await this.inApp(m, user.id, message, req))) return false;
+    if (!security && (req.direct || this.preferences.allows(prefs, req.type, 'inApp'))) {
+      if (!(await this.inApp(m, user.id, message, req))) return receipt;
     }
-    if (this.preferences.allows(prefs, req.type, 'email')) {
+    receipt.recorded = true;
+    if (req.direct || this.preferences.allows(prefs, req.type, 'email')) {
       await this.outbox.enqueueEmail(m, {
         to: user.email,
         topic: req.type,
@@ -70,14 +106,19 @@ export class Notifier {
       });
     }
     // Texts only to a verified phone, and never in the user's quiet hours (they wait until the end).
+    const asked = new Set(req.texts ?? []);
     if (user.phone && user.phone_verified) {
       const notBefore = nextAllowedAt(this.clock.now(), prefs.quietHours, prefs.timezone);
       for (const channel of ['sms', 'whatsapp'] as const) {
-        if (this.preferences.allows(prefs, req.type, channel))
+        if (asked.has(channel) || this.preferences.allows(prefs, req.type, channel)) {
           await this.text(m, channel, user.phone, message, req, notBefore);
+          receipt.texts[channel] = this.texts.configured(channel) ? 'pending' : 'skipped';
+        }
       }
+    } else {
+      for (const channel of asked) receipt.texts[channel] = 'unverified';
     }
-    return true;
+    return receipt;
   }
 
   private async text<T extends NotificationType>(

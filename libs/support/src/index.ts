@@ -1,4 +1,5 @@
 export { SupportModule } from './support.module';
+export { TicketSla } from './desk/ticket-sla';
 
 import { TicketMessage } from './tickets/ticket-message.entity';
 import { Ticket } from './tickets/ticket.entity';

@@ -10,11 +10,14 @@ import {
 } from 'typeorm';
 import { User } from '../users/user.entity';
 
-export type UserTokenPurpose = 'verify_email' | 'reset_password';
+export type UserTokenPurpose = 'verify_email' | 'reset_password' | 'invite';
 
-/** Single-use, hashed, expiring tokens mailed to users (email verification, password reset). */
+/**
+ * Single-use, hashed, expiring tokens mailed to users: email verification, password reset, and the
+ * invitation of an agent or admin an admin created (it sets the first password, like a reset).
+ */
 @Entity('user_tokens')
-@Check('chk_user_tokens_purpose', `"purpose" IN ('verify_email', 'reset_password')`)
+@Check('chk_user_tokens_purpose', `"purpose" IN ('verify_email', 'reset_password', 'invite')`)
 @Index('uq_user_tokens_hash', ['tokenHash'], { unique: true })
 @Index('idx_user_tokens_user', ['userId', 'purpose'])
 export class UserToken {

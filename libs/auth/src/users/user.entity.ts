@@ -14,6 +14,11 @@ import type { Role } from '@trektribe/common';
 @Check('chk_users_email_lower', `"email" = lower("email")`)
 @Index('uq_users_email', ['email'], { unique: true })
 @Index('idx_users_role_created', ['role', 'createdAt'])
+// Trigram indexes for the agents' customer search by partial name, email or phone (migration only:
+// TypeORM cannot declare operator classes).
+@Index('idx_users_name_trgm', { synchronize: false })
+@Index('idx_users_email_trgm', { synchronize: false })
+@Index('idx_users_phone_trgm', { synchronize: false })
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;

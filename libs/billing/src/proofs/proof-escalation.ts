@@ -1,29 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import { UserDirectory } from '@trektribe/auth';
-import { AuditService, Clock, returnedRows } from '@trektribe/common';
-import { Notifier, OutboxService } from '@trektribe/notifications';
+import { AuditService, Clock, returnedRows, UnitOfWork } from '@trektribe/common';
+import { OutboxService } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 
-/** An unverified proof goes to the support agents after this long. */
+/** An unverified proof goes to the support desk after this long (issue 13). */
 export const ESCALATE_AFTER_HOURS = 24;
 const ESCALATION_BATCH = 100;
 
-/** The hourly job that hands proofs an organizer left unverified to the support agents. */
+/** The hourly job that hands proofs an organizer left unverified to the support desk. */
 @Injectable()
 export class ProofEscalation {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly users: UserDirectory,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
-    private readonly notifier: Notifier,
+    private readonly uow: UnitOfWork,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.uow.requireHandler('payment_proof.stale', 'an unverified payment would reach no agent');
+  }
 
   /**
-   * Hourly job: proofs pending for more than 24 h go to the support agents (a realtime event to
-   * `role:agent` and an email to every active agent), once per proof: each is claimed by a
-   * conditional update on `escalated_at IS NULL`, so overlapping runs escalate it once.
+   * Hourly job: proofs pending for more than 24 h go to the support desk (`payment_proof.stale`, on
+   * which support opens one ticket per booking, and a realtime event to `role:agent`), once per proof:
+   * each is claimed by a conditional update on `escalated_at IS NULL`, so overlapping runs escalate it once.
    * Returns how many proofs this run escalated.
    */
   async escalateStaleProofs(): Promise<number> {
@@ -61,17 +61,10 @@ export class ProofEscalation {
     if (!claimed) return false; // verified meanwhile, or another run got there first
     const bookingId = claimed.booking_id;
     const [ctx] = (await m.query(
-      `SELECT t.title, o.name AS organizer_name, o.email AS organizer_email, b.total_amount, tr.name AS traveler_name
-         FROM bookings b JOIN trips t ON t.id = b.trip_id JOIN users o ON o.id = b.organizer_id JOIN users tr ON tr.id = b.traveler_id
-        WHERE b.id = $1`,
+      `SELECT b.traveler_id, b.organizer_id, b.total_amount, t.title
+         FROM bookings b JOIN trips t ON t.id = b.trip_id WHERE b.id = $1`,
       [bookingId],
-    )) as {
-      title: string;
-      organizer_name: string;
-      organizer_email: string;
-      total_amount: number;
-      traveler_name: string;
-    }[];
+    )) as { traveler_id: string; organizer_id: string; total_amount: number; title: string }[];
     await this.audit.record(m, {
       actor: null,
       action: 'payment_proof.escalated',
@@ -84,26 +77,17 @@ export class ProofEscalation {
       event: 'proof.escalated',
       payload: { bookingId, proofId },
     });
-    const agents = await this.users.activeAgents(m);
-    const uploadedAt = new Date(claimed.created_at).toISOString();
-    for (const agent of agents) {
-      await this.notifier.notify(m, {
-        type: 'payment.proof_escalated',
-        userId: agent.id,
-        data: {
-          bookingId,
-          proofId,
-          uploadedAt,
-          hours: ESCALATE_AFTER_HOURS,
-          tripTitle: ctx?.title ?? null,
-          organizerName: ctx?.organizer_name ?? null,
-          organizerEmail: ctx?.organizer_email ?? null,
-          travelerName: ctx?.traveler_name ?? null,
-          amount: ctx ? Number(ctx.total_amount) : null,
-        },
-        dedupeKey: `proof-escalated:${proofId}:${agent.id}`,
-      });
-    }
+    await this.uow.of(m).emit({
+      type: 'payment_proof.stale',
+      proofId,
+      bookingId,
+      travelerId: ctx.traveler_id,
+      organizerId: ctx.organizer_id,
+      tripTitle: ctx.title,
+      amount: Number(ctx.total_amount),
+      uploadedAt: new Date(claimed.created_at).toISOString(),
+      hours: ESCALATE_AFTER_HOURS,
+    });
     return true;
   }
 }

@@ -25,4 +25,20 @@ export const authMessages = {
     paragraphs: [`Your phone verification code is ${d.code}. It expires in 10 minutes.`],
     sms: `TrekTribe: your phone verification code is ${d.code}. It expires in 10 minutes.`,
   }),
+  /** An admin created an agent or admin account: the link sets its first password (single use). */
+  'auth.invite': (d: {
+    code: string;
+    role: 'agent' | 'admin';
+    invitedBy: string;
+    hours: number;
+  }): MessageContent => ({
+    title: 'Your TrekTribe account is ready',
+    paragraphs: [
+      `${d.invitedBy} created a TrekTribe ${d.role} account for you. Choose your password to sign in.`,
+      `The link works once and expires in ${d.hours} hours. If you did not expect this, ignore this email.`,
+    ],
+    action: { label: 'Choose your password', path: `/reset-password?token=${encodeURIComponent(d.code)}` },
+    sms: `TrekTribe: ${d.invitedBy} created a ${d.role} account for you. Check your email to choose a password.`,
+    inAppBody: 'Choose your password from the link in your email.',
+  }),
 };

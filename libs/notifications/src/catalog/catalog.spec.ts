@@ -43,17 +43,6 @@ const SAMPLES: { [T in NotificationType]: NotificationData<T> } = {
     note: 'No credit in our account',
     holdExpiresAt: '2026-12-21T06:00:00.000Z',
   },
-  'payment.proof_escalated': {
-    bookingId: 'b-1',
-    proofId: 'p-1',
-    uploadedAt: '2026-12-19T04:15:00.000Z',
-    hours: 24,
-    tripTitle: TRIP.tripTitle,
-    organizerName: 'Himalayan Trails',
-    organizerEmail: 'ops@himalayantrails.example',
-    travelerName: 'Asha Rao',
-    amount: 1_899_800,
-  },
   'payment.proof_refund_due': { bookingId: 'b-1', amount: 1_899_800, why: 'seats_gone' },
   'payment.auto_refund': {
     tripTitle: TRIP.tripTitle,
@@ -89,6 +78,16 @@ const SAMPLES: { [T in NotificationType]: NotificationData<T> } = {
     reply: 'Your refund was sent today; banks take 5–7 working days.',
     agentName: 'Meera',
   },
+  'ticket.overdue': {
+    ticketId: 'tk-1',
+    subject: 'Refund for my cancelled booking',
+    customerName: 'Asha Rao',
+    dueAt: '2026-12-01T08:30:00.000Z',
+    priority: 'high',
+    assigned: true,
+  },
+  'ticket.assigned': { ticketId: 'tk-1', subject: 'Refund for my cancelled booking', assignedBy: 'Ravi' },
+  'auth.invite': { code: 'tok_abc123', role: 'agent', invitedBy: 'Ravi', hours: 72 },
 };
 
 const CTX = { name: 'Asha Rao', appUrl: 'https://trektribe.example' };

@@ -67,35 +67,6 @@ export const paymentMessages = {
       sms: `TrekTribe: your payment proof for ${d.tripTitle} was not accepted.${d.holdExpiresAt ? ` Upload a new one before ${formatInstantIst(d.holdExpiresAt)}.` : ''}`,
     };
   },
-  'payment.proof_escalated': (d: {
-    bookingId: string;
-    proofId: string;
-    uploadedAt: string;
-    hours: number;
-    tripTitle: string | null;
-    organizerName: string | null;
-    organizerEmail: string | null;
-    travelerName: string | null;
-    amount: number | null;
-  }): MessageContent => ({
-    title: `Payment proof unverified for ${d.hours} h: booking ${d.bookingId}`,
-    paragraphs: [
-      `A payment proof uploaded at ${formatInstantIst(d.uploadedAt)} is still waiting for the organizer's verification.`,
-      'Please follow up with the organizer.',
-    ],
-    facts: [
-      ...(d.tripTitle ? ([['Trip', d.tripTitle]] as [string, string][]) : []),
-      ...(d.organizerName
-        ? ([['Organizer', `${d.organizerName} <${d.organizerEmail ?? ''}>`]] as [string, string][])
-        : []),
-      ...(d.travelerName ? ([['Traveler', d.travelerName]] as [string, string][]) : []),
-      ...(d.amount !== null ? ([['Amount', formatInr(d.amount)]] as [string, string][]) : []),
-      ['Booking', d.bookingId],
-      ['Proof', d.proofId],
-    ],
-    action: { label: 'Open the booking', path: `/agent/bookings/${d.bookingId}` },
-    sms: `TrekTribe: a payment proof for booking ${d.bookingId} is unverified after ${d.hours} h.`,
-  }),
   'payment.proof_refund_due': (d: {
     bookingId: string;
     amount: number;

@@ -1,10 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Clock, LeasedQueue, QueueRunner, returnedRows, UnitOfWork } from '@trektribe/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { MailTransport } from '../mail/mail-transport';
 import { PermanentDeliveryError, TwilioClient } from '../texts/twilio-client';
 import { OutboxChannel, OutboxMessage } from './outbox-message.entity';
 import { RealtimePublisher } from './realtime-publisher';
+import type { MessageSettled } from '../notifications.events';
 
 /**
  * The outbox's lanes, each its own queue and worker, so channels never wait on each other: a slow
@@ -34,7 +35,16 @@ export interface DispatchResult {
 /** Rows in flight: claimed by one pass, delivered or rescheduled by it. */
 type Claimed = Pick<
   OutboxMessage,
-  'id' | 'channel' | 'topic' | 'recipient' | 'subject' | 'body' | 'html' | 'payload' | 'attempts'
+  | 'id'
+  | 'channel'
+  | 'topic'
+  | 'recipient'
+  | 'subject'
+  | 'body'
+  | 'html'
+  | 'payload'
+  | 'attempts'
+  | 'dedupeKey'
 > & { leaseUntil: Date };
 /** A message is only started while this much of its lease is left (a send may take a provider timeout). */
 const LEASE_MARGIN_MS = 60_000;
@@ -160,9 +170,11 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
       const outcome = await this.deliver(msg);
       total[outcome]++;
       if (outcome === 'sent' || outcome === 'skipped') {
-        await this.dataSource.query(
-          `UPDATE notification_outbox SET status = $2, sent_at = $3 WHERE id = $1 AND status = 'pending'`,
-          [msg.id, outcome, this.clock.now()],
+        await this.settle(msg, outcome, (m) =>
+          m.query(
+            `UPDATE notification_outbox SET status = $2, sent_at = $3 WHERE id = $1 AND status = 'pending'`,
+            [msg.id, outcome, this.clock.now()],
+          ),
         );
       }
     }
@@ -177,10 +189,39 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
         WHERE id IN (SELECT id FROM notification_outbox
                       WHERE status = 'pending' AND channel = ANY($4::varchar[]) AND next_attempt_at <= $1
                       ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING id, channel, topic, recipient, subject, body, html, payload, attempts, next_attempt_at AS "leaseUntil"`,
+        RETURNING id, channel, topic, recipient, subject, body, html, payload, attempts, dedupe_key AS "dedupeKey",
+                  next_attempt_at AS "leaseUntil"`,
       [now, new Date(now.getTime() + LEASE_MS), limit, channels],
     );
     return returnedRows<Claimed>(rows);
+  }
+
+  /**
+   * Records an email's or text's final state in one transaction with `notification.settled`, so
+   * whoever keeps its delivery status (a support reply) changes with it. Only keyed messages can be
+   * traced back by anyone, so the others skip the event and its transaction.
+   */
+  private async settle(
+    msg: Claimed,
+    status: MessageSettled['status'],
+    record: (m: EntityManager) => Promise<unknown>,
+  ): Promise<void> {
+    const channel = msg.channel;
+    if (channel === 'realtime' || !msg.dedupeKey) {
+      await record(this.dataSource.manager);
+      return;
+    }
+    await this.uow.run(async (tx) => {
+      await record(tx.manager);
+      await tx.emit({
+        type: 'notification.settled',
+        outboxId: msg.id,
+        topic: msg.topic,
+        channel,
+        dedupeKey: msg.dedupeKey,
+        status,
+      });
+    });
   }
 
   private async deliver(msg: Claimed): Promise<keyof DispatchResult> {
@@ -203,10 +244,13 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
       // A refusal that a retry cannot change (a bad number) fails at once: no retry storm.
       const final = msg.attempts >= MAX_ATTEMPTS || err instanceof PermanentDeliveryError;
       const backoffMs = Math.min(60 * 60_000, 30_000 * 2 ** (msg.attempts - 1));
-      await this.dataSource.query(
-        `UPDATE notification_outbox SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1`,
-        [msg.id, final ? 'failed' : 'pending', message, new Date(this.clock.now().getTime() + backoffMs)],
-      );
+      const record = (m: EntityManager) =>
+        m.query(
+          `UPDATE notification_outbox SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1`,
+          [msg.id, final ? 'failed' : 'pending', message, new Date(this.clock.now().getTime() + backoffMs)],
+        );
+      if (final) await this.settle(msg, 'failed', record);
+      else await record(this.dataSource.manager);
       this.logger.warn(
         { id: msg.id, topic: msg.topic, attempts: msg.attempts, err: message },
         'outbox delivery failed',

@@ -3,6 +3,9 @@ import { MultiLine, PageQuery, SingleLine } from '@trektribe/common';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { TICKET_CATEGORIES, TicketCategory } from './ticket.entity';
 
+/** A message's longest body, in characters (issue 13: longer → 400). */
+export const MAX_MESSAGE_LENGTH = 10_000;
+
 export class CreateTicketDto {
   @ApiProperty({ example: 'Refund not received for my cancelled booking' })
   @IsString()
@@ -15,7 +18,7 @@ export class CreateTicketDto {
   @IsString()
   @MultiLine()
   @IsNotEmpty()
-  @MaxLength(5000)
+  @MaxLength(MAX_MESSAGE_LENGTH)
   message: string;
 
   @ApiProperty({ enum: TICKET_CATEGORIES })
@@ -38,7 +41,7 @@ export class TicketMessageDto {
   @IsString()
   @MultiLine()
   @IsNotEmpty()
-  @MaxLength(5000)
+  @MaxLength(MAX_MESSAGE_LENGTH)
   body: string;
 }
 

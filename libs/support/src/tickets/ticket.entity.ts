@@ -24,6 +24,11 @@ export type TicketPriority = 'normal' | 'high';
 @Check('chk_tickets_priority', `"priority" IN ('normal', 'high')`)
 @Index('idx_tickets_customer_created', ['customerId', 'createdAt'])
 @Index('idx_tickets_status_due', ['status', 'firstResponseDueAt'])
+@Index('idx_tickets_assignee_status', ['assigneeId', 'status'])
+// A ticket the platform opened itself exists once per cause (e.g. `proof-stale:<bookingId>`).
+@Index('uq_tickets_source_key', ['sourceKey'], { unique: true, where: '"source_key" IS NOT NULL' })
+// Trigram index for the agents' text search over subjects (migration only: TypeORM cannot declare opclasses).
+@Index('idx_tickets_subject_trgm', { synchronize: false })
 export class Ticket {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -60,6 +65,14 @@ export class Ticket {
 
   @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
   resolvedAt: Date | null;
+
+  /** When the hourly SLA job told the agents this ticket was overdue (once per ticket). */
+  @Column({ name: 'overdue_notified_at', type: 'timestamptz', nullable: true })
+  overdueNotifiedAt: Date | null;
+
+  /** Set on tickets the platform opens itself: what caused it, unique (so at most one per cause). */
+  @Column({ name: 'source_key', type: 'varchar', length: 100, nullable: true })
+  sourceKey: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

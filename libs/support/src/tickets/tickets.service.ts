@@ -1,79 +1,42 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
-import { startOfLocalDate } from '@trektribe/booking';
-import { APP_CONFIG, AppConfig, AuditService, Clock, DomainError, offsetOf, Page } from '@trektribe/common';
-import { OutboxService } from '@trektribe/notifications';
+import { Clock, DomainError, offsetOf, Page } from '@trektribe/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { TicketMessage } from './ticket-message.entity';
-import { canMoveTicket } from './ticket-state';
-import { Ticket, TicketPriority, TicketStatus } from './ticket.entity';
+import { Ticket } from './ticket.entity';
 import { CreateTicketDto, MyTicketsQuery } from './ticket.dto';
-
-/** Payment and refund tickets about a trip starting within this long are `high` (issue 13). */
-const URGENT_MS = 72 * 3600_000;
-
-export type TicketView = ReturnType<typeof toTicketView>;
-export function toTicketView(t: Ticket) {
-  return {
-    id: t.id,
-    subject: t.subject,
-    category: t.category,
-    status: t.status,
-    priority: t.priority,
-    bookingId: t.bookingId,
-    paymentId: t.paymentId,
-    assigneeId: t.assigneeId,
-    firstResponseDueAt: t.firstResponseDueAt,
-    firstResponseAt: t.firstResponseAt,
-    resolvedAt: t.resolvedAt,
-    createdAt: t.createdAt,
-    updatedAt: t.updatedAt,
-  };
-}
-
-const toMessageView = (m: TicketMessage) => ({
-  id: m.id,
-  authorId: m.authorId,
-  authorRole: m.authorRole,
-  body: m.body,
-  createdAt: m.createdAt,
-});
+import { toPublicMessageView, toTicketView, TicketView } from './ticket-views';
+import { TicketWorkflow } from './ticket-workflow';
 
 /**
  * The customer's side of the support desk (API.md, Support desk): travelers and organizers open
  * tickets about their own bookings and payments, read them with the public messages, write, close.
- * Status changes follow TICKET_MOVES; each change tells the customer and the assignee
- * (`ticket.updated`).
  */
 @Injectable()
 export class TicketsService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
-    private readonly outbox: OutboxService,
+    private readonly workflow: TicketWorkflow,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** 201 with the ticket and its first message; a booking or payment that is not the customer's → 404. */
   async open(actor: Actor, dto: CreateTicketDto) {
     return this.dataSource.transaction(async (m) => {
-      const tripStart = await this.checkOwnership(m, actor, dto);
+      const bookingId = await this.checkOwnership(m, actor, dto);
       const now = this.clock.now();
-      const urgent =
-        (dto.category === 'payment' || dto.category === 'refund') &&
-        tripStart !== null &&
-        tripStart.getTime() - now.getTime() <= URGENT_MS;
+      const tripStart = await this.workflow.tripStartOf(m, bookingId);
       const ticket = await m.save(
         m.create(Ticket, {
           customerId: actor.id,
           subject: dto.subject,
           category: dto.category,
           status: 'open',
-          priority: (urgent ? 'high' : 'normal') as TicketPriority,
-          bookingId: dto.bookingId ?? null,
+          priority: this.workflow.priorityFor(dto.category, tripStart, now),
+          bookingId,
           paymentId: dto.paymentId ?? null,
-          firstResponseDueAt: new Date(now.getTime() + this.config.support.firstResponseHours * 3600_000),
+          firstResponseDueAt: this.workflow.firstResponseDueAt(now),
+          sourceKey: null,
         }),
       );
       const first = await m.save(
@@ -84,15 +47,9 @@ export class TicketsService {
           body: dto.message,
         }),
       );
-      await this.audit.record(m, {
-        actor,
-        action: 'ticket.opened',
-        entityType: 'ticket',
-        entityId: ticket.id,
-        after: toTicketView(ticket),
-      });
-      await this.tell(m, ticket);
-      return { ...toTicketView(ticket), messages: [toMessageView(first)] };
+      await this.workflow.record(m, actor, 'ticket.opened', ticket);
+      await this.workflow.tell(m, ticket);
+      return { ...toTicketView(ticket, now), messages: [toPublicMessageView(first)] };
     });
   }
 
@@ -103,7 +60,12 @@ export class TicketsService {
       skip: offsetOf(q),
       take: q.limit,
     });
-    return Page.of(rows.map(toTicketView), total, q);
+    const now = this.clock.now();
+    return Page.of(
+      rows.map((t) => toTicketView(t, now)),
+      total,
+      q,
+    );
   }
 
   /** One of the customer's tickets with its public messages (internal notes never); else 404. */
@@ -114,7 +76,7 @@ export class TicketsService {
       where: { ticketId: id, internal: false },
       order: { createdAt: 'ASC', id: 'ASC' },
     });
-    return { ...toTicketView(ticket), messages: messages.map(toMessageView) };
+    return { ...toTicketView(ticket, this.clock.now()), messages: messages.map(toPublicMessageView) };
   }
 
   /** The customer writes; a pending or resolved ticket is open again. A closed one: 409 INVALID_STATE. */
@@ -123,11 +85,12 @@ export class TicketsService {
       const ticket = await this.own(m, actor, id, true);
       if (ticket.status === 'closed')
         throw new DomainError('INVALID_STATE', 'This ticket is closed: open a new one');
-      if (ticket.status !== 'open') await this.move(m, actor, ticket, 'open');
       const msg = await m.save(
         m.create(TicketMessage, { ticketId: id, authorId: actor.id, authorRole: actor.role, body }),
       );
-      return toMessageView(msg);
+      if (ticket.status !== 'open') await this.workflow.move(m, actor, ticket, 'open');
+      else await this.workflow.tell(m, ticket);
+      return toPublicMessageView(msg);
     });
   }
 
@@ -135,37 +98,8 @@ export class TicketsService {
   async close(actor: Actor, id: string): Promise<TicketView> {
     return this.dataSource.transaction(async (m) => {
       const ticket = await this.own(m, actor, id, true);
-      if (ticket.status !== 'closed') await this.move(m, actor, ticket, 'closed');
-      return toTicketView(ticket);
-    });
-  }
-
-  private async move(m: EntityManager, actor: Actor, ticket: Ticket, to: TicketStatus): Promise<void> {
-    if (!canMoveTicket(ticket.status, to)) {
-      throw new DomainError('INVALID_STATE', `A ${ticket.status} ticket cannot become ${to}`);
-    }
-    const before = toTicketView(ticket);
-    ticket.status = to;
-    if (to === 'resolved') ticket.resolvedAt = this.clock.now();
-    if (to === 'open') ticket.resolvedAt = null;
-    await m.save(ticket);
-    await this.audit.record(m, {
-      actor,
-      action: 'ticket.status_changed',
-      entityType: 'ticket',
-      entityId: ticket.id,
-      before,
-      after: toTicketView(ticket),
-    });
-    await this.tell(m, ticket);
-  }
-
-  private async tell(m: EntityManager, ticket: Ticket): Promise<void> {
-    const rooms = [`user:${ticket.customerId}`, ...(ticket.assigneeId ? [`user:${ticket.assigneeId}`] : [])];
-    await this.outbox.enqueueRealtime(m, {
-      rooms,
-      event: 'ticket.updated',
-      payload: { ticketId: ticket.id, status: ticket.status },
+      if (ticket.status !== 'closed') await this.workflow.move(m, actor, ticket, 'closed');
+      return toTicketView(ticket, this.clock.now());
     });
   }
 
@@ -180,28 +114,24 @@ export class TicketsService {
 
   /**
    * The booking and payment must be the customer's own (traveler: theirs; organizer: on their trips;
-   * a payment: theirs as payer), else 404. Returns when the booking's trip starts, if any.
+   * a payment: theirs as payer), else 404. Returns the booking the ticket is about, if any.
    */
-  private async checkOwnership(m: EntityManager, actor: Actor, dto: CreateTicketDto): Promise<Date | null> {
+  private async checkOwnership(m: EntityManager, actor: Actor, dto: CreateTicketDto): Promise<string | null> {
     let bookingId = dto.bookingId ?? null;
     if (dto.paymentId) {
       const [p] = (await m.query(`SELECT booking_id FROM payments WHERE id = $1 AND payer_id = $2`, [
         dto.paymentId,
         actor.id,
-      ])) as {
-        booking_id: string | null;
-      }[];
+      ])) as { booking_id: string | null }[];
       if (!p) throw DomainError.notFound('Payment');
       bookingId ??= p.booking_id;
     }
     if (!bookingId) return null;
     const [b] = (await m.query(
-      `SELECT to_char(t.start_date, 'YYYY-MM-DD') AS start_date, t.timezone
-         FROM bookings b JOIN trips t ON t.id = b.trip_id
-        WHERE b.id = $1 AND (b.traveler_id = $2 OR b.organizer_id = $2)`,
+      `SELECT 1 FROM bookings WHERE id = $1 AND (traveler_id = $2 OR organizer_id = $2)`,
       [bookingId, actor.id],
-    )) as { start_date: string; timezone: string }[];
+    )) as unknown[];
     if (!b) throw DomainError.notFound('Booking');
-    return startOfLocalDate(b.start_date, b.timezone);
+    return bookingId;
   }
 }
