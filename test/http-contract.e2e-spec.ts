@@ -219,6 +219,63 @@ describe('the HTTP contract', () => {
     expect(routes).toBeGreaterThan(10);
     expect(undeclared).toEqual([]);
   });
+
+  it('refuses every route a role is not declared for with 403 before reading its input (every controller, enumerated)', async () => {
+    const discovery = t.app.get(DiscoveryService);
+    const scanner = t.app.get(MetadataScanner);
+    const reflector = t.app.get(Reflector);
+    const users = {
+      traveler: await register(t, 'traveler'),
+      organizer: await register(t, 'organizer'),
+      agent: await createStaff(t, 'agent'),
+    };
+    const id = '00000000-0000-4000-8000-000000000000';
+    const checked: string[] = [];
+    const wrong: string[] = [];
+    for (const wrapper of discovery.getControllers()) {
+      const instance = wrapper.instance as object | undefined;
+      if (!instance) continue;
+      const proto = Object.getPrototypeOf(instance) as object;
+      const base = ([] as string[]).concat(
+        Reflect.getMetadata(PATH_METADATA, wrapper.metatype as object) ?? '',
+      )[0];
+      for (const name of scanner.getAllMethodNames(proto)) {
+        const handler = (proto as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+        const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+        if (sub === undefined) continue;
+        const roles = reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [
+          handler,
+          wrapper.metatype as () => unknown,
+        ]);
+        if (!roles?.length) continue;
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number].toLowerCase();
+        const path = ['/api/v1', base, ([] as string[]).concat(sub)[0]]
+          .filter(Boolean)
+          .join('/')
+          .replace(/\/+/g, '/')
+          .replace(/:[A-Za-z]+/g, id);
+        for (const [role, user] of Object.entries(users)) {
+          if (roles.includes(role)) continue;
+          const req = (t.http as unknown as Record<string, (p: string) => import('supertest').Test>)[method](
+            path,
+          );
+          const res = await req.set(user.auth).send({});
+          checked.push(`${role} ${method.toUpperCase()} ${path}`);
+          if (res.status !== 403) wrong.push(`${role} ${method.toUpperCase()} ${path} → ${res.status}`);
+        }
+      }
+    }
+    // every /agent route, among the others
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        'traveler GET /api/v1/agent/tickets',
+        'organizer GET /api/v1/agent/stats',
+        `traveler GET /api/v1/agent/customers/${id}`,
+        'agent POST /api/v1/admin/users',
+      ]),
+    );
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('general rate limit', () => {

@@ -34,7 +34,8 @@ export class AgentDeskService {
 
   /**
    * The queue: overdue first, then high priority, then the earliest due, then the oldest. `q`
-   * matches the subject or any message (internal notes too) through the trigram indexes.
+   * matches the subject or any message (internal notes too) through the trigram indexes. `meta`
+   * also counts the matching tickets that are overdue.
    */
   async queue(actor: Actor, q: AgentTicketsQuery): Promise<Page<QueueItem>> {
     const now = this.clock.now();
@@ -58,10 +59,11 @@ export class AgentDeskService {
     }
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const m = this.dataSource.manager;
-    const [{ total }] = (await m.query(
-      `SELECT count(*)::int AS total FROM support_tickets t ${filter}`,
+    const [{ total, overdue }] = (await m.query(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${overdueSql('$1')})::int AS overdue
+         FROM support_tickets t ${filter}`,
       params,
-    )) as { total: number }[];
+    )) as { total: number; overdue: number }[];
     const ids = (await m.query(
       `SELECT t.id FROM support_tickets t ${filter}
         ORDER BY ${overdueSql('$1')} DESC, (t.priority = 'high') DESC, t.first_response_due_at, t.created_at, t.id
@@ -79,6 +81,7 @@ export class AgentDeskService {
       ordered.map((t) => this.withPeople(t, people, now)),
       total,
       q,
+      { overdue },
     );
   }
 
