@@ -108,6 +108,7 @@ export class AdminUsersService {
       if (changesAccess) user.tokenVersion += 1;
       await m.save(user);
       if (changesAccess) await this.tokens.revokeAllForUser(m, user.id);
+      if (dto.isActive === false) await this.oneTimeTokens.voidAll(m, user.id, ['reset_password', 'invite']);
       await this.audit.record(m, {
         actor,
         action: 'admin.user_updated',

@@ -281,6 +281,8 @@ export class AuthService implements OnApplicationBootstrap {
       [userId, passwordHash],
     );
     await this.tokens.revokeAllForUser(m, userId);
+    // Whatever set it, older reset and invitation links must not set it again.
+    await this.oneTimeTokens.voidAll(m, userId, ['reset_password', 'invite']);
   }
 
   private async sendOneTimeToken(m: EntityManager, user: User, purpose: UserTokenPurpose): Promise<void> {

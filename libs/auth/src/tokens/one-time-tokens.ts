@@ -33,7 +33,8 @@ export class OneTimeTokens {
 
   /**
    * Uses the token once, by a conditional update (two concurrent uses cannot both win), if it is of
-   * one of `purposes`. 400 INVALID_TOKEN when unknown, expired or used.
+   * one of `purposes` and its user is active. 400 INVALID_TOKEN when unknown, expired, used, voided
+   * or the account is deactivated.
    */
   async consume(
     m: EntityManager,
@@ -44,6 +45,7 @@ export class OneTimeTokens {
       await m.query(
         `UPDATE user_tokens SET used_at = $3
           WHERE token_hash = $1 AND purpose = ANY($2::varchar[]) AND used_at IS NULL AND expires_at > $3
+            AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_tokens.user_id AND u.is_active)
           RETURNING user_id, purpose`,
         [hashToken(token), purposes, this.clock.now()],
       ),
@@ -51,5 +53,16 @@ export class OneTimeTokens {
     if (rows.length !== 1)
       throw new DomainError('INVALID_TOKEN', 'This code is invalid, expired or already used');
     return { userId: rows[0].user_id, purpose: rows[0].purpose };
+  }
+
+  /**
+   * Voids the user's unused tokens of these purposes (marked used): a password that was just set
+   * makes every pending reset or invitation link dead, and so does deactivation.
+   */
+  async voidAll(m: EntityManager, userId: string, purposes: UserTokenPurpose[]): Promise<void> {
+    await m.query(
+      `UPDATE user_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = ANY($2::varchar[]) AND used_at IS NULL`,
+      [userId, purposes, this.clock.now()],
+    );
   }
 }

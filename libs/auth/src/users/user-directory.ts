@@ -3,6 +3,9 @@ import { escapeLike } from '@trektribe/common';
 import { EntityManager, In } from 'typeorm';
 import { toUserView, User, UserView } from './user.entity';
 
+/** How many rows each column's look-up of a customer search may bring before they are ranked. */
+const SEARCH_BRANCH_ROWS = 200;
+
 /** Who the support desk serves: the people who book and the people who organize. */
 const CUSTOMER_ROLES = ['traveler', 'organizer'];
 
@@ -12,6 +15,7 @@ export interface UserContact {
   name: string;
   email: string;
   phone: string | null;
+  role: string;
   isActive: boolean;
 }
 
@@ -33,31 +37,42 @@ export class UserDirectory {
   }
 
   /**
-   * Customers (travelers and organizers) whose name, email or phone contains `text`, case-insensitive:
-   * an exact email first, then by name. Served by the trigram indexes `idx_users_*_trgm`, so `text`
-   * should be 3+ characters (fewer cannot use them). Digits typed with spaces or dashes match the
-   * stored phone (`+919812345678`).
+   * Up to `limit` customers (travelers and organizers) whose name, email or phone contains `text`,
+   * case-insensitive: an exact email first, then by name. Digits typed with spaces or dashes match
+   * the stored phone (`+919812345678`). `text` must hold 3 letters or digits in a row (the DTO
+   * checks), which is what a trigram index can look up.
+   *
+   * Never a sequential scan over users (issue 13): each column is looked up in its own trigram index
+   * (`idx_users_*_trgm`) for at most SEARCH_BRANCH_ROWS rows, then the union is ranked. The planner is
+   * told not to scan (`enable_seqscan = off`, for this transaction only) because it would for a small
+   * table or a term that matches most rows, which is where a scan hurts most at 100,000 users.
    */
   async searchCustomers(m: EntityManager, text: string, limit: number): Promise<UserView[]> {
     const like = `%${escapeLike(text)}%`;
     const digits = text.replace(/[\s()+-]/g, '');
     const phoneLike = /^\d{3,}$/.test(digits) ? `%${digits}%` : null;
-    const qb = m
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .where('u.role IN (:...roles)', { roles: CUSTOMER_ROLES })
-      .andWhere(
-        phoneLike
-          ? '(u.name ILIKE :like OR u.email ILIKE :like OR u.phone LIKE :phoneLike)'
-          : '(u.name ILIKE :like OR u.email ILIKE :like)',
-        { like, phoneLike },
-      )
-      .orderBy('(u.email = lower(:exact))', 'DESC')
-      .addOrderBy('u.name', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .setParameter('exact', text)
-      .limit(limit);
-    return (await qb.getMany()).map(toUserView);
+    const branch = (match: string) => `(SELECT id FROM "users" WHERE ${match} LIMIT ${SEARCH_BRANCH_ROWS})`;
+    const candidates = [
+      branch('name ILIKE :like'),
+      branch('email ILIKE :like'),
+      ...(phoneLike ? [branch('phone LIKE :phoneLike')] : []),
+    ].join(' UNION ');
+    return m.transaction(async (tm) => {
+      await tm.query('SET LOCAL enable_seqscan = off');
+      const users = await tm
+        .getRepository(User)
+        .createQueryBuilder('u')
+        .where(`u.id IN (${candidates})`)
+        // Staff are filtered after the look-ups: inside them, the role index would replace the trigram one.
+        .andWhere('u.role IN (:...roles)', { roles: CUSTOMER_ROLES })
+        .orderBy('(u.email = lower(:exact))', 'DESC')
+        .addOrderBy('u.name', 'ASC')
+        .addOrderBy('u.id', 'ASC')
+        .limit(limit)
+        .setParameters({ like, phoneLike, exact: text })
+        .getMany();
+      return users.map(toUserView);
+    });
   }
 
   /** A customer's profile (a traveler or organizer, active or not); undefined for anyone else. */
@@ -80,5 +95,12 @@ export class UserDirectory {
 }
 
 function toContact(u: User): UserContact {
-  return { id: u.id, name: u.name, email: u.email, phone: u.phone ?? null, isActive: u.isActive };
+  return {
+    id: u.id,
+    name: u.name,
+    email: u.email,
+    phone: u.phone ?? null,
+    role: u.role,
+    isActive: u.isActive,
+  };
 }

@@ -24,6 +24,9 @@ const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 /** Secrets are never stored as text (only hashed), and any character a password manager produces is the user's. */
 const SECRET_KEY = /password/i;
 
+/** How deep a request input may nest objects and arrays. */
+const MAX_DEPTH = 32;
+
 export interface InputFault {
   field: string;
   message: string;
@@ -50,7 +53,9 @@ function printable(key: string): string {
  */
 export function inputFaultAt(value: unknown, path = '', depth = 0): InputFault | undefined {
   if (typeof value === 'string') return faultOf(value, path || 'value');
-  if (depth > 20 || value === null || typeof value !== 'object') return undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  // No DTO nests this deep; past it, class-transformer would recurse until the stack overflows (a 500).
+  if (depth >= MAX_DEPTH) return { field: path || 'body', message: `${path || 'body'} is nested too deeply` };
   for (const [key, v] of Object.entries(value)) {
     const field = path ? `${path}.${printable(key)}` : printable(key) || 'key';
     const bad = faultOf(key, field);
@@ -60,6 +65,20 @@ export function inputFaultAt(value: unknown, path = '', depth = 0): InputFault |
     if (found) return found;
   }
   return undefined;
+}
+
+/** Free text that must say something: not empty and not only spaces, tabs or line breaks. */
+export function NotBlank(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'notBlank',
+      validator: {
+        validate: (v: unknown) => typeof v === 'string' && /\S/u.test(v),
+        defaultMessage: (args) => `${args?.property ?? 'value'} must not be empty or only whitespace`,
+      },
+    },
+    options,
+  );
 }
 
 export const SINGLE_LINE = 'singleLine';

@@ -25,7 +25,10 @@ export const authMessages = {
     paragraphs: [`Your phone verification code is ${d.code}. It expires in 10 minutes.`],
     sms: `TrekTribe: your phone verification code is ${d.code}. It expires in 10 minutes.`,
   }),
-  /** An admin created an agent or admin account: the link sets its first password (single use). */
+  /**
+   * An admin created an agent or admin account: the link sets its first password (single use). The
+   * token rides in the fragment, which browsers send to no server (no Referer, no access log).
+   */
   'auth.invite': (d: {
     code: string;
     role: 'agent' | 'admin';
@@ -37,7 +40,7 @@ export const authMessages = {
       `${d.invitedBy} created a TrekTribe ${d.role} account for you. Choose your password to sign in.`,
       `The link works once and expires in ${d.hours} hours. If you did not expect this, ignore this email.`,
     ],
-    action: { label: 'Choose your password', path: `/reset-password?token=${encodeURIComponent(d.code)}` },
+    action: { label: 'Choose your password', path: `/reset-password#token=${encodeURIComponent(d.code)}` },
     sms: `TrekTribe: ${d.invitedBy} created a ${d.role} account for you. Check your email to choose a password.`,
     inAppBody: 'Choose your password from the link in your email.',
   }),

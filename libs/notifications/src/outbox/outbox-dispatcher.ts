@@ -170,10 +170,12 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
       const outcome = await this.deliver(msg);
       total[outcome]++;
       if (outcome === 'sent' || outcome === 'skipped') {
-        await this.settle(msg, outcome, (m) =>
-          m.query(
-            `UPDATE notification_outbox SET status = $2, sent_at = $3 WHERE id = $1 AND status = 'pending'`,
-            [msg.id, outcome, this.clock.now()],
+        await this.settle(msg, outcome, async (m) =>
+          returnedRows(
+            await m.query(
+              `UPDATE notification_outbox SET status = $2, sent_at = $3 WHERE id = $1 AND status = 'pending' RETURNING id`,
+              [msg.id, outcome, this.clock.now()],
+            ),
           ),
         );
       }
@@ -199,29 +201,39 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
   /**
    * Records an email's or text's final state in one transaction with `notification.settled`, so
    * whoever keeps its delivery status (a support reply) changes with it. Only keyed messages can be
-   * traced back by anyone, so the others skip the event and its transaction.
+   * traced back by anyone, so the others skip the event and its transaction; a row another pass had
+   * already settled raises no second event. Should a listener fail, the state is recorded without
+   * the event: a message that went out must never be sent again for a listener's sake.
    */
   private async settle(
     msg: Claimed,
     status: MessageSettled['status'],
-    record: (m: EntityManager) => Promise<unknown>,
+    record: (m: EntityManager) => Promise<unknown[]>,
   ): Promise<void> {
     const channel = msg.channel;
     if (channel === 'realtime' || !msg.dedupeKey) {
       await record(this.dataSource.manager);
       return;
     }
-    await this.uow.run(async (tx) => {
-      await record(tx.manager);
-      await tx.emit({
-        type: 'notification.settled',
-        outboxId: msg.id,
-        topic: msg.topic,
-        channel,
-        dedupeKey: msg.dedupeKey,
-        status,
+    try {
+      await this.uow.run(async (tx) => {
+        if (!(await record(tx.manager)).length) return;
+        await tx.emit({
+          type: 'notification.settled',
+          outboxId: msg.id,
+          topic: msg.topic,
+          channel,
+          dedupeKey: msg.dedupeKey,
+          status,
+        });
       });
-    });
+    } catch (err) {
+      this.logger.error(
+        { id: msg.id, topic: msg.topic, err: err instanceof Error ? err.message : String(err) },
+        'a notification.settled listener failed; the message is recorded without it',
+      );
+      await record(this.dataSource.manager);
+    }
   }
 
   private async deliver(msg: Claimed): Promise<keyof DispatchResult> {
@@ -244,10 +256,12 @@ export class OutboxDispatcher implements OnModuleInit, BeforeApplicationShutdown
       // A refusal that a retry cannot change (a bad number) fails at once: no retry storm.
       const final = msg.attempts >= MAX_ATTEMPTS || err instanceof PermanentDeliveryError;
       const backoffMs = Math.min(60 * 60_000, 30_000 * 2 ** (msg.attempts - 1));
-      const record = (m: EntityManager) =>
-        m.query(
-          `UPDATE notification_outbox SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1`,
-          [msg.id, final ? 'failed' : 'pending', message, new Date(this.clock.now().getTime() + backoffMs)],
+      const record = async (m: EntityManager) =>
+        returnedRows(
+          await m.query(
+            `UPDATE notification_outbox SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1 RETURNING id`,
+            [msg.id, final ? 'failed' : 'pending', message, new Date(this.clock.now().getTime() + backoffMs)],
+          ),
         );
       if (final) await this.settle(msg, 'failed', record);
       else await record(this.dataSource.manager);

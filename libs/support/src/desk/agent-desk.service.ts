@@ -110,7 +110,8 @@ export class AgentDeskService {
 
   /**
    * Takes the ticket (no `agentId`, or one's own), or, for admins, gives it to an active agent
-   * (anyone else → 400; an agent giving it to someone else → 403). A closed ticket → 409.
+   * (anyone else → 400; an agent giving it to someone else → 403). An agent cannot take a ticket a
+   * colleague on the desk holds (409 CONFLICT: only admins reassign); a closed ticket → 409.
    */
   async assign(actor: Actor, id: string, agentId?: string) {
     const target = agentId ?? actor.id;
@@ -126,6 +127,15 @@ export class AgentDeskService {
         throw new DomainError('INVALID_STATE', 'A closed ticket cannot be assigned');
       const now = this.clock.now();
       if (ticket.assigneeId === target) return toTicketView(ticket, now);
+      if (ticket.assigneeId && actor.role !== 'admin') {
+        // Taking a colleague's ticket is a reassignment, which is the admins' (two agents taking it at once: one wins).
+        const holder = await this.users.contactOf(m, ticket.assigneeId);
+        if (holder?.isActive && (holder.role === 'agent' || holder.role === 'admin'))
+          throw new DomainError(
+            'CONFLICT',
+            `${holder.name} already has this ticket: an admin can reassign it`,
+          );
+      }
       const before = toTicketView(ticket, now);
       const previous = ticket.assigneeId;
       ticket.assigneeId = target;

@@ -1,17 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { MultiLine, PageQuery, SingleLine } from '@trektribe/common';
+import { MultiLine, NotBlank, PageQuery, SingleLine } from '@trektribe/common';
 import { Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-  MaxLength,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { MAX_MESSAGE_LENGTH } from '../tickets/ticket.dto';
 import { TICKET_CATEGORIES, TICKET_STATUSES, TicketCategory, TicketStatus } from '../tickets/ticket.entity';
 
@@ -64,7 +54,7 @@ export class AgentMessageDto {
   @ApiProperty({ example: 'Your refund left us today; banks take 5–7 working days.' })
   @IsString()
   @MultiLine()
-  @IsNotEmpty()
+  @NotBlank()
   @MaxLength(MAX_MESSAGE_LENGTH)
   body: string;
 
@@ -93,10 +83,15 @@ export class TicketStatusDto {
 }
 
 export class CustomerSearchQuery {
-  @ApiProperty({ description: 'Part of a name, email or phone (3–100 characters)', example: '98123' })
+  @ApiProperty({
+    description: 'Part of a name, email or phone: 3–100 characters with 3 letters or digits in a row',
+    example: '98123',
+  })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @SingleLine()
   @Length(3, 100)
+  // A trigram index can only look up a run of 3 letters or digits; '%%%' or '...' would mean a scan.
+  @Matches(/[\p{L}\p{N}]{3}/u, { message: 'q must contain 3 letters or digits in a row' })
   q: string;
 }

@@ -9,8 +9,8 @@ const SLA_BATCH = 100;
 
 /**
  * The first-response SLA (API.md: `SUPPORT_FIRST_RESPONSE_HOURS`): the hourly job tells the
- * assignee, or every active agent when nobody has the ticket, that a ticket is overdue, once per
- * ticket. Each batch is claimed by a conditional update on `overdue_notified_at IS NULL` with
+ * assignee, or every active agent when nobody (still on the desk) has the ticket, that a ticket is
+ * overdue, once per ticket; with no active agent at all it waits for a later run. Each batch is claimed by a conditional update on `overdue_notified_at IS NULL` with
  * SKIP LOCKED, in the transaction that records the notifications, so overlapping runs (two
  * instances, a slow run meeting the next) notify each ticket once.
  */
@@ -48,13 +48,21 @@ export class TicketSla {
           ),
         );
         if (!tickets.length) return 0;
-        const customers = await this.users.contactsOf(
+        const people = await this.users.contactsOf(
           m,
-          tickets.map((t) => t.customer_id),
+          tickets.flatMap((t) => [t.customer_id, ...(t.assignee_id ? [t.assignee_id] : [])]),
         );
-        const everyone = tickets.some((t) => !t.assignee_id) ? await this.users.activeAgents(m) : [];
+        const agents = await this.users.activeAgents(m);
         for (const t of tickets) {
-          const recipients = t.assignee_id ? [t.assignee_id] : everyone.map((a) => a.id);
+          // An assignee who left the desk (demoted, deactivated) must not hear about it, nor keep it from the others.
+          const assignee = t.assignee_id ? people.get(t.assignee_id) : undefined;
+          const onDesk = !!assignee?.isActive && (assignee.role === 'agent' || assignee.role === 'admin');
+          const recipients = onDesk ? [assignee.id] : agents.map((a) => a.id);
+          if (!recipients.length) {
+            // Nobody to tell yet: leave it for a later run, when there is an agent.
+            await m.query(`UPDATE support_tickets SET overdue_notified_at = NULL WHERE id = $1`, [t.id]);
+            continue;
+          }
           for (const userId of recipients) {
             await this.notifier.notify(m, {
               type: 'ticket.overdue',
@@ -62,10 +70,10 @@ export class TicketSla {
               data: {
                 ticketId: t.id,
                 subject: t.subject,
-                customerName: customers.get(t.customer_id)?.name ?? 'A customer',
+                customerName: people.get(t.customer_id)?.name ?? 'A customer',
                 dueAt: new Date(t.first_response_due_at).toISOString(),
                 priority: t.priority,
-                assigned: !!t.assignee_id,
+                assigned: onDesk,
               },
               dedupeKey: `ticket-overdue:${t.id}:${userId}`,
             });

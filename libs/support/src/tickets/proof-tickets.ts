@@ -27,7 +27,7 @@ export class ProofTickets implements OnModuleInit {
   private async open(m: EntityManager, e: PaymentProofStale): Promise<void> {
     const now = this.clock.now();
     const text = staleProofTicketText(e);
-    const tripStart = await this.workflow.tripStartOf(m, e.bookingId);
+    const trip = await this.workflow.tripDatesOf(m, e.bookingId);
     const [row] = returnedRows<{ id: string }>(
       await m.query(
         `INSERT INTO support_tickets (customer_id, subject, category, status, priority, booking_id, first_response_due_at, source_key)
@@ -36,7 +36,7 @@ export class ProofTickets implements OnModuleInit {
         [
           e.travelerId,
           text.subject,
-          this.workflow.priorityFor('payment', tripStart, now),
+          this.workflow.priorityFor('payment', trip, now),
           e.bookingId,
           this.workflow.firstResponseDueAt(now),
           `proof-stale:${e.bookingId}`,

@@ -2,20 +2,17 @@ import { TicketMessage } from './ticket-message.entity';
 import { Ticket } from './ticket.entity';
 
 /**
- * Overdue: no first response yet, still waiting on us, and past `firstResponseDueAt`
- * (API.md: `SUPPORT_FIRST_RESPONSE_HOURS`). The SQL form is OVERDUE_SQL; keep the two equal.
+ * Overdue: waiting on us (`open`; a `pending` ticket waits on the customer), no first response yet,
+ * and past `firstResponseDueAt` (API.md: `SUPPORT_FIRST_RESPONSE_HOURS`). The SQL form is
+ * overdueSql; keep the two equal.
  */
 export function isOverdue(t: Ticket, now: Date): boolean {
-  return (
-    (t.status === 'open' || t.status === 'pending') &&
-    t.firstResponseAt === null &&
-    t.firstResponseDueAt.getTime() <= now.getTime()
-  );
+  return t.status === 'open' && t.firstResponseAt === null && t.firstResponseDueAt.getTime() <= now.getTime();
 }
 
 /** isOverdue in SQL over `support_tickets t`, with the current instant as parameter `nowParam`. */
 export const overdueSql = (nowParam: string) =>
-  `(t.status IN ('open', 'pending') AND t.first_response_at IS NULL AND t.first_response_due_at <= ${nowParam})`;
+  `(t.status = 'open' AND t.first_response_at IS NULL AND t.first_response_due_at <= ${nowParam})`;
 
 export type TicketView = ReturnType<typeof toTicketView>;
 /** A ticket as its customer and the agents see it (dates are ISO instants). */
@@ -40,19 +37,30 @@ export function toTicketView(t: Ticket, now: Date) {
   };
 }
 
-/** A message as the customer sees it (never an internal note). */
+/** A ticket as its customer sees it: whether someone has it, not who (staff ids stay inside). */
+export function toCustomerTicketView(t: Ticket, now: Date) {
+  const { assigneeId, ...rest } = toTicketView(t, now);
+  return { ...rest, assigned: assigneeId !== null };
+}
+export type CustomerTicketView = ReturnType<typeof toCustomerTicketView>;
+
+/** A message as the customer sees it (never an internal note; a staff author's id is not shown). */
 export const toPublicMessageView = (m: TicketMessage) => ({
   id: m.id,
-  authorId: m.authorId,
+  authorId: m.authorRole === 'traveler' || m.authorRole === 'organizer' ? m.authorId : null,
   authorRole: m.authorRole,
   body: m.body,
   createdAt: m.createdAt,
 });
 
-/** A message as agents see it: internal notes too, and how a reply was delivered. */
+/** A message as agents see it: every author, internal notes too, and how a reply was delivered. */
 export const toAgentMessageView = (m: TicketMessage) => ({
-  ...toPublicMessageView(m),
+  id: m.id,
+  authorId: m.authorId,
+  authorRole: m.authorRole,
+  body: m.body,
   internal: m.internal,
   channel: m.channel,
   delivery: m.delivery,
+  createdAt: m.createdAt,
 });

@@ -10,6 +10,11 @@ import { toTicketView } from './ticket-views';
 /** Payment and refund tickets about a trip starting within this long are `high` (issue 13). */
 const URGENT_MS = 72 * 3600_000;
 
+export interface TripDates {
+  startsAt: Date;
+  endsAt: Date;
+}
+
 /** Who did it, for the audit log: a user, or null for the platform itself. */
 export type TicketActor = { id: string; role: string } | null;
 
@@ -32,24 +37,37 @@ export class TicketWorkflow {
     return new Date(openedAt.getTime() + this.config.support.firstResponseHours * 3600_000);
   }
 
-  /** `high` for a payment or refund ticket about a trip that starts within 72 h (or has started). */
-  priorityFor(category: TicketCategory, tripStart: Date | null, now: Date): TicketPriority {
+  /**
+   * `high` for a payment or refund ticket about a trip that starts within 72 h or is under way
+   * (money trouble on the road); once the trip has ended it is `normal` again.
+   */
+  priorityFor(category: TicketCategory, trip: TripDates | null, now: Date): TicketPriority {
     const urgent =
       (category === 'payment' || category === 'refund') &&
-      tripStart !== null &&
-      tripStart.getTime() - now.getTime() <= URGENT_MS;
+      trip !== null &&
+      trip.startsAt.getTime() - now.getTime() <= URGENT_MS &&
+      now.getTime() < trip.endsAt.getTime();
     return urgent ? 'high' : 'normal';
   }
 
-  /** When the booking's trip starts (its first day, 00:00 in the trip's time zone); null without one. */
-  async tripStartOf(m: EntityManager, bookingId: string | null): Promise<Date | null> {
+  /**
+   * When the booking's trip starts (its first day, 00:00 in the trip's time zone) and ends (the
+   * day after its last, 00:00); null without a booking.
+   */
+  async tripDatesOf(m: EntityManager, bookingId: string | null): Promise<TripDates | null> {
     if (!bookingId) return null;
     const [b] = (await m.query(
-      `SELECT to_char(t.start_date, 'YYYY-MM-DD') AS start_date, t.timezone
+      `SELECT to_char(t.start_date, 'YYYY-MM-DD') AS start_date, to_char(t.end_date + 1, 'YYYY-MM-DD') AS after_end,
+              t.timezone
          FROM bookings b JOIN trips t ON t.id = b.trip_id WHERE b.id = $1`,
       [bookingId],
-    )) as { start_date: string; timezone: string }[];
-    return b ? startOfLocalDate(b.start_date, b.timezone) : null;
+    )) as { start_date: string; after_end: string; timezone: string }[];
+    return b
+      ? {
+          startsAt: startOfLocalDate(b.start_date, b.timezone),
+          endsAt: startOfLocalDate(b.after_end, b.timezone),
+        }
+      : null;
   }
 
   /** Moves the (locked) ticket along the status graph, audited and told; else 409 INVALID_STATE. */

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { MultiLine, PageQuery, SingleLine } from '@trektribe/common';
-import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { MultiLine, NotBlank, PageQuery, SingleLine } from '@trektribe/common';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { TICKET_CATEGORIES, TicketCategory } from './ticket.entity';
 
 /** A message's longest body, in characters (issue 13: longer → 400). */
@@ -10,14 +10,14 @@ export class CreateTicketDto {
   @ApiProperty({ example: 'Refund not received for my cancelled booking' })
   @IsString()
   @SingleLine()
-  @IsNotEmpty()
+  @NotBlank()
   @MaxLength(200)
   subject: string;
 
   @ApiProperty({ example: 'I cancelled on 2 Dec and was told a refund is on its way…' })
   @IsString()
   @MultiLine()
-  @IsNotEmpty()
+  @NotBlank()
   @MaxLength(MAX_MESSAGE_LENGTH)
   message: string;
 
@@ -40,7 +40,7 @@ export class TicketMessageDto {
   @ApiProperty({ example: 'Here is the UPI reference: 412345678901' })
   @IsString()
   @MultiLine()
-  @IsNotEmpty()
+  @NotBlank()
   @MaxLength(MAX_MESSAGE_LENGTH)
   body: string;
 }

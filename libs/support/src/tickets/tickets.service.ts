@@ -5,7 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TicketMessage } from './ticket-message.entity';
 import { Ticket } from './ticket.entity';
 import { CreateTicketDto, MyTicketsQuery } from './ticket.dto';
-import { toPublicMessageView, toTicketView, TicketView } from './ticket-views';
+import { CustomerTicketView, toCustomerTicketView, toPublicMessageView } from './ticket-views';
 import { TicketWorkflow } from './ticket-workflow';
 
 /**
@@ -25,14 +25,14 @@ export class TicketsService {
     return this.dataSource.transaction(async (m) => {
       const bookingId = await this.checkOwnership(m, actor, dto);
       const now = this.clock.now();
-      const tripStart = await this.workflow.tripStartOf(m, bookingId);
+      const trip = await this.workflow.tripDatesOf(m, bookingId);
       const ticket = await m.save(
         m.create(Ticket, {
           customerId: actor.id,
           subject: dto.subject,
           category: dto.category,
           status: 'open',
-          priority: this.workflow.priorityFor(dto.category, tripStart, now),
+          priority: this.workflow.priorityFor(dto.category, trip, now),
           bookingId,
           paymentId: dto.paymentId ?? null,
           firstResponseDueAt: this.workflow.firstResponseDueAt(now),
@@ -49,11 +49,11 @@ export class TicketsService {
       );
       await this.workflow.record(m, actor, 'ticket.opened', ticket);
       await this.workflow.tell(m, ticket);
-      return { ...toTicketView(ticket, now), messages: [toPublicMessageView(first)] };
+      return { ...toCustomerTicketView(ticket, now), messages: [toPublicMessageView(first)] };
     });
   }
 
-  async mine(actor: Actor, q: MyTicketsQuery): Promise<Page<TicketView>> {
+  async mine(actor: Actor, q: MyTicketsQuery): Promise<Page<CustomerTicketView>> {
     const [rows, total] = await this.dataSource.getRepository(Ticket).findAndCount({
       where: { customerId: actor.id },
       order: { createdAt: 'DESC', id: 'DESC' },
@@ -62,7 +62,7 @@ export class TicketsService {
     });
     const now = this.clock.now();
     return Page.of(
-      rows.map((t) => toTicketView(t, now)),
+      rows.map((t) => toCustomerTicketView(t, now)),
       total,
       q,
     );
@@ -76,7 +76,7 @@ export class TicketsService {
       where: { ticketId: id, internal: false },
       order: { createdAt: 'ASC', id: 'ASC' },
     });
-    return { ...toTicketView(ticket, this.clock.now()), messages: messages.map(toPublicMessageView) };
+    return { ...toCustomerTicketView(ticket, this.clock.now()), messages: messages.map(toPublicMessageView) };
   }
 
   /** The customer writes; a pending or resolved ticket is open again. A closed one: 409 INVALID_STATE. */
@@ -95,11 +95,11 @@ export class TicketsService {
   }
 
   /** The customer closes it (a second close changes nothing). */
-  async close(actor: Actor, id: string): Promise<TicketView> {
+  async close(actor: Actor, id: string): Promise<CustomerTicketView> {
     return this.dataSource.transaction(async (m) => {
       const ticket = await this.own(m, actor, id, true);
       if (ticket.status !== 'closed') await this.workflow.move(m, actor, ticket, 'closed');
-      return toTicketView(ticket, this.clock.now());
+      return toCustomerTicketView(ticket, this.clock.now());
     });
   }
 
@@ -114,7 +114,8 @@ export class TicketsService {
 
   /**
    * The booking and payment must be the customer's own (traveler: theirs; organizer: on their trips;
-   * a payment: theirs as payer), else 404. Returns the booking the ticket is about, if any.
+   * a payment: theirs as payer), else 404; both given, the payment must be for that booking (400).
+   * Returns the booking the ticket is about, if any.
    */
   private async checkOwnership(m: EntityManager, actor: Actor, dto: CreateTicketDto): Promise<string | null> {
     let bookingId = dto.bookingId ?? null;
@@ -124,6 +125,10 @@ export class TicketsService {
         actor.id,
       ])) as { booking_id: string | null }[];
       if (!p) throw DomainError.notFound('Payment');
+      if (bookingId && p.booking_id !== bookingId)
+        throw new DomainError('VALIDATION_ERROR', 'The payment is not for this booking', [
+          { field: 'paymentId', message: 'must be a payment for bookingId' },
+        ]);
       bookingId ??= p.booking_id;
     }
     if (!bookingId) return null;
