@@ -180,11 +180,15 @@ async function seed(db) {
   return { token: login.json.data.accessToken, seconds: (Date.now() - t0) / 1000 };
 }
 
-// The statements the app sends, as TypeORM's query log shows them (select lists shortened to the columns that matter).
-const SEARCH_SQL = `SELECT "u"."id", "u"."name", "u"."email", "u"."phone", "u"."role" FROM "users" "u"
-  WHERE "u"."role" IN ('traveler', 'organizer')
-    AND ("u"."name" ILIKE $1 OR "u"."email" ILIKE $1 OR "u"."phone" LIKE $2)
-  ORDER BY ("u"."email" = lower($3)) DESC, "u"."name" ASC, "u"."id" ASC LIMIT 20`;
+// The statements the app sends, as TypeORM's query log shows them (select lists shortened to the
+// columns that matter). The search runs with enable_seqscan off, as UserDirectory.searchCustomers does.
+const branch = (match) => `(SELECT id FROM "users" WHERE ${match} LIMIT 200)`;
+const searchSql = (
+  phone,
+) => `SELECT "u"."id", "u"."name", "u"."email", "u"."phone", "u"."role" FROM "users" "u"
+  WHERE "u"."id" IN (${[branch('name ILIKE $1'), branch('email ILIKE $1'), ...(phone ? [branch('phone LIKE $3')] : [])].join(' UNION ')})
+    AND "u"."role" IN ('traveler', 'organizer')
+  ORDER BY ("u"."email" = lower($2)) DESC, "u"."name" ASC, "u"."id" ASC LIMIT 20`;
 const overdue = `(t.status IN ('open', 'pending') AND t.first_response_at IS NULL AND t.first_response_due_at <= $1)`;
 const QUEUE_SQL = `SELECT t.id FROM support_tickets t WHERE t.status = $2
   ORDER BY ${overdue} DESC, (t.priority = 'high') DESC, t.first_response_due_at, t.created_at, t.id LIMIT 20 OFFSET 0`;
@@ -193,8 +197,11 @@ const QUEUE_TEXT_SQL = `SELECT t.id FROM support_tickets t
                  UNION SELECT ticket_id FROM support_ticket_messages WHERE body ILIKE $2)
   ORDER BY ${overdue} DESC, (t.priority = 'high') DESC, t.first_response_due_at, t.created_at, t.id LIMIT 20 OFFSET 0`;
 
-async function explain(db, title, sql, params) {
+async function explain(db, title, sql, params, { noSeqScan = false } = {}) {
+  await db.query('BEGIN');
+  if (noSeqScan) await db.query('SET LOCAL enable_seqscan = off');
   const { rows } = await db.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
+  await db.query('COMMIT');
   return `## ${title}\n${sql}\n-- params: ${JSON.stringify(params)}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`;
 }
 
@@ -262,6 +269,7 @@ try {
     await load('/api/v1/agent/customers/search?q=meera%20iyer%204', token),
     await load('/api/v1/agent/customers/search?q=9876543', token),
     await load('/api/v1/agent/customers/search?q=kavya.123', token),
+    await load('/api/v1/agent/customers/search?q=example.com', token),
     await load('/api/v1/agent/tickets?status=open', token),
     await load('/api/v1/agent/tickets?q=screenshot', token),
     await load('/api/v1/agent/stats', token),

@@ -26,8 +26,10 @@ describe('UserDirectory (auth facade)', () => {
 
   /** The contact as the `users` row has it. */
   async function row(id: string) {
-    const [u] = await t.db.query(`SELECT id, name, email, phone, is_active FROM users WHERE id = $1`, [id]);
-    return { id: u.id, name: u.name, email: u.email, phone: u.phone, isActive: u.is_active };
+    const [u] = await t.db.query(`SELECT id, name, email, phone, role, is_active FROM users WHERE id = $1`, [
+      id,
+    ]);
+    return { id: u.id, name: u.name, email: u.email, phone: u.phone, role: u.role, isActive: u.is_active };
   }
 
   it('contactsOf/contactOf answer the known ids from their rows and leave unknown ids out (none: empty)', async () => {
