@@ -10,6 +10,7 @@ import { AuthService } from './auth.service';
 import { AppAuthGuard } from './guards/auth.guard';
 import { JwtStrategy } from './guards/jwt.strategy';
 import { LoginAttemptsService } from './login-attempts.service';
+import { AccessTokenKeys } from './tokens/access-keys';
 import { TokenService } from './tokens/token.service';
 import { PasswordService } from './users/password.service';
 import { UserDirectory } from './users/user-directory';
@@ -22,6 +23,7 @@ import { PhoneVerificationService } from './phone/phone-verification.service';
     AdminUsersService,
     AuthService,
     TokenService,
+    AccessTokenKeys,
     PasswordService,
     LoginAttemptsService,
     JwtStrategy,
@@ -29,6 +31,6 @@ import { PhoneVerificationService } from './phone/phone-verification.service';
     UserDirectory,
     PhoneVerificationService,
   ],
-  exports: [AuthService, TokenService, AppAuthGuard, UserDirectory],
+  exports: [AuthService, TokenService, AccessTokenKeys, AppAuthGuard, UserDirectory],
 })
 export class AuthModule {}

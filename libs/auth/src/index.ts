@@ -6,6 +6,7 @@ export { AUTH_THROTTLE_KEY } from './auth-throttle';
 export { User } from './users/user.entity';
 export { UserDirectory } from './users/user-directory';
 export { AccessClaims } from './tokens/token.service';
+export { AccessTokenKeys } from './tokens/access-keys';
 export type { SessionsRevoked } from './auth.events';
 
 import { RefreshToken } from './tokens/refresh-token.entity';
