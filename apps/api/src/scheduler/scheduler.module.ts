@@ -6,6 +6,7 @@ import { CommonModule, type AppConfig } from '@trektribe/common';
 import { NotificationsModule } from '@trektribe/notifications';
 import { BillingJobs } from './billing.jobs';
 import { BookingJobs } from './booking.jobs';
+import { ObservabilityModule } from '../observability/observability.module';
 import { JobLock } from './job-lock';
 
 /**
@@ -16,10 +17,22 @@ import { JobLock } from './job-lock';
 export class SchedulerModule {
   static forRoot(config: AppConfig): DynamicModule {
     if (!config.schedulerEnabled)
-      return { module: SchedulerModule, providers: [JobLock], exports: [JobLock] };
+      return {
+        module: SchedulerModule,
+        imports: [ObservabilityModule],
+        providers: [JobLock],
+        exports: [JobLock],
+      };
     return {
       module: SchedulerModule,
-      imports: [ScheduleModule.forRoot(), CommonModule, NotificationsModule, BookingModule, BillingModule],
+      imports: [
+        ScheduleModule.forRoot(),
+        CommonModule,
+        NotificationsModule,
+        BookingModule,
+        BillingModule,
+        ObservabilityModule,
+      ],
       providers: [JobLock, BookingJobs, BillingJobs],
       exports: [JobLock],
     };
