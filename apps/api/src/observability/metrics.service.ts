@@ -29,6 +29,20 @@ const REFUND_STATUSES: Record<string, string> = {
   'refund.manual_paid': 'manual_paid',
 };
 
+/**
+ * Runs `query` once for all the gauges collected in one scrape: the first caller starts it, the others
+ * (collected concurrently) share its promise, and the next scrape runs it again.
+ */
+function perScrape<T>(query: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => {
+    running ??= query().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+}
+
 export type JobOutcome = 'ok' | 'failed' | 'skipped';
 
 /**
@@ -104,18 +118,24 @@ export class MetricsService implements OnModuleInit {
     private readonly audit: AuditService,
   ) {
     const db = this.dataSource;
+    // One query per table per scrape, shared by the gauges it feeds (the registry collects them together).
+    const webhooks = perScrape(async () => {
+      const [row] = (await db.query(
+        `SELECT count(*) FILTER (WHERE attempts = 0)::int AS waiting, count(*) FILTER (WHERE attempts > 0)::int AS failing,
+                COALESCE(EXTRACT(EPOCH FROM now() - min(received_at)), 0)::float8 AS oldest
+           FROM webhook_events WHERE processed_at IS NULL`,
+      )) as { waiting: number; failing: number; oldest: number }[];
+      return row ?? { waiting: 0, failing: 0, oldest: 0 };
+    });
     new Gauge({
       name: 'trektribe_webhook_events_backlog',
       help: 'Stored Razorpay webhook events not yet applied, by state: waiting (never tried) or failing (an attempt failed, retried with backoff)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const [row] = (await db.query(
-          `SELECT count(*) FILTER (WHERE attempts = 0)::int AS waiting, count(*) FILTER (WHERE attempts > 0)::int AS failing
-             FROM webhook_events WHERE processed_at IS NULL`,
-        )) as { waiting: number; failing: number }[];
-        this.set({ state: 'waiting' }, row?.waiting ?? 0);
-        this.set({ state: 'failing' }, row?.failing ?? 0);
+        const row = await webhooks();
+        this.set({ state: 'waiting' }, row.waiting);
+        this.set({ state: 'failing' }, row.failing);
       },
     });
     new Gauge({
@@ -123,24 +143,39 @@ export class MetricsService implements OnModuleInit {
       help: 'Age of the oldest stored webhook event not yet applied (0 when none)',
       registers: [this.registry],
       async collect() {
-        const [row] = (await db.query(
-          `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(received_at)), 0)::float8 AS age
-             FROM webhook_events WHERE processed_at IS NULL`,
-        )) as { age: number }[];
-        this.set(Math.max(0, row?.age ?? 0));
+        this.set(Math.max(0, (await webhooks()).oldest));
       },
     });
-    const outboxDepth = new Gauge({
+    const outbox = perScrape(async () => {
+      const rows = (await db.query(
+        `SELECT channel, status, count(*)::int AS n,
+                COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0)::float8 AS overdue
+           FROM notification_outbox WHERE status IN ('pending', 'failed') GROUP BY channel, status`,
+      )) as { channel: string; status: string; n: number; overdue: number }[];
+      return (channel: string, status: string) =>
+        rows.find((r) => r.channel === channel && r.status === status);
+    });
+    const CHANNELS = ['email', 'sms', 'whatsapp', 'realtime'];
+    new Gauge({
       name: 'trektribe_outbox_pending',
       help: 'Outbox messages waiting to be delivered, by channel (email, sms, whatsapp, realtime)',
       labelNames: ['channel'] as const,
       registers: [this.registry],
+      async collect() {
+        const row = await outbox();
+        for (const channel of CHANNELS) this.set({ channel }, row(channel, 'pending')?.n ?? 0);
+      },
     });
-    const outboxOldest = new Gauge({
+    new Gauge({
       name: 'trektribe_outbox_oldest_due_seconds',
       help: 'How long the most overdue pending outbox message of each channel has been due (0 when none)',
       labelNames: ['channel'] as const,
       registers: [this.registry],
+      async collect() {
+        const row = await outbox();
+        for (const channel of CHANNELS)
+          this.set({ channel }, Math.max(0, row(channel, 'pending')?.overdue ?? 0));
+      },
     });
     new Gauge({
       name: 'trektribe_outbox_failed',
@@ -148,18 +183,8 @@ export class MetricsService implements OnModuleInit {
       labelNames: ['channel'] as const,
       registers: [this.registry],
       async collect() {
-        const rows = (await db.query(
-          `SELECT channel, status, count(*)::int AS n,
-                  COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0)::float8 AS overdue
-             FROM notification_outbox WHERE status IN ('pending', 'failed') GROUP BY channel, status`,
-        )) as { channel: string; status: string; n: number; overdue: number }[];
-        for (const channel of ['email', 'sms', 'whatsapp', 'realtime']) {
-          const pending = rows.find((r) => r.channel === channel && r.status === 'pending');
-          const failed = rows.find((r) => r.channel === channel && r.status === 'failed');
-          outboxDepth.set({ channel }, pending?.n ?? 0);
-          outboxOldest.set({ channel }, Math.max(0, pending?.overdue ?? 0));
-          this.set({ channel }, failed?.n ?? 0);
-        }
+        const row = await outbox();
+        for (const channel of CHANNELS) this.set({ channel }, row(channel, 'failed')?.n ?? 0);
       },
     });
     new Gauge({
@@ -185,6 +210,12 @@ export class MetricsService implements OnModuleInit {
         this.set({ state: 'max' }, pool.options.max);
       },
     });
+    // Every outcome exists from the start (at 0), so rate() and absent-series alerts work at once.
+    for (const outcome of Object.values(BOOKING_OUTCOMES)) {
+      this.bookings.inc({ outcome }, 0);
+      this.bookingSeats.inc({ outcome }, 0);
+    }
+    for (const status of Object.values(REFUND_STATUSES)) this.refunds.inc({ status }, 0);
     // process_cpu_*, process_resident_memory_bytes, nodejs_eventloop_lag_seconds (and its p50/p90/p99),
     // nodejs_heap_*, nodejs_gc_duration_seconds, ...
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
