@@ -118,6 +118,30 @@ export class MetricsService implements OnModuleInit {
     private readonly audit: AuditService,
   ) {
     const db = this.dataSource;
+    // Registered before the gauges that query, so it shows the pool as the scrape found it.
+    new Gauge({
+      name: 'trektribe_db_pool_connections',
+      help: 'Database pool of this process: total open, idle, waiting (callers queued for a connection) and max',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const pool = (
+          db.driver as unknown as {
+            master?: {
+              totalCount: number;
+              idleCount: number;
+              waitingCount: number;
+              options: { max: number };
+            };
+          }
+        ).master;
+        if (!pool) return;
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+        this.set({ state: 'max' }, pool.options.max);
+      },
+    });
     // One query per table per scrape, shared by the gauges it feeds (the registry collects them together).
     const webhooks = perScrape(async () => {
       const [row] = (await db.query(
@@ -185,29 +209,6 @@ export class MetricsService implements OnModuleInit {
       async collect() {
         const row = await outbox();
         for (const channel of CHANNELS) this.set({ channel }, row(channel, 'failed')?.n ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'trektribe_db_pool_connections',
-      help: 'Database pool of this process: total open, idle, waiting (callers queued for a connection) and max',
-      labelNames: ['state'] as const,
-      registers: [this.registry],
-      collect() {
-        const pool = (
-          db.driver as unknown as {
-            master?: {
-              totalCount: number;
-              idleCount: number;
-              waitingCount: number;
-              options: { max: number };
-            };
-          }
-        ).master;
-        if (!pool) return;
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
-        this.set({ state: 'max' }, pool.options.max);
       },
     });
     // Every outcome exists from the start (at 0), so rate() and absent-series alerts work at once.
