@@ -1,11 +1,4 @@
-import {
-  DynamicModule,
-  Module,
-  OnApplicationShutdown,
-  Inject,
-  Optional,
-  RequestMethod,
-} from '@nestjs/common';
+import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -18,11 +11,13 @@ import { NotificationsModule } from '@trektribe/notifications';
 import { SupportModule } from '@trektribe/support';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
 import { ClsModule } from 'nestjs-cls';
-import { LoggerModule } from 'nestjs-pino';
 import { CoreConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
+import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { ErrorsFilter } from './http/errors.filter';
 import { ResponseCacheInterceptor } from './http/response-cache.interceptor';
 import { FixedWindowThrottlerStorage } from './http/throttler-storage';
@@ -48,7 +43,6 @@ export class AppModule {
     databaseUrl: string,
     overrides: { clock?: Clock; embedded?: boolean } = {},
   ): DynamicModule {
-    const dev = config.nodeEnv === 'development';
     return {
       module: AppModule,
       imports: [
@@ -66,35 +60,27 @@ export class AppModule {
             },
           },
         }),
-        LoggerModule.forRoot({
-          // Razorpay's deliveries are machine traffic at up to ~1,000/s: no access-log line (and no
-          // per-request child logger) for them; the webhook service logs each event by its id.
-          exclude: [{ method: RequestMethod.POST, path: 'webhooks/razorpay', version: '1' }],
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: (req) => (req as { id?: string }).id ?? '',
-            // "request completed" is an info line: below that level, skip the per-request work for it.
-            autoLogging: ['trace', 'debug', 'info'].includes(config.logLevel),
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            transport:
-              dev && process.stdout.isTTY
-                ? { target: 'pino-pretty', options: { singleLine: true } }
-                : undefined,
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: req.url,
-              }),
-            },
-          },
-        }),
+        ObservabilityModule,
         // PGlite has a single backend session: several pooled connections would interleave their
         // extended-protocol messages (one connection's Parse replacing another's). One connection there;
         // real parallel connections on a PostgreSQL server.
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions(databaseUrl, { poolSize: overrides.embedded ? 1 : 10 }),
-          migrationsRun: true,
+        // Migrations run before anything uses the database, under an advisory lock on a server
+        // (database/migrate.ts): instances starting together migrate once.
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(databaseUrl, { poolSize: overrides.embedded ? 1 : 10 }),
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            try {
+              await runMigrations(ds, {
+                embedded: Boolean(overrides.embedded),
+                logger: new Logger('migrations'),
+              });
+            } catch (err) {
+              await ds.destroy();
+              throw err;
+            }
+            return ds;
+          },
         }),
         ThrottlerModule.forRootAsync({
           inject: [REDIS_CLIENT],

@@ -4,13 +4,17 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { allErrorCodes, type AppConfig, type Clock } from '@trektribe/common';
 import cookieParser from 'cookie-parser';
-import express, { NextFunction, Request, Response } from 'express';
+import express, { Express, NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { ErrorsFilter } from './http/errors.filter';
 import { requestIdFor } from './http/request-id';
+import { AppLogger, createRootLogger } from './observability/logger';
+import { metricsEndpoint } from './observability/metrics-endpoint';
+import { MetricsService } from './observability/metrics.service';
+import { observeRequests } from './observability/request-log';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 
 export const BODY_LIMIT = '1mb';
@@ -19,7 +23,7 @@ export const BODY_LIMIT = '1mb';
  * Transport-level setup shared by `main.ts` and the e2e tests, so tests exercise the real stack:
  * request ids, body limits, envelopes for parser errors, helmet, CORS, versioning and Swagger.
  */
-export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+export function configureApp(app: NestExpressApplication, config: AppConfig, logger: Logger): void {
   const filter = new ErrorsFilter();
   // Off unless TRUST_PROXY names the proxies: otherwise any caller could pick its own rate-limit key.
   app.set('trust proxy', config.trustProxy);
@@ -30,7 +34,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       if (!warned && req.headers['x-forwarded-for'] !== undefined) {
         warned = true;
         new NestLogger('TrustProxy').warn(
-          "A request came with X-Forwarded-For, which is ignored: TRUST_PROXY is unset. Behind a proxy, set it (docs/operations.md) or every client shares the proxy's rate limits.",
+          "A request came with X-Forwarded-For, which is ignored: TRUST_PROXY is unset. Behind a proxy, set it (docs/OPERATIONS.md) or every client shares the proxy's rate limits.",
         );
       }
       next();
@@ -41,6 +45,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     req.id = requestIdFor(req, res);
     next();
   });
+  const metrics = app.get(MetricsService);
+  app.use(observeRequests(logger, metrics));
+  // Outside /api/v1 and Nest's guards: scrapes are neither rate limited nor signed in (METRICS_TOKEN).
+  (app.getHttpAdapter().getInstance() as Express).get('/metrics', metricsEndpoint(config, metrics));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -86,12 +94,15 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
 
 export interface RunningApp {
   app: INestApplication;
+  /** The process's pino logger (the one Nest's Logger writes to). */
+  logger: Logger;
   embedded?: EmbeddedPostgres;
   close(): Promise<void>;
 }
 
 /** Builds the app; starts embedded PostgreSQL first when no DATABASE_URL is configured. */
 export async function createApp(config: AppConfig, overrides: { clock?: Clock } = {}): Promise<RunningApp> {
+  const logger = createRootLogger(config);
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   try {
     const app = await NestFactory.create<NestExpressApplication>(
@@ -99,15 +110,12 @@ export async function createApp(config: AppConfig, overrides: { clock?: Clock } 
         ...overrides,
         embedded: Boolean(embedded),
       }),
-      {
-        bodyParser: false,
-        bufferLogs: true,
-      },
+      { bodyParser: false, logger: new AppLogger(logger) },
     );
-    app.useLogger(app.get(Logger));
-    configureApp(app, config);
+    configureApp(app, config, logger);
     return {
       app,
+      logger,
       embedded,
       async close() {
         await app.close();

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from '@trektribe/common';
 import { createApp } from './bootstrap';
+import { bootSummary } from './observability/boot-summary';
 
 async function main(): Promise<void> {
   let config;
@@ -18,9 +19,7 @@ async function main(): Promise<void> {
   const running = await createApp(config);
   await running.app.listen(config.port);
   const log = new Logger('main');
-  log.log(
-    `TrekTribe API on http://localhost:${config.port}/api/v1 (docs: /api/docs), ${config.databaseUrl ? 'PostgreSQL server' : `embedded PostgreSQL in ${config.dataDir}`}, ready in ${Date.now() - started} ms`,
-  );
+  log.log(bootSummary(config, Date.now() - started));
 
   // Graceful shutdown: stop accepting, finish in-flight requests, close the pool, then the embedded DB.
   let closing = false;

@@ -11,6 +11,7 @@ import { AppAuthGuard } from './guards/auth.guard';
 import { JwtStrategy } from './guards/jwt.strategy';
 import { LoginAttemptsService } from './login-attempts.service';
 import { OneTimeTokens } from './tokens/one-time-tokens';
+import { AccessTokenKeys } from './tokens/access-keys';
 import { TokenService } from './tokens/token.service';
 import { PasswordService } from './users/password.service';
 import { UserDirectory } from './users/user-directory';
@@ -24,6 +25,7 @@ import { PhoneVerificationService } from './phone/phone-verification.service';
     AuthService,
     TokenService,
     OneTimeTokens,
+    AccessTokenKeys,
     PasswordService,
     LoginAttemptsService,
     JwtStrategy,
@@ -31,6 +33,6 @@ import { PhoneVerificationService } from './phone/phone-verification.service';
     UserDirectory,
     PhoneVerificationService,
   ],
-  exports: [AuthService, TokenService, AppAuthGuard, UserDirectory],
+  exports: [AuthService, TokenService, AccessTokenKeys, AppAuthGuard, UserDirectory],
 })
 export class AuthModule {}

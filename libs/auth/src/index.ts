@@ -7,6 +7,7 @@ export { User } from './users/user.entity';
 export { UserDirectory, UserContact } from './users/user-directory';
 export type { UserView } from './users/user.entity';
 export { AccessClaims } from './tokens/token.service';
+export { AccessTokenKeys } from './tokens/access-keys';
 export type { SessionsRevoked } from './auth.events';
 
 import { RefreshToken } from './tokens/refresh-token.entity';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { runMigrations } from './migrate';
 
 const log = new Logger('migrations');
 
@@ -39,10 +40,9 @@ async function main(): Promise<number> {
   try {
     switch (command) {
       case 'migration:run': {
-        const ran = await ds.runMigrations({ transaction: 'each' });
-        log.log(
-          `applied ${ran.length} migration(s)${ran.length ? ': ' + ran.map((m) => m.name).join(', ') : ''}`,
-        );
+        // The same advisory lock as the app's start: safe while instances are starting.
+        const ran = await runMigrations(ds, { embedded: Boolean(embedded), logger: log });
+        if (!ran.length) log.log('no pending migrations');
         return 0;
       }
       case 'migration:revert':

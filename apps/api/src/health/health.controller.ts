@@ -1,10 +1,18 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DomainError, Public, REDIS_CLIENT } from '@trektribe/common';
 import type { Redis } from 'ioredis';
 
+/**
+ * Probes for load balancers and orchestrators: never rate limited (a probe every few seconds from
+ * each balancer must not eat a client's budget, nor be refused itself) and logged at debug.
+ * `live`: the process answers (restart it if not). `ready`: it can serve (send it traffic): the
+ * database, and Redis when configured, answer. The bare path is `ready` with the API.md shape.
+ */
 @ApiTags('health')
+@SkipThrottle()
 @Controller({ path: 'health', version: '1' })
 export class HealthController {
   constructor(
@@ -15,8 +23,30 @@ export class HealthController {
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Liveness and dependencies: database, and Redis when configured' })
-  async check() {
+  @ApiOperation({
+    summary: 'Dependencies: database, and Redis when configured (503 SERVICE_UNAVAILABLE when one is down)',
+  })
+  check() {
+    return this.dependencies();
+  }
+
+  @Get('live')
+  @Public()
+  @ApiOperation({ summary: 'Liveness: the process is up and its event loop answers; checks no dependency' })
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({
+    summary: 'Readiness: database and Redis (when configured) answer; 503 SERVICE_UNAVAILABLE otherwise',
+  })
+  ready() {
+    return this.dependencies();
+  }
+
+  private async dependencies() {
     const result = await this.health
       .check([
         () => this.db.pingCheck('db', { timeout: 3000 }),

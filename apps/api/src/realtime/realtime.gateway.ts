@@ -1,5 +1,4 @@
-import { Inject, Logger, OnModuleInit } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { Logger, OnModuleInit } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import {
   ConnectedSocket,
@@ -10,8 +9,8 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
-import { AccessClaims, Actor, AuthService } from '@trektribe/auth';
-import { APP_CONFIG, AppConfig, DomainError, ErrorCode, UnitOfWork } from '@trektribe/common';
+import { AccessTokenKeys, Actor, AuthService } from '@trektribe/auth';
+import { DomainError, ErrorCode, UnitOfWork } from '@trektribe/common';
 import { OutboxDispatcher, RealtimePublisher } from '@trektribe/notifications';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 
@@ -62,11 +61,10 @@ export class RealtimeGateway implements RealtimePublisher, OnGatewayInit, OnGate
   private readonly logger = new Logger(RealtimeGateway.name);
 
   constructor(
-    private readonly jwt: JwtService,
+    private readonly keys: AccessTokenKeys,
     private readonly auth: AuthService,
     private readonly dispatcher: OutboxDispatcher,
     private readonly uow: UnitOfWork,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   // The dispatcher does not depend on the socket server: the server registers as its realtime channel.
@@ -111,10 +109,8 @@ export class RealtimeGateway implements RealtimePublisher, OnGatewayInit, OnGate
     try {
       const token = tokenOf(client);
       if (!token) throw new DomainError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
-      const claims = await this.jwt.verifyAsync<AccessClaims>(token, {
-        secret: this.config.jwt.accessSecret,
-        algorithms: ['HS256'],
-      });
+      // The same keys as the HTTP guard: the current one, and the previous one during a rotation.
+      const claims = await this.keys.verify(token);
       return await this.auth.authenticate(claims);
     } catch (err: unknown) {
       const name = err instanceof Error ? err.name : '';

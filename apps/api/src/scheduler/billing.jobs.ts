@@ -52,7 +52,7 @@ export class BillingJobs {
    */
   @Cron(CronExpression.EVERY_MINUTE, { name: 'apply-stored-webhooks', timeZone: IST })
   applyStoredWebhooks() {
-    return this.webhooks.applyUnclaimed();
+    return this.lock.run('apply-stored-webhooks', () => this.webhooks.applyUnclaimed());
   }
 
   @Cron(CronExpression.EVERY_5_MINUTES, { name: 'retry-refunds', timeZone: IST })

@@ -7,6 +7,7 @@ import { NotificationsModule } from '@trektribe/notifications';
 import { SupportModule } from '@trektribe/support';
 import { BillingJobs } from './billing.jobs';
 import { BookingJobs } from './booking.jobs';
+import { ObservabilityModule } from '../observability/observability.module';
 import { JobLock } from './job-lock';
 import { SupportJobs } from './support.jobs';
 
@@ -18,7 +19,12 @@ import { SupportJobs } from './support.jobs';
 export class SchedulerModule {
   static forRoot(config: AppConfig): DynamicModule {
     if (!config.schedulerEnabled)
-      return { module: SchedulerModule, providers: [JobLock], exports: [JobLock] };
+      return {
+        module: SchedulerModule,
+        imports: [ObservabilityModule],
+        providers: [JobLock],
+        exports: [JobLock],
+      };
     return {
       module: SchedulerModule,
       imports: [
@@ -28,6 +34,7 @@ export class SchedulerModule {
         BookingModule,
         BillingModule,
         SupportModule,
+        ObservabilityModule,
       ],
       providers: [JobLock, BookingJobs, BillingJobs, SupportJobs],
       exports: [JobLock],

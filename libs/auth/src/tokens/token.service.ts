@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig, Clock, DomainError, returnedRows, UnitOfWork } from '@trektribe/common';
 import '../auth.events';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, IsNull } from 'typeorm';
 import { User } from '../users/user.entity';
+import { AccessTokenKeys } from './access-keys';
 import { RefreshToken } from './refresh-token.entity';
 import { hashToken, newOpaqueToken } from './secrets';
 
@@ -25,7 +25,7 @@ export interface TokenPair {
 @Injectable()
 export class TokenService {
   constructor(
-    private readonly jwt: JwtService,
+    private readonly keys: AccessTokenKeys,
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -40,10 +40,7 @@ export class TokenService {
     const { accessTtlSeconds, refreshTtlSeconds } = this.config.jwt;
     const claims: AccessClaims = { sub: user.id, role: user.role, tv: user.tokenVersion };
     const nowSec = Math.floor(this.clock.now().getTime() / 1000);
-    const accessToken = await this.jwt.signAsync(
-      { ...claims, iat: nowSec, exp: nowSec + accessTtlSeconds },
-      { secret: this.config.jwt.accessSecret, algorithm: 'HS256' },
-    );
+    const accessToken = await this.keys.sign({ ...claims, iat: nowSec, exp: nowSec + accessTtlSeconds });
     const refreshToken = newOpaqueToken();
     await manager.insert(RefreshToken, {
       userId: user.id,

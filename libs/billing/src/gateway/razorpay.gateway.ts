@@ -190,11 +190,19 @@ export class RazorpayGateway {
     );
   }
 
-  /** Webhook signature over the exact raw bytes with the webhook secret (not the key secret). */
+  /**
+   * Webhook signature over the exact raw bytes with the webhook secret (not the key secret). While a
+   * new secret is being rolled out, RAZORPAY_WEBHOOK_SECRET_PREVIOUS is accepted too, so deliveries
+   * signed either way are taken whichever side switches first (docs/OPERATIONS.md).
+   */
   verifyWebhookSignature(rawBody: Buffer, signature: string | undefined): boolean {
-    const secret = this.config.razorpay.webhookSecret;
-    if (!secret || !signature) return false;
-    return safeEqualHex(createHmac('sha256', secret).update(rawBody).digest('hex'), signature);
+    const { webhookSecret, webhookSecretPrevious } = this.config.razorpay;
+    if (!webhookSecret || !signature) return false;
+    const signedWith = (secret: string) =>
+      safeEqualHex(createHmac('sha256', secret).update(rawBody).digest('hex'), signature);
+    return (
+      signedWith(webhookSecret) || (webhookSecretPrevious !== undefined && signedWith(webhookSecretPrevious))
+    );
   }
 
   private async call<T>(what: string, fn: (rq: AxiosLike) => Promise<{ data: T }>): Promise<T> {

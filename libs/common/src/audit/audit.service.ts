@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { EntityManager } from 'typeorm';
 import { RequestContext } from '../http/request-context';
+import { UnitOfWork } from '../uow/unit-of-work';
 import { AuditLog } from './audit-log.entity';
 
 export interface AuditActor {
@@ -28,9 +29,26 @@ function scrub(value: object | null | undefined): Record<string, unknown> | null
   ) as Record<string, unknown>;
 }
 
+/** Told of audit entries once the transaction that wrote them has committed (never on rollback). */
+export type AuditObserver = (entries: readonly AuditEntry[]) => void;
+
 @Injectable()
 export class AuditService {
-  constructor(private readonly cls: ClsService<RequestContext>) {}
+  private readonly observers: AuditObserver[] = [];
+
+  constructor(
+    private readonly cls: ClsService<RequestContext>,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  /**
+   * Every state change worth an audit row passes here (a booking held, confirmed, cancelled,
+   * expired; a payment captured or failed; a refund requested, processed, failed): the app's
+   * metrics count them by observing, with nothing to add at each place a change happens.
+   */
+  observe(observer: AuditObserver): void {
+    this.observers.push(observer);
+  }
 
   /** Writes through the caller's manager so the row commits or rolls back with the change it records. */
   async record(manager: EntityManager, entry: AuditEntry): Promise<void> {
@@ -61,5 +79,10 @@ export class AuditService {
         }),
       ),
     );
+    if (this.observers.length) {
+      this.uow.afterCommit(manager, () => {
+        for (const observe of this.observers) observe(entries);
+      });
+    }
   }
 }

@@ -59,6 +59,22 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: '11' }, /TRUST_PROXY must be a hop count from 0 to 10/],
     [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY entry "10.0.0.0\/33"/],
     [{ TRUST_PROXY: 'loopback, proxy.internal' }, /TRUST_PROXY entry "proxy.internal"/],
+    [{ ...SECRETS, JWT_ACCESS_SECRET_PREVIOUS: 'short' }, /JWT_ACCESS_SECRET_PREVIOUS must be at least 32/],
+    [{ ...SECRETS, JWT_ACCESS_SECRET_PREVIOUS: 'a'.repeat(40) }, /must differ from JWT_ACCESS_SECRET/],
+    [{ ...SECRETS, JWT_ACCESS_KID_PREVIOUS: 'k1' }, /JWT_ACCESS_KID_PREVIOUS is set without/],
+    [{ ...SECRETS, JWT_ACCESS_KID: 'has space' }, /JWT_ACCESS_KID must be 1-64 letters/],
+    [
+      {
+        ...SECRETS,
+        JWT_ACCESS_KID: 'k1',
+        JWT_ACCESS_SECRET_PREVIOUS: 'c'.repeat(40),
+        JWT_ACCESS_KID_PREVIOUS: 'k1',
+      },
+      /JWT_ACCESS_KID_PREVIOUS must differ/,
+    ],
+    [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT must be pretty or json/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be at least 16/],
   ])('rejects %o with a clear message', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
@@ -90,5 +106,42 @@ describe('loadConfig', () => {
       'fd00::/8',
       '192.0.2.10',
     ]);
+  });
+
+  it('derives a key id per access secret unless JWT_ACCESS_KID names one, and reads the previous key', () => {
+    const a = loadConfig({ DATA_DIR: dataDir(), ...SECRETS });
+    const b = loadConfig({ DATA_DIR: dataDir(), ...SECRETS });
+    expect(a.jwt.accessKid).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(b.jwt.accessKid).toBe(a.jwt.accessKid);
+    expect(a.jwt.previousAccess).toBeUndefined();
+    const rotating = loadConfig({
+      DATA_DIR: dataDir(),
+      ...SECRETS,
+      JWT_ACCESS_KID: '2026-11',
+      JWT_ACCESS_SECRET_PREVIOUS: 'c'.repeat(40),
+    });
+    expect(rotating.jwt.accessKid).toBe('2026-11');
+    expect(rotating.jwt.previousAccess).toEqual({
+      secret: 'c'.repeat(40),
+      kid: expect.stringMatching(/^.{12}$/),
+    });
+  });
+
+  it('logs pretty in development and JSON elsewhere unless LOG_FORMAT says otherwise; reads METRICS_TOKEN', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).logFormat).toBe('pretty');
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: 'test' }).logFormat).toBe('json');
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: 'production', ...SECRETS }).logFormat).toBe('json');
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ DATA_DIR: dataDir() }).metricsToken).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dataDir(), METRICS_TOKEN: 'x'.repeat(20) }).metricsToken).toBe(
+      'x'.repeat(20),
+    );
+    expect(
+      loadConfig({
+        DATA_DIR: dataDir(),
+        RAZORPAY_WEBHOOK_SECRET: 'w1',
+        RAZORPAY_WEBHOOK_SECRET_PREVIOUS: 'w0',
+      }).razorpay,
+    ).toMatchObject({ webhookSecret: 'w1', webhookSecretPrevious: 'w0' });
   });
 });

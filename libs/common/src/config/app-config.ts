@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,8 +15,28 @@ export interface AppConfig {
   redisUrl: string | undefined;
   /** Namespaces every Redis key, so several apps (or test runs) can share one server. */
   redisKeyPrefix: string;
-  jwt: { accessSecret: string; refreshSecret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
-  razorpay: { keyId?: string; keySecret?: string; webhookSecret?: string; apiUrl: string; timeoutMs: number };
+  jwt: {
+    accessSecret: string;
+    /** Key id (`kid` header) of the tokens signed with accessSecret. */
+    accessKid: string;
+    /**
+     * A second access-token key, accepted (never used to sign) while its tokens may still be alive:
+     * the previous secret during a rotation (docs/OPERATIONS.md). Found by its key id.
+     */
+    previousAccess?: { secret: string; kid: string };
+    refreshSecret: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  razorpay: {
+    keyId?: string;
+    keySecret?: string;
+    webhookSecret?: string;
+    /** Also accepted on webhook signatures while Razorpay's side is switched over (a rotation). */
+    webhookSecretPrevious?: string;
+    apiUrl: string;
+    timeoutMs: number;
+  };
   mail: { smtpUrl?: string; from: string };
   /**
    * SMS and WhatsApp through Twilio's Messages API (API.md, Notifications). Unset account or sender:
@@ -55,6 +75,10 @@ export interface AppConfig {
   /** Stored webhook events this process applies at once (each holds a pooled connection while it runs). */
   webhookApplyConcurrency: number;
   logLevel: string;
+  /** `pretty` (one readable line per entry) or `json` (one JSON object per line, for collectors). */
+  logFormat: 'pretty' | 'json';
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   /** True when the API runs cron jobs in this process (off in tests, which drive jobs directly). */
   schedulerEnabled: boolean;
 }
@@ -164,6 +188,30 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+const KID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * A key id for the `kid` header: JWT_ACCESS_KID (or _PREVIOUS) when set, otherwise derived from the
+ * secret (a hash, so a new secret gets a new id by itself and the id says nothing of the secret).
+ */
+function kid(env: Env, name: string, secret: string): string {
+  const set = env[name]?.trim();
+  if (set) {
+    if (!KID.test(set)) throw new ConfigError(`${name} must be 1-64 letters, digits, '.', '_' or '-'`);
+    return set;
+  }
+  return createHash('sha256').update(`trektribe-kid:${secret}`).digest('base64url').slice(0, 12);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(raw: string | undefined, nodeEnv: AppConfig['nodeEnv']): string {
+  const level = raw?.trim() || (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!LOG_LEVELS.includes(level))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
+  return level;
+}
+
 /** Dev-only secrets: generated once per data dir so tokens survive a restart. */
 function devSecret(dataDir: string, name: string): string {
   mkdirSync(dataDir, { recursive: true });
@@ -195,6 +243,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const refreshSecret = secret('JWT_REFRESH_SECRET', 'jwt-refresh-secret');
   if (accessSecret === refreshSecret)
     throw new ConfigError('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
+  const accessKid = kid(env, 'JWT_ACCESS_KID', accessSecret);
+  const previousSecret = env.JWT_ACCESS_SECRET_PREVIOUS?.trim() || undefined;
+  let previousAccess: AppConfig['jwt']['previousAccess'];
+  if (previousSecret) {
+    if (previousSecret.length < 32)
+      throw new ConfigError('JWT_ACCESS_SECRET_PREVIOUS must be at least 32 characters');
+    if (previousSecret === accessSecret)
+      throw new ConfigError('JWT_ACCESS_SECRET_PREVIOUS must differ from JWT_ACCESS_SECRET');
+    previousAccess = { secret: previousSecret, kid: kid(env, 'JWT_ACCESS_KID_PREVIOUS', previousSecret) };
+    if (previousAccess.kid === accessKid)
+      throw new ConfigError('JWT_ACCESS_KID_PREVIOUS must differ from JWT_ACCESS_KID');
+  } else if (env.JWT_ACCESS_KID_PREVIOUS?.trim()) {
+    throw new ConfigError('JWT_ACCESS_KID_PREVIOUS is set without JWT_ACCESS_SECRET_PREVIOUS');
+  }
+
+  const logFormat = env.LOG_FORMAT?.trim() || (nodeEnv === 'development' ? 'pretty' : 'json');
+  if (logFormat !== 'pretty' && logFormat !== 'json')
+    throw new ConfigError(`LOG_FORMAT must be pretty or json; got "${logFormat}"`);
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken && metricsToken.length < 16)
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
 
   const keyId = env.RAZORPAY_KEY_ID?.trim() || undefined;
   const keySecret = env.RAZORPAY_KEY_SECRET?.trim() || undefined;
@@ -227,6 +296,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'tt:',
     jwt: {
       accessSecret,
+      accessKid,
+      previousAccess,
       refreshSecret,
       accessTtlSeconds: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL || '15m'),
       refreshTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL || '30d'),
@@ -235,6 +306,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       keyId,
       keySecret,
       webhookSecret: env.RAZORPAY_WEBHOOK_SECRET?.trim() || undefined,
+      webhookSecretPrevious: env.RAZORPAY_WEBHOOK_SECRET_PREVIOUS?.trim() || undefined,
       apiUrl: url(env, 'RAZORPAY_API_URL', ['http:', 'https:']) ?? 'https://api.razorpay.com',
       timeoutMs: int(env, 'RAZORPAY_TIMEOUT_MS', 10_000, 100, 120_000),
     },
@@ -264,7 +336,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     searchCacheTtlMs: int(env, 'SEARCH_CACHE_TTL_MS', 2000, 0, 60_000),
     webhookInlineBacklog: int(env, 'WEBHOOK_INLINE_BACKLOG', 16, 0, 100_000),
     webhookApplyConcurrency: int(env, 'WEBHOOK_APPLY_CONCURRENCY', 4, 1, 64),
-    logLevel: env.LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info'),
+    logLevel: logLevel(env.LOG_LEVEL, nodeEnv),
+    logFormat,
+    metricsToken,
     schedulerEnabled: (env.SCHEDULER_ENABLED ?? (nodeEnv === 'test' ? 'false' : 'true')) !== 'false',
   };
 }
