@@ -12,7 +12,7 @@ import { stringify } from 'csv-stringify';
 import type { Request, Response } from 'express';
 import QueryStream from 'pg-query-stream';
 import { finished, pipeline, Readable } from 'node:stream';
-import { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { istDate } from './date-range';
@@ -212,52 +212,114 @@ export class CsvExport {
   rows(q: CsvQuery, options: CsvExportOptions = {}): Readable {
     const mode = options.mode ?? this.defaultMode;
     const batchSize = options.batchSize ?? CsvExport.BATCH_SIZE;
-    const toRecord = (row: Record<string, unknown>) => q.columns.map((c) => csvCell(row[c]));
-    const source = mode === 'cursor' ? this.cursorRows(q, batchSize) : this.keysetRows(q, batchSize);
-    return Readable.from(
-      (async function* () {
-        for await (const row of source) yield toRecord(row);
-      })(),
-      { objectMode: true, highWaterMark: 16 },
+    return mode === 'cursor'
+      ? new CursorRows(this.dataSource, q, batchSize)
+      : new KeysetRows(this.dataSource, q, batchSize);
+  }
+}
+
+const toRecord = (q: CsvQuery, row: Record<string, unknown>) => q.columns.map((c) => csvCell(row[c]));
+
+/**
+ * One query read through a cursor on a connection of its own: the portal is fetched `batchSize`
+ * rows at a time, and only while the consumer keeps up (the stream pauses, so no FETCH is sent).
+ * Ended, failed or destroyed (the client went away), the portal is closed before the connection
+ * goes back to the pool.
+ */
+class CursorRows extends Readable {
+  private runner?: QueryRunner;
+  private opening?: Promise<void>;
+  private cursor?: QueryStream;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly q: CsvQuery,
+    private readonly batchSize: number,
+  ) {
+    super({ objectMode: true, highWaterMark: 64 });
+  }
+
+  override _read(): void {
+    if (this.cursor) this.cursor.resume();
+    else
+      this.opening ??= this.open().catch((err: Error) => {
+        this.destroy(err);
+      });
+  }
+
+  private async open(): Promise<void> {
+    this.runner = this.dataSource.createQueryRunner();
+    const client = (await this.runner.connect()) as { query(stream: QueryStream): QueryStream };
+    if (this.destroyed) return;
+    const order = this.q.orderBy.map(([c, dir]) => `x.${quoteIdent(c)} ${dir}`).join(', ');
+    const cursor = client.query(
+      new QueryStream(`SELECT x.* FROM (${this.q.sql}) x ORDER BY ${order}`, this.q.params, {
+        batchSize: this.batchSize,
+      }),
     );
+    this.cursor = cursor;
+    cursor.on('data', (row: Record<string, unknown>) => {
+      if (!this.push(toRecord(this.q, row))) cursor.pause();
+    });
+    cursor.on('end', () => this.push(null));
+    cursor.on('error', (err) => this.destroy(err));
   }
 
-  private async *cursorRows(q: CsvQuery, batchSize: number): AsyncGenerator<Record<string, unknown>> {
-    const order = q.orderBy.map(([c, dir]) => `x.${quoteIdent(c)} ${dir}`).join(', ');
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const client = (await runner.connect()) as {
-        query(stream: QueryStream): QueryStream;
-      };
-      const stream = client.query(
-        new QueryStream(`SELECT x.* FROM (${q.sql}) x ORDER BY ${order}`, q.params, { batchSize }),
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    const done = () => {
+      const runner = this.runner;
+      if (!runner || runner.isReleased) return callback(err);
+      runner.release().then(
+        () => callback(err),
+        () => callback(err),
       );
-      try {
-        for await (const row of stream) yield row as Record<string, unknown>;
-      } finally {
-        // Ended, failed or abandoned (the client went away): the portal is closed before the
-        // connection goes back to the pool.
-        if (!stream.destroyed) stream.destroy();
-        await new Promise<void>((resolve) => finished(stream, () => resolve()));
-      }
-    } finally {
-      await runner.release();
-    }
+    };
+    // A connection still being taken is released once it is there.
+    void Promise.resolve(this.opening).then(() => {
+      const cursor = this.cursor;
+      if (!cursor) return done();
+      if (!cursor.destroyed) cursor.destroy();
+      finished(cursor, () => done());
+    });
+  }
+}
+
+/**
+ * Keyset-paged batches (PGlite): each batch one short query after the last row sent, so the
+ * connection is free between batches; the next batch is read only when the consumer wants it.
+ */
+class KeysetRows extends Readable {
+  private after: string[] | undefined;
+  private fetching = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly q: CsvQuery,
+    private readonly batchSize: number,
+  ) {
+    super({ objectMode: true, highWaterMark: 64 });
   }
 
-  private async *keysetRows(q: CsvQuery, batchSize: number): AsyncGenerator<Record<string, unknown>> {
-    const first = q.params.length + 1;
-    let after: string[] | undefined;
-    for (;;) {
-      const rows = (await this.dataSource.query(keysetSql(q, first, after !== undefined), [
-        ...q.params,
-        ...(after ?? []),
-        batchSize,
-      ])) as Record<string, unknown>[];
-      for (const row of rows) yield row;
-      if (rows.length < batchSize) return;
-      const last = rows[rows.length - 1];
-      after = q.orderBy.map((_, i) => last[`__k${i}`] as string);
-    }
+  override _read(): void {
+    if (this.fetching) return;
+    this.fetching = true;
+    this.fetch().catch((err: Error) => {
+      this.destroy(err);
+    });
+  }
+
+  private async fetch(): Promise<void> {
+    const { q, batchSize } = this;
+    const rows = (await this.dataSource.query(keysetSql(q, q.params.length + 1, this.after !== undefined), [
+      ...q.params,
+      ...(this.after ?? []),
+      batchSize,
+    ])) as Record<string, unknown>[];
+    if (this.destroyed) return;
+    const last = rows.length === batchSize ? rows[rows.length - 1] : undefined;
+    this.after = last && q.orderBy.map((_, i) => last[`__k${i}`] as string);
+    this.fetching = false;
+    for (const row of rows) this.push(toRecord(q, row));
+    if (!last) this.push(null);
   }
 }
