@@ -738,14 +738,24 @@ describe('admin: stats, trips, bookings, filters and CSV exports', () => {
     }
 
     it('stops the query and gives the connection back when the client goes away mid-download', async () => {
+      // 30 MB of CSV: far more than the socket buffers hold, so the server is mid-export, held back
+      // by the client that stopped reading, when the client goes away.
+      await t.db.query(
+        `INSERT INTO audit_logs (action, entity_type, entity_id, after)
+         SELECT 'bench.big', 'bulky', g::text, jsonb_build_object('pad', repeat('x', 100000))
+           FROM generate_series(1, 300) g`,
+      );
       const got = await new Promise<number>((resolve, reject) => {
         const req = http.get(
-          `${t.baseUrl}${A}/audit-logs?entity=bulk`,
+          `${t.baseUrl}${A}/audit-logs?entity=bulky`,
           { headers: { ...admin.auth, Accept: 'text/csv' } },
           (res) => {
             res.once('data', (chunk: Buffer) => {
-              req.destroy();
-              resolve(chunk.length);
+              res.pause();
+              setTimeout(() => {
+                req.destroy();
+                resolve(chunk.length);
+              }, 300);
             });
           },
         );
@@ -774,9 +784,10 @@ describe('admin: stats, trips, bookings, filters and CSV exports', () => {
         const exporter = t.app.get(CsvExport);
         const adapter = t.app.getHttpAdapter();
         const fault: CsvQuery = {
-          sql: `SELECT n AS "n", 100 / d AS "q" FROM csv_fault`,
+          // ~110 bytes a row: the rows before the faulty one fill several 64 KB writes.
+          sql: `SELECT n AS "n", 100 / d AS "q", repeat('x', 100) AS "pad" FROM csv_fault`,
           params: [],
-          columns: ['n', 'q'],
+          columns: ['n', 'q', 'pad'],
           orderBy: [['n', 'ASC']],
         };
         const app = express();
@@ -786,7 +797,7 @@ describe('admin: stats, trips, bookings, filters and CSV exports', () => {
         app.get('/at-once', (_req, res) =>
           adapter.reply(
             res,
-            exporter.file({ ...fault, sql: 'SELECT 1 AS "n", 2 AS "q" FROM no_such_table' }, 'x'),
+            exporter.file({ ...fault, sql: 'SELECT 1 AS "n", 2 AS "q", 3 AS "pad" FROM no_such_table' }, 'x'),
           ),
         );
         server = app.listen(0, '127.0.0.1');
@@ -802,7 +813,7 @@ describe('admin: stats, trips, bookings, filters and CSV exports', () => {
         expect(res.status).toBe(200);
         expect(res.complete).toBe(false);
         const lines = res.body.split('\r\n');
-        expect(lines[0]).toBe('n,q');
+        expect(lines[0]).toBe('n,q,pad');
         expect(lines.length).toBeGreaterThan(2);
         expect(lines.length).toBeLessThan(2500);
         await poolSettles();

@@ -11,7 +11,7 @@ import { ApiHeader, ApiProduces } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify';
 import type { Request, Response } from 'express';
 import QueryStream from 'pg-query-stream';
-import { finished, pipeline, Readable } from 'node:stream';
+import { finished, pipeline, Readable, Transform } from 'node:stream';
 import { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -181,6 +181,8 @@ export interface CsvExportOptions {
 @Injectable()
 export class CsvExport {
   static readonly BATCH_SIZE = 1000;
+  /** The stringifier emits a chunk per record: one socket write per ~300 bytes otherwise. */
+  static readonly CHUNK_BYTES = 64 * 1024;
   private readonly defaultMode: CsvExportMode;
 
   constructor(
@@ -199,9 +201,10 @@ export class CsvExport {
   /** The CSV text as a byte stream: a header row, then one record per row. */
   csv(q: CsvQuery, options: CsvExportOptions = {}): Readable {
     const rows = this.rows(q, options);
-    const out = stringify({ header: true, columns: [...q.columns], record_delimiter: 'windows' });
-    // Either side failing or closing early destroys the other: a client gone stops the query.
-    pipeline(rows, out, () => undefined);
+    const text = stringify({ header: true, columns: [...q.columns], record_delimiter: 'windows' });
+    const out = coalesce(CsvExport.CHUNK_BYTES);
+    // Any of them failing or closing early destroys the others: a client gone stops the query.
+    pipeline(rows, text, out, () => undefined);
     return out;
   }
 
@@ -216,6 +219,26 @@ export class CsvExport {
       ? new CursorRows(this.dataSource, q, batchSize)
       : new KeysetRows(this.dataSource, q, batchSize);
   }
+}
+
+/** Joins small chunks into writes of about `bytes` (the last one smaller). */
+function coalesce(bytes: number): Transform {
+  let parts: Buffer[] = [];
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size < bytes) return callback();
+      const joined = Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+      callback(null, joined);
+    },
+    flush(callback) {
+      callback(null, size ? Buffer.concat(parts, size) : undefined);
+    },
+  });
 }
 
 const toRecord = (q: CsvQuery, row: Record<string, unknown>) => q.columns.map((c) => csvCell(row[c]));
