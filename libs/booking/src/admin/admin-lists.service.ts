@@ -10,7 +10,7 @@ import {
   offsetOf,
   Page,
 } from '@trektribe/common';
-import { DataSource } from 'typeorm';
+import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { Booking } from '../bookings/booking.entity';
 import { BookingView, toBookingView } from '../bookings/booking-view';
 import { Trip } from '../trips/trip.entity';
@@ -105,8 +105,9 @@ export class AdminListingsService {
   ) {}
 
   async trips(q: AdminTripsQuery): Promise<Page<AdminTripView>> {
-    const qb = this.tripsQuery(q);
-    const total = await qb.clone().getCount();
+    // Counted without the organizer join: the filters are on trips alone.
+    const total = await this.tripsQuery(q).getCount();
+    const qb = this.withOrganizer(this.tripsQuery(q));
     qb.addSelect(['o.name AS organizer_name', 'o.email AS organizer_email'])
       .orderBy('t.created_at', 'DESC')
       .addOrderBy('t.id', 'DESC')
@@ -133,12 +134,13 @@ export class AdminListingsService {
   }
 
   tripsCsv(q: AdminTripsQuery): CsvFile {
-    return this.csv.file(csvQueryFrom(this.tripsQuery(q), TRIP_CSV, TRIP_ORDER), 'trips');
+    return this.csv.file(csvQueryFrom(this.withOrganizer(this.tripsQuery(q)), TRIP_CSV, TRIP_ORDER), 'trips');
   }
 
   async bookings(q: AdminBookingsQuery): Promise<Page<AdminBookingView>> {
-    const qb = this.bookingsQuery(q);
-    const total = await qb.clone().getCount();
+    // Counted without the trip and traveler joins: the filters are on bookings alone.
+    const total = await this.bookingsQuery(q).getCount();
+    const qb = this.withTripAndTraveler(this.bookingsQuery(q));
     qb.addSelect(['t.id', 't.title', 't.destination', 't.startDate', 't.endDate'])
       .addSelect(['u.name AS traveler_name', 'u.email AS traveler_email'])
       .orderBy('b.created_at', 'DESC')
@@ -163,14 +165,14 @@ export class AdminListingsService {
   }
 
   bookingsCsv(q: AdminBookingsQuery): CsvFile {
-    return this.csv.file(csvQueryFrom(this.bookingsQuery(q), BOOKING_CSV, BOOKING_ORDER), 'bookings');
+    return this.csv.file(
+      csvQueryFrom(this.withTripAndTraveler(this.bookingsQuery(q)), BOOKING_CSV, BOOKING_ORDER),
+      'bookings',
+    );
   }
 
   private tripsQuery(q: AdminTripsQuery) {
-    const qb = this.dataSource
-      .getRepository(Trip)
-      .createQueryBuilder('t')
-      .leftJoin(User, 'o', 'o.id = t.organizer_id');
+    const qb = this.dataSource.getRepository(Trip).createQueryBuilder('t');
     if (q.status) qb.andWhere('t.status = :status', { status: q.status });
     if (q.organizerId) qb.andWhere('t.organizer_id = :organizerId', { organizerId: q.organizerId });
     if (q.q)
@@ -181,11 +183,7 @@ export class AdminListingsService {
   }
 
   private bookingsQuery(q: AdminBookingsQuery) {
-    const qb = this.dataSource
-      .getRepository(Booking)
-      .createQueryBuilder('b')
-      .leftJoin('b.trip', 't')
-      .leftJoin(User, 'u', 'u.id = b.traveler_id');
+    const qb = this.dataSource.getRepository(Booking).createQueryBuilder('b');
     if (q.status) qb.andWhere('b.status = :status', { status: q.status });
     if (q.paymentStatus) qb.andWhere('b.payment_status = :ps', { ps: q.paymentStatus });
     if (q.tripId) qb.andWhere('b.trip_id = :tripId', { tripId: q.tripId });
@@ -193,5 +191,13 @@ export class AdminListingsService {
     if (q.from) qb.andWhere('b.created_at >= :from', { from: istDayStart(q.from) });
     if (q.to) qb.andWhere('b.created_at < :to', { to: istDayEnd(q.to) });
     return qb;
+  }
+
+  private withOrganizer(qb: SelectQueryBuilder<Trip>) {
+    return qb.leftJoin(User, 'o', 'o.id = t.organizer_id');
+  }
+
+  private withTripAndTraveler(qb: SelectQueryBuilder<Booking>) {
+    return qb.leftJoin('b.trip', 't').leftJoin(User, 'u', 'u.id = b.traveler_id');
   }
 }
