@@ -11,8 +11,9 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@trektribe/common';
+import { CsvExportable, Roles, WantsCsv } from '@trektribe/common';
 import { Actor, CurrentUser } from './actor';
+import { AdminListsCsv } from './admin-lists';
 import { AdminUsersService } from './admin-users.service';
 import { AdminAuditQuery, AdminCreateUserDto, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
 
@@ -21,11 +22,15 @@ import { AdminAuditQuery, AdminCreateUserDto, AdminUpdateUserDto, AdminUsersQuer
 @Roles('admin')
 @Controller({ path: 'admin', version: '1' })
 export class AdminUsersController {
-  constructor(private readonly users: AdminUsersService) {}
+  constructor(
+    private readonly users: AdminUsersService,
+    private readonly csv: AdminListsCsv,
+  ) {}
 
   @Get('users')
-  list(@Query() q: AdminUsersQuery) {
-    return this.users.list(q);
+  @CsvExportable()
+  list(@Query() q: AdminUsersQuery, @WantsCsv() csv: boolean) {
+    return csv ? this.csv.users(q) : this.users.list(q);
   }
 
   @Post('users')
@@ -59,7 +64,8 @@ export class AdminUsersController {
   }
 
   @Get('audit-logs')
-  auditLogs(@Query() q: AdminAuditQuery) {
-    return this.users.auditLogs(q);
+  @CsvExportable()
+  auditLogs(@Query() q: AdminAuditQuery, @WantsCsv() csv: boolean) {
+    return csv ? this.csv.auditLogs(q) : this.users.auditLogs(q);
   }
 }

@@ -1,16 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import {
-  AuditLog,
-  AuditService,
-  DomainError,
-  escapeLike,
-  isUniqueViolation,
-  offsetOf,
-  Page,
-} from '@trektribe/common';
+import { AuditLog, AuditService, DomainError, isUniqueViolation, offsetOf, Page } from '@trektribe/common';
 import { Notifier } from '@trektribe/notifications';
 import { DataSource } from 'typeorm';
 import type { Actor } from './actor';
+import { adminAuditQuery, adminUsersQuery } from './admin-lists';
 import { AdminAuditQuery, AdminCreateUserDto, AdminUpdateUserDto, AdminUsersQuery } from './auth.dto';
 import { ONE_TIME_TOKEN_TTL_MS, OneTimeTokens } from './tokens/one-time-tokens';
 import { TokenService } from './tokens/token.service';
@@ -76,11 +69,7 @@ export class AdminUsersService {
   }
 
   async list(q: AdminUsersQuery): Promise<Page<UserView>> {
-    const qb = this.dataSource.getRepository(User).createQueryBuilder('u');
-    if (q.role) qb.andWhere('u.role = :role', { role: q.role });
-    if (q.q)
-      qb.andWhere('(u.email ILIKE :q OR u.name ILIKE :q OR u.phone ILIKE :q)', { q: `%${escapeLike(q.q)}%` });
-    if (q.isActive !== undefined) qb.andWhere('u.isActive = :a', { a: q.isActive === 'true' });
+    const qb = adminUsersQuery(this.dataSource, q);
     qb.orderBy('u.createdAt', 'DESC').addOrderBy('u.id', 'ASC').skip(offsetOf(q)).take(q.limit);
     const [rows, total] = await qb.getManyAndCount();
     return Page.of(rows.map(toUserView), total, q);
@@ -126,11 +115,7 @@ export class AdminUsersService {
   }
 
   async auditLogs(q: AdminAuditQuery): Promise<Page<AuditLog>> {
-    const qb = this.dataSource.getRepository(AuditLog).createQueryBuilder('a');
-    if (q.entityType) qb.andWhere('a.entityType = :t', { t: q.entityType });
-    if (q.entityId) qb.andWhere('a.entityId = :e', { e: q.entityId });
-    if (q.actorId) qb.andWhere('a.actorId = :actor', { actor: q.actorId });
-    if (q.action) qb.andWhere('a.action = :action', { action: q.action });
+    const qb = adminAuditQuery(this.dataSource, q);
     qb.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').skip(offsetOf(q)).take(q.limit);
     const [rows, total] = await qb.getManyAndCount();
     return Page.of(rows, total, q);

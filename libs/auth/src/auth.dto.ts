@@ -11,7 +11,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { MultiLine, PageQuery, SingleLine } from '@trektribe/common';
+import { IsDateOnly, MultiLine, NotBefore, PageQuery, SingleLine } from '@trektribe/common';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) =>
@@ -204,6 +204,11 @@ export class AdminUsersQuery extends PageQuery {
   @IsOptional()
   @IsIn(['true', 'false'])
   isActive?: 'true' | 'false';
+
+  @ApiPropertyOptional({ enum: ['active', 'inactive'], description: '`inactive`: deactivated accounts' })
+  @IsOptional()
+  @IsIn(['active', 'inactive'])
+  status?: 'active' | 'inactive';
 }
 
 export class AdminAuditQuery extends PageQuery {
@@ -232,6 +237,24 @@ export class AdminAuditQuery extends PageQuery {
   @SingleLine()
   @MaxLength(80)
   action?: string;
+
+  @ApiPropertyOptional({ example: 'booking', description: 'the kind of entity (same as entityType)' })
+  @IsOptional()
+  @IsString()
+  @SingleLine()
+  @MaxLength(40)
+  entity?: string;
+
+  @ApiPropertyOptional({ example: '2026-01-01', description: 'from this IST calendar day on' })
+  @IsOptional()
+  @IsDateOnly()
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-01-31', description: 'up to the end of this IST calendar day' })
+  @IsOptional()
+  @IsDateOnly()
+  @NotBefore('from')
+  to?: string;
 }
 
 export class VerifyPhoneDto {

@@ -3,6 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { CommonModule } from '@trektribe/common';
 import { NotificationsModule } from '@trektribe/notifications';
+import { AdminListsCsv } from './admin-lists';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
@@ -22,6 +23,7 @@ import { PhoneVerificationService } from './phone/phone-verification.service';
   controllers: [AuthController, AdminUsersController],
   providers: [
     AdminUsersService,
+    AdminListsCsv,
     AuthService,
     TokenService,
     OneTimeTokens,

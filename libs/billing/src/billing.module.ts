@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AdminStatsModule } from './admin-stats/admin-stats.module';
 import './billing.errors';
 import { CheckoutModule } from './checkout/checkout.module';
 import { GatewayModule } from './gateway/gateway.module';
@@ -24,6 +25,7 @@ import { GatewayWebhooksModule } from './webhooks/gateway-webhooks.module';
     GatewayWebhooksModule,
     ProofsModule,
     SubscriptionsModule,
+    AdminStatsModule,
   ],
   exports: [
     GatewayModule,
@@ -32,6 +34,7 @@ import { GatewayWebhooksModule } from './webhooks/gateway-webhooks.module';
     GatewayWebhooksModule,
     ProofsModule,
     SubscriptionsModule,
+    AdminStatsModule,
   ],
 })
 export class BillingModule {}

@@ -1,4 +1,6 @@
 export { BillingModule } from './billing.module';
+export { AdminStats } from './admin-stats/admin-stats';
+export type { AdminHeadline } from './admin-stats/admin-stats';
 export { BILLING_ENTITIES } from './entities';
 export { RazorpayGateway } from './gateway/razorpay.gateway';
 export { ProofEscalation } from './proofs/proof-escalation';

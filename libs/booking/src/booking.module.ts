@@ -4,6 +4,8 @@ import { CommonModule, DomainEventType, IdempotencyInterceptor, UnitOfWork } fro
 import { NotificationsModule } from '@trektribe/notifications';
 import './booking.errors';
 import { REQUIRED_BOOKING_HANDLERS } from './booking.events';
+import { AdminListingsController } from './admin/admin-lists.controller';
+import { AdminListingsService } from './admin/admin-lists.service';
 import { BookingEvents } from './booking-events';
 import { BookingsController } from './bookings/bookings.controller';
 import { BookingHolds } from './bookings/booking-holds';
@@ -20,7 +22,7 @@ import { WaitlistService } from './waitlist/waitlist.service';
 
 @Module({
   imports: [AuthModule, CommonModule, NotificationsModule],
-  controllers: [TripsController, BookingsController, OrganizerController],
+  controllers: [TripsController, BookingsController, OrganizerController, AdminListingsController],
   providers: [
     TripsService,
     BookingsService,
@@ -33,6 +35,7 @@ import { WaitlistService } from './waitlist/waitlist.service';
     BookingPayments,
     BookingLifecycleJobs,
     BookingHolds,
+    AdminListingsService,
   ],
   exports: [BookingsService, TripsService, TripListings, BookingPayments, BookingLifecycleJobs],
 })

@@ -5,6 +5,8 @@ export * from './http/pagination';
 export * from './http/request-context';
 export * from './http/decorators';
 export * from './http/input-rules';
+export * from './http/date-range';
+export * from './http/csv-export';
 export * from './audit/audit-log.entity';
 export * from './audit/audit.service';
 export * from './common.module';

@@ -1,8 +1,11 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, StreamableFile } from '@nestjs/common';
 import { Page } from '@trektribe/common';
 import { map, Observable } from 'rxjs';
 
-/** `{ success: true, data, meta? }` for every successful JSON answer; a Page puts its paging in meta. */
+/**
+ * `{ success: true, data, meta? }` for every successful JSON answer; a Page puts its paging in meta.
+ * A file (a CSV export) is not JSON: it goes out as it is, streamed.
+ */
 @Injectable()
 export class ResponseEnvelopeInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -11,6 +14,7 @@ export class ResponseEnvelopeInterceptor implements NestInterceptor {
       map((value: unknown) => {
         const res = context.switchToHttp().getResponse<{ statusCode: number }>();
         if (res.statusCode === 204) return undefined;
+        if (value instanceof StreamableFile) return value;
         if (value instanceof Page) {
           return {
             success: true,

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@trektribe/common';
+import { NotBefore, PageQuery } from '@trektribe/common';
 import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
 import type { PaymentRowStatus } from './payment.entity';
 
@@ -49,5 +49,6 @@ export class AdminPaymentsQuery extends MyPaymentsQuery {
   })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @NotBefore('from')
   to?: string;
 }

@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
-import { startOfLocalDate } from '@trektribe/booking';
-import { DomainError, offsetOf, Page } from '@trektribe/common';
+import {
+  CsvExport,
+  CsvFile,
+  csvQueryFrom,
+  DomainError,
+  istDayEnd,
+  istDayStart,
+  offsetOf,
+  Page,
+} from '@trektribe/common';
 import { DataSource } from 'typeorm';
 import { Refund } from '../refunds/refund.entity';
 import { Payment } from './payment.entity';
@@ -11,7 +19,28 @@ import { AdminPaymentsQuery, MyPaymentsQuery } from './payment.dto';
 type PaymentsFilter = AdminPaymentsQuery & { id?: string };
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const ADMIN_TZ = 'Asia/Kolkata';
+
+/** The CSV columns of the admin's payments list: the JSON view, the payer flattened. */
+const PAYMENT_CSV = {
+  id: 'p.id',
+  createdAt: 'p.created_at',
+  status: 'p.status',
+  method: 'p.method',
+  amount: 'p.amount',
+  amountRefunded: 'p.amount_refunded',
+  currency: 'p.currency',
+  bookingId: 'p.booking_id',
+  subscriptionId: 'p.subscription_id',
+  payerId: 'p.payer_id',
+  payerName: 'u.name',
+  payerEmail: 'u.email',
+  gatewayPaymentId: 'p.gateway_payment_id',
+  gatewayOrderId: 'o.gateway_order_id',
+  gatewayMethod: 'p.gateway_method',
+  errorCode: 'p.error_code',
+  errorDescription: 'p.error_description',
+  capturedAt: 'p.captured_at',
+};
 
 export interface AdminPaymentView extends PaymentView {
   payer: { id: string; name: string | null; email: string | null };
@@ -36,7 +65,10 @@ export interface TripEarnings {
 /** The "bills" of the platform: the payer's own, every payment and refund for admins, an organizer's earnings. */
 @Injectable()
 export class PaymentsQueryService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly csv: CsvExport,
+  ) {}
 
   async mine(actor: Actor, q: MyPaymentsQuery): Promise<Page<PaymentView>> {
     return this.payments({ ...q, payerId: actor.id } as PaymentsFilter, false) as Promise<Page<PaymentView>>;
@@ -65,37 +97,23 @@ export class PaymentsQueryService {
     return { ...payment, refunds: refunds.map(toRefundView) };
   }
 
+  /** Every payment `forAdmin` would page through, as a CSV download. */
+  forAdminCsv(q: AdminPaymentsQuery): CsvFile {
+    return this.csv.file(
+      csvQueryFrom(this.filtered(q), PAYMENT_CSV, [
+        ['createdAt', 'DESC'],
+        ['id', 'DESC'],
+      ]),
+      'payments',
+    );
+  }
+
   private async payments(q: PaymentsFilter, admin: boolean): Promise<Page<PaymentView | AdminPaymentView>> {
-    const qb = this.dataSource
-      .getRepository(Payment)
-      .createQueryBuilder('p')
-      .leftJoin('payment_orders', 'o', 'o.id = p.order_id')
-      .leftJoin('users', 'u', 'u.id = p.payer_id')
-      .addSelect([
-        'o.gateway_order_id AS gateway_order_id',
-        'u.name AS payer_name',
-        'u.email AS payer_email',
-      ]);
-    if (q.id) qb.andWhere('p.id = :id', { id: q.id });
-    if (q.payerId) qb.andWhere('p.payer_id = :payerId', { payerId: q.payerId });
-    if (q.status) qb.andWhere('p.status = :status', { status: q.status });
-    if (q.method) qb.andWhere('p.method = :method', { method: q.method });
-    if (q.bookingId) qb.andWhere('p.booking_id = :bookingId', { bookingId: q.bookingId });
-    if (q.from)
-      qb.andWhere('p.created_at >= :from', {
-        from: DATE_ONLY.test(q.from) ? startOfLocalDate(q.from, ADMIN_TZ) : new Date(q.from),
-      });
-    if (q.to) {
-      if (DATE_ONLY.test(q.to)) {
-        const next = new Date(`${q.to}T00:00:00Z`);
-        next.setUTCDate(next.getUTCDate() + 1);
-        qb.andWhere('p.created_at < :to', {
-          to: startOfLocalDate(next.toISOString().slice(0, 10), ADMIN_TZ),
-        });
-      } else {
-        qb.andWhere('p.created_at <= :to', { to: new Date(q.to) });
-      }
-    }
+    const qb = this.filtered(q).addSelect([
+      'o.gateway_order_id AS gateway_order_id',
+      'u.name AS payer_name',
+      'u.email AS payer_email',
+    ]);
     const total = await qb.clone().getCount();
     qb.orderBy('p.created_at', 'DESC').addOrderBy('p.id', 'DESC').offset(offsetOf(q)).limit(q.limit);
     const { entities, raw } = await qb.getRawAndEntities<{
@@ -113,6 +131,29 @@ export class PaymentsQueryService {
         : view;
     });
     return Page.of(items, total, q);
+  }
+
+  /** The payments the filters select, with the order and payer joined: the JSON page and the CSV read these. */
+  private filtered(q: PaymentsFilter) {
+    const qb = this.dataSource
+      .getRepository(Payment)
+      .createQueryBuilder('p')
+      .leftJoin('payment_orders', 'o', 'o.id = p.order_id')
+      .leftJoin('users', 'u', 'u.id = p.payer_id');
+    if (q.id) qb.andWhere('p.id = :id', { id: q.id });
+    if (q.payerId) qb.andWhere('p.payer_id = :payerId', { payerId: q.payerId });
+    if (q.status) qb.andWhere('p.status = :status', { status: q.status });
+    if (q.method) qb.andWhere('p.method = :method', { method: q.method });
+    if (q.bookingId) qb.andWhere('p.booking_id = :bookingId', { bookingId: q.bookingId });
+    if (q.from)
+      qb.andWhere('p.created_at >= :from', {
+        from: DATE_ONLY.test(q.from) ? istDayStart(q.from) : new Date(q.from),
+      });
+    if (q.to)
+      qb.andWhere(DATE_ONLY.test(q.to) ? 'p.created_at < :to' : 'p.created_at <= :to', {
+        to: DATE_ONLY.test(q.to) ? istDayEnd(q.to) : new Date(q.to),
+      });
+    return qb;
   }
 
   /** Per trip and in total, integer paise: captured payments on the organizer's bookings minus refunds. */

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
-import { Roles } from '@trektribe/common';
+import { CsvExportable, Roles, WantsCsv } from '@trektribe/common';
 import { AdminPaymentsQuery, MyPaymentsQuery } from './payment.dto';
 import { PaymentsQueryService } from './payments-query.service';
 
@@ -34,9 +34,10 @@ export class AdminPaymentsController {
   constructor(private readonly query: PaymentsQueryService) {}
 
   @Get()
+  @CsvExportable()
   @ApiOperation({ summary: 'Every payment: filter by status, method, booking, payer and creation dates' })
-  list(@Query() q: AdminPaymentsQuery) {
-    return this.query.forAdmin(q);
+  list(@Query() q: AdminPaymentsQuery, @WantsCsv() csv: boolean) {
+    return csv ? this.query.forAdminCsv(q) : this.query.forAdmin(q);
   }
 
   @Get(':id')

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
-import { Roles } from '@trektribe/common';
+import { CsvExportable, Roles, WantsCsv } from '@trektribe/common';
 import { AdminRefundsQuery, ManualRefundDto } from './refund.dto';
 import { RefundsService } from './refunds.service';
 
@@ -16,8 +16,9 @@ export class AdminRefundsController {
   @ApiOperation({
     summary: 'Every refund; ?status=failed or ?needsAttention=true for the ones that need a person',
   })
-  list(@Query() q: AdminRefundsQuery) {
-    return this.refunds.listForAdmin(q);
+  @CsvExportable()
+  list(@Query() q: AdminRefundsQuery, @WantsCsv() csv: boolean) {
+    return csv ? this.refunds.listForAdminCsv(q) : this.refunds.listForAdmin(q);
   }
 
   @Post(':id/retry')

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentUser } from '@trektribe/auth';
-import { Roles } from '@trektribe/common';
+import { CsvExportable, Roles, WantsCsv } from '@trektribe/common';
 import { AdminWebhookEventsQuery, WebhookEventsAdmin } from './webhook-events-admin';
 
 @ApiTags('admin')
@@ -16,8 +16,9 @@ export class AdminWebhookEventsController {
     summary:
       'Received Razorpay events, newest first; ?status=failing for the ones whose application keeps failing',
   })
-  list(@Query() q: AdminWebhookEventsQuery) {
-    return this.events.list(q);
+  @CsvExportable()
+  list(@Query() q: AdminWebhookEventsQuery, @WantsCsv() csv: boolean) {
+    return csv ? this.events.listCsv(q) : this.events.list(q);
   }
 
   @Get(':id')

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Actor } from '@trektribe/auth';
-import { AuditService, DomainError, Page, PageQuery, offsetOf, SingleLine } from '@trektribe/common';
+import {
+  AuditService,
+  CsvExport,
+  CsvFile,
+  DomainError,
+  Page,
+  PageQuery,
+  offsetOf,
+  SingleLine,
+} from '@trektribe/common';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { WebhookApplier } from './webhook-applier';
@@ -95,15 +104,11 @@ export class WebhookEventsAdmin {
     private readonly applier: WebhookApplier,
     private readonly store: WebhookEventStore,
     private readonly audit: AuditService,
+    private readonly csv: CsvExport,
   ) {}
 
   async list(q: AdminWebhookEventsQuery): Promise<Page<WebhookEventView>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (q.status) where.push(STATUS_SQL[q.status]);
-    if (q.type) where.push(`event_type = $${params.push(q.type)}`);
-    if (q.eventId) where.push(`event_id = $${params.push(q.eventId)}`);
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { filter, params } = this.filter(q);
     const [rows, [{ total }]] = await Promise.all([
       this.dataSource.query(
         `SELECT ${COLUMNS} FROM webhook_events ${filter}
@@ -115,6 +120,48 @@ export class WebhookEventsAdmin {
       >,
     ]);
     return Page.of(rows.map(toView), total, q);
+  }
+
+  /** Every event `list` would page through (without payloads), as a CSV download. */
+  listCsv(q: AdminWebhookEventsQuery): CsvFile {
+    const { filter, params } = this.filter(q);
+    const status = `CASE WHEN ${STATUS_SQL.processed} THEN 'processed' WHEN ${STATUS_SQL.failing} THEN 'failing' ELSE 'waiting' END`;
+    return this.csv.file(
+      {
+        sql: `SELECT id, event_id AS "eventId", event_type AS "type", ${status} AS "status", outcome,
+                     attempts, last_error AS "lastError",
+                     CASE WHEN ${STATUS_SQL.failing} THEN claimed_until END AS "nextAttemptAt",
+                     received_at AS "receivedAt", processed_at AS "processedAt"
+                FROM webhook_events ${filter}`,
+        params,
+        columns: [
+          'id',
+          'eventId',
+          'type',
+          'status',
+          'outcome',
+          'attempts',
+          'lastError',
+          'nextAttemptAt',
+          'receivedAt',
+          'processedAt',
+        ],
+        orderBy: [
+          ['receivedAt', 'DESC'],
+          ['id', 'DESC'],
+        ],
+      },
+      'webhook-events',
+    );
+  }
+
+  private filter(q: AdminWebhookEventsQuery): { filter: string; params: unknown[] } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.status) where.push(STATUS_SQL[q.status]);
+    if (q.type) where.push(`event_type = $${params.push(q.type)}`);
+    if (q.eventId) where.push(`event_id = $${params.push(q.eventId)}`);
+    return { filter: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
   }
 
   /** One event, with the payload as received. */

@@ -50,6 +50,8 @@ export interface CancellationPolicy {
 @Index('idx_bookings_trip_status', ['tripId', 'status'])
 @Index('idx_bookings_traveler', ['travelerId', 'createdAt'])
 @Index('idx_bookings_organizer', ['organizerId', 'createdAt'])
+// The admin's list and its CSV export: newest first, the id breaking ties (a keyset batch starts here).
+@Index('idx_bookings_created', ['createdAt', 'id'])
 @Index('idx_bookings_hold_expiry', ['holdExpiresAt'], {
   where: `"status" = 'pending' AND "seats_released_at" IS NULL`,
 })

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Actor } from '@trektribe/auth';
-import { Roles } from '@trektribe/common';
+import { CsvExportable, Roles, WantsCsv } from '@trektribe/common';
 import { RequestActor } from '../http';
 import { AdminNotificationsQuery } from './admin-notifications.dto';
 import { AdminNotificationsService } from './admin-notifications.service';
@@ -17,8 +17,9 @@ export class AdminNotificationsController {
   @ApiOperation({
     summary: 'Every message (email, SMS, WhatsApp, socket), newest first; ?status=failed&channel=email',
   })
-  list(@Query() q: AdminNotificationsQuery) {
-    return this.notifications.list(q);
+  @CsvExportable()
+  list(@Query() q: AdminNotificationsQuery, @WantsCsv() csv: boolean) {
+    return csv ? this.notifications.listCsv(q) : this.notifications.list(q);
   }
 
   @Get(':id')
