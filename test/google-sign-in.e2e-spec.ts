@@ -116,6 +116,17 @@ describe('Google sign-in (POST /auth/google) and POST /auth/complete-profile', (
     expect(jwks.state.requests).toBe(1);
   });
 
+  it('signs two simultaneous first sign-ins of one Google account into one new account', async () => {
+    const claims = claimsFor();
+    const [a, b] = await Promise.all([signIn(await idToken(claims)), signIn(await idToken(claims))]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.data.user.id).toBe(b.body.data.user.id);
+    expect([a.body.data.outcome, b.body.data.outcome].sort()).toEqual(['created', 'signed_in']);
+    expect(
+      await t.db.query(`SELECT count(*)::int AS n FROM users WHERE google_sub = $1`, [claims.sub]),
+    ).toEqual([{ n: 1 }]);
+  });
+
   it('links a password account with the same email, audited; an unproven email loses its password and sessions', async () => {
     // A proven email (verified by its mailed link): the password keeps working after the link.
     const proven = await register(t);
