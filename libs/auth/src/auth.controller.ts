@@ -6,7 +6,9 @@ import type { Request, Response } from 'express';
 import { Actor, CurrentUser } from './actor';
 import {
   ChangePasswordDto,
+  CompleteProfileDto,
   ForgotPasswordDto,
+  GoogleSignInDto,
   LoginDto,
   RefreshDto,
   RegisterDto,
@@ -18,6 +20,7 @@ import {
 import { PhoneVerificationService } from './phone/phone-verification.service';
 import { AuthThrottle } from './auth-throttle';
 import { AuthResult, AuthService } from './auth.service';
+import { GoogleSignInService } from './google/google-sign-in.service';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from './guards/jwt.strategy';
 
 @ApiTags('auth')
@@ -26,6 +29,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly phone: PhoneVerificationService,
+    private readonly google: GoogleSignInService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -61,6 +65,34 @@ export class AuthController {
   @HttpCode(200)
   async login(@Body() dto: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.withCookies(res, await this.auth.login(dto, req.ip ?? 'unknown'));
+  }
+
+  @Post('google')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Sign in with a Google ID token: the linked account, the account with the same verified email (linked), or a new traveler',
+  })
+  async googleSignIn(@Body() dto: GoogleSignInDto, @Res({ passthrough: true }) res: Response) {
+    return this.withCookies(res, await this.google.signIn(dto.credential));
+  }
+
+  @Post('complete-profile')
+  @Authenticated()
+  @ApiBearerAuth()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Add the phone (and choose the role, once, before any booking or trip) of an account made without one',
+  })
+  async completeProfile(
+    @CurrentUser() actor: Actor,
+    @Body() dto: CompleteProfileDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.withCookies(res, await this.auth.completeProfile(actor, dto));
   }
 
   @Post('refresh')
@@ -155,7 +187,7 @@ export class AuthController {
   }
 
   /** Browser clients get the same tokens as HTTP-only cookies; API clients use the body. */
-  private withCookies(res: Response, result: AuthResult): AuthResult {
+  private withCookies<T extends AuthResult>(res: Response, result: T): T {
     const secure = this.config.nodeEnv === 'production';
     res.cookie(ACCESS_COOKIE, result.accessToken, {
       httpOnly: true,

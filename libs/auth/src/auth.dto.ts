@@ -264,3 +264,29 @@ export class VerifyPhoneDto {
   @Matches(/^\d{6}$/, { message: 'code must be the 6 digits sent by SMS' })
   code: string;
 }
+
+/** `POST /auth/google`: the ID token Google Identity Services gave the client. */
+export class GoogleSignInDto {
+  @ApiProperty({ description: 'A Google ID token (JWT) from Google Identity Services' })
+  @IsString()
+  @SingleLine()
+  @Length(20, 8192)
+  credential: string;
+}
+
+/** `POST /auth/complete-profile`: what an account created without a phone (Google) still needs. */
+export class CompleteProfileDto {
+  @ApiProperty({ example: '+919812345678' })
+  @Transform(trim)
+  @IsString()
+  @Matches(PHONE_RULE, { message: 'phone must be 10 to 15 digits, optionally starting with +' })
+  phone: string;
+
+  @ApiPropertyOptional({
+    enum: ['traveler', 'organizer'],
+    description: 'chosen once, only before any booking or trip',
+  })
+  @IsOptional()
+  @IsIn(['traveler', 'organizer'], { message: 'role must be traveler or organizer' })
+  role?: 'traveler' | 'organizer';
+}

@@ -17,6 +17,9 @@ import { TokenService } from './tokens/token.service';
 import { PasswordService } from './users/password.service';
 import { UserDirectory } from './users/user-directory';
 import { PhoneVerificationService } from './phone/phone-verification.service';
+import { GoogleIdTokens } from './google/google-id-token';
+import { GoogleKeys } from './google/google-keys';
+import { GoogleSignInService } from './google/google-sign-in.service';
 
 @Module({
   imports: [PassportModule, JwtModule.register({}), CommonModule, NotificationsModule],
@@ -34,6 +37,9 @@ import { PhoneVerificationService } from './phone/phone-verification.service';
     AppAuthGuard,
     UserDirectory,
     PhoneVerificationService,
+    GoogleKeys,
+    GoogleIdTokens,
+    GoogleSignInService,
   ],
   exports: [AuthService, TokenService, AccessTokenKeys, AppAuthGuard, UserDirectory],
 })

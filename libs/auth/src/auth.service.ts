@@ -11,8 +11,10 @@ import {
 import { Notifier } from '@trektribe/notifications';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from './actor';
+import './auth.errors';
 import {
   ChangePasswordDto,
+  CompleteProfileDto,
   ForgotPasswordDto,
   LoginDto,
   RegisterDto,
@@ -198,6 +200,58 @@ export class AuthService implements OnApplicationBootstrap {
         after: toUserView(user),
       });
       return toUserView(user);
+    });
+  }
+
+  /**
+   * `POST /auth/complete-profile`: an account without a phone (made by Google sign-in) adds one and
+   * may choose its role, once, while it has no bookings and no trips. New tokens carry the role.
+   */
+  async completeProfile(actor: Actor, dto: CompleteProfileDto): Promise<AuthResult> {
+    return this.dataSource.transaction(async (m) => {
+      const user = await m.findOneOrFail(User, {
+        where: { id: actor.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (user.phone !== null || user.profileCompletedAt !== null) {
+        throw new DomainError('PROFILE_ALREADY_COMPLETE', 'This account already has its phone and role');
+      }
+      const before = toUserView(user);
+      if (dto.role && dto.role !== user.role) {
+        if (user.role !== 'traveler' && user.role !== 'organizer') {
+          throw new DomainError('FORBIDDEN', 'Staff accounts cannot choose another role', [
+            { field: 'role', message: 'staff roles are set by an admin' },
+          ]);
+        }
+        // Bookings and trips belong to the booking lib: read, never written, from here.
+        const [{ busy }] = (await m.query(
+          `SELECT EXISTS (SELECT 1 FROM bookings WHERE traveler_id = $1)
+               OR EXISTS (SELECT 1 FROM trips WHERE organizer_id = $1) AS busy`,
+          [user.id],
+        )) as { busy: boolean }[];
+        if (busy) {
+          throw new DomainError(
+            'ROLE_LOCKED',
+            'The role cannot change once the account has bookings or trips',
+            [{ field: 'role', message: 'the account already has bookings or trips' }],
+          );
+        }
+        user.role = dto.role;
+      }
+      user.phone = dto.phone;
+      user.phoneVerifiedAt = null;
+      user.profileCompletedAt = this.clock.now();
+      await m.save(user);
+      await this.audit.record(m, {
+        actor,
+        action: 'user.profile_completed',
+        entityType: 'user',
+        entityId: user.id,
+        before,
+        after: toUserView(user),
+      });
+      const pair = await this.tokens.issue(m, user);
+      return { user: toUserView(user), ...pair };
     });
   }
 

@@ -13,6 +13,7 @@ import type { Role } from '@trektribe/common';
 @Check('chk_users_role', `"role" IN ('traveler', 'organizer', 'agent', 'admin')`)
 @Check('chk_users_email_lower', `"email" = lower("email")`)
 @Index('uq_users_email', ['email'], { unique: true })
+@Index('uq_users_google_sub', ['googleSub'], { unique: true })
 @Index('idx_users_role_created', ['role', 'createdAt'])
 // Trigram indexes for the agents' customer search by partial name, email or phone (migration only:
 // TypeORM cannot declare operator classes).
@@ -42,6 +43,14 @@ export class User {
 
   @Column({ type: 'varchar', length: 20 })
   role: Role;
+
+  /** The Google account (`sub` of its ID tokens) that signs in as this user; at most one user per Google account. */
+  @Column({ name: 'google_sub', type: 'varchar', length: 255, nullable: true, select: false })
+  googleSub: string | null;
+
+  /** Set by `POST /auth/complete-profile`, which may run (and choose a role) only once. */
+  @Column({ name: 'profile_completed_at', type: 'timestamptz', nullable: true })
+  profileCompletedAt: Date | null;
 
   @Column({ name: 'is_active', type: 'boolean', default: true })
   isActive: boolean;

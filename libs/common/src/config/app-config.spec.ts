@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       holds: { onlineMinutes: 15, screenshotHours: 48 },
       corsOrigins: [],
       searchCacheTtlMs: 2000,
+      google: { clientId: undefined, jwksUrl: 'https://www.googleapis.com/oauth2/v3/certs' },
     });
     expect(loadConfig({ DATA_DIR: dataDir(), SEARCH_CACHE_TTL_MS: '0' }).searchCacheTtlMs).toBe(0);
   });
@@ -78,6 +79,21 @@ describe('loadConfig', () => {
   ])('rejects %o with a clear message', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+
+  it('reads Google sign-in settings and refuses a JWKS URL that is not http(s)', () => {
+    const c = loadConfig({
+      DATA_DIR: dataDir(),
+      GOOGLE_CLIENT_ID: ' 123.apps.googleusercontent.com ',
+      GOOGLE_JWKS_URL: 'http://127.0.0.1:9/certs',
+    });
+    expect(c.google).toEqual({
+      clientId: '123.apps.googleusercontent.com',
+      jwksUrl: 'http://127.0.0.1:9/certs',
+    });
+    expect(() => loadConfig({ DATA_DIR: dataDir(), GOOGLE_JWKS_URL: 'ftp://x/certs' })).toThrow(
+      /GOOGLE_JWKS_URL must start with http:\/\/ or https:\/\//,
+    );
   });
 
   it('parses durations', () => {

@@ -50,6 +50,11 @@ export interface AppConfig {
     apiUrl: string;
     timeoutMs: number;
   };
+  /**
+   * Google sign-in (API.md, Accounts): the OAuth client id ID tokens must be issued to (unset: the
+   * route answers 503 GOOGLE_NOT_CONFIGURED) and where Google's signing keys are fetched from.
+   */
+  google: { clientId?: string; jwksUrl: string };
   /** Support desk: hours until a ticket's first response is due (SUPPORT_FIRST_RESPONSE_HOURS). */
   support: { firstResponseHours: number };
   /** Where links in messages point (the web app), without a trailing slash. */
@@ -315,6 +320,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       from: env.MAIL_FROM?.trim() || 'TrekTribe <no-reply@trektribe.local>',
     },
     twilio: twilioConfig(env),
+    google: {
+      clientId: env.GOOGLE_CLIENT_ID?.trim() || undefined,
+      jwksUrl:
+        url(env, 'GOOGLE_JWKS_URL', ['http:', 'https:']) ?? 'https://www.googleapis.com/oauth2/v3/certs',
+    },
     support: { firstResponseHours: int(env, 'SUPPORT_FIRST_RESPONSE_HOURS', 4, 1, 24 * 14) },
     publicAppUrl: (
       url(env, 'PUBLIC_APP_URL', ['http:', 'https:']) ??

@@ -11,6 +11,7 @@ import { PhoneVerification1795975548051 } from './1795975548051-PhoneVerificatio
 import { SupportTickets1795978478397 } from './1795978478397-SupportTickets';
 import { SupportDesk1795981156631 } from './1795981156631-SupportDesk';
 import { AdminBookingsIndex1795982006781 } from './1795982006781-AdminBookingsIndex';
+import { GoogleSignIn1795990000000 } from './1795990000000-GoogleSignIn';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SupportTickets1795978478397,
   SupportDesk1795981156631,
   AdminBookingsIndex1795982006781,
+  GoogleSignIn1795990000000,
 ];
