@@ -1,6 +1,7 @@
 export { BookingModule } from './booking.module';
 export { Trip } from './trips/trip.entity';
-export { Booking, PaymentStatus } from './bookings/booking.entity';
+export { Booking, BOOKING_STATUSES, PaymentStatus } from './bookings/booking.entity';
+export { TRIP_STATUSES } from './trips/trip.entity';
 export { BookingsService, ConfirmOutcome } from './bookings/bookings.service';
 export { BookingView, toBookingView } from './bookings/booking-view';
 export { BookingPayments } from './bookings/booking-payments';

@@ -4,9 +4,11 @@ import { BillingModule } from '@trektribe/billing';
 import { BookingModule } from '@trektribe/booking';
 import { CommonModule, type AppConfig } from '@trektribe/common';
 import { NotificationsModule } from '@trektribe/notifications';
+import { ReportingModule } from '@trektribe/reporting';
 import { BillingJobs } from './billing.jobs';
 import { BookingJobs } from './booking.jobs';
 import { JobLock } from './job-lock';
+import { ReportingJobs } from './reporting.jobs';
 
 /**
  * Cron jobs in Asia/Kolkata. Off when SCHEDULER_ENABLED=false (and in tests, which call the same
@@ -19,8 +21,15 @@ export class SchedulerModule {
       return { module: SchedulerModule, providers: [JobLock], exports: [JobLock] };
     return {
       module: SchedulerModule,
-      imports: [ScheduleModule.forRoot(), CommonModule, NotificationsModule, BookingModule, BillingModule],
-      providers: [JobLock, BookingJobs, BillingJobs],
+      imports: [
+        ScheduleModule.forRoot(),
+        CommonModule,
+        NotificationsModule,
+        BookingModule,
+        BillingModule,
+        ReportingModule,
+      ],
+      providers: [JobLock, BookingJobs, BillingJobs, ReportingJobs],
       exports: [JobLock],
     };
   }

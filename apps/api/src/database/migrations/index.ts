@@ -9,6 +9,7 @@ import { Notifications1795973854936 } from './1795973854936-Notifications';
 import { NotificationPreferences1795975381747 } from './1795975381747-NotificationPreferences';
 import { PhoneVerification1795975548051 } from './1795975548051-PhoneVerification';
 import { SupportTickets1795978478397 } from './1795978478397-SupportTickets';
+import { ReportingSummaries1795981742189 } from './1795981742189-ReportingSummaries';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   NotificationPreferences1795975381747,
   PhoneVerification1795975548051,
   SupportTickets1795978478397,
+  ReportingSummaries1795981742189,
 ];
