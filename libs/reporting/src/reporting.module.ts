@@ -5,6 +5,8 @@ import { OrganizerFigures } from './figures/organizer-figures';
 import { PlatformFigures } from './figures/platform-figures';
 import { SupportFigures } from './figures/support-figures';
 import { TravelerFigures } from './figures/traveler-figures';
+import { OrganizerAnalyticsController } from './organizer/organizer-analytics.controller';
+import { OrganizerAnalyticsService } from './organizer/organizer-analytics.service';
 import { SummaryFigures } from './summaries/summary-figures';
 import { SummaryFold } from './summaries/summary-fold';
 
@@ -14,9 +16,10 @@ import { SummaryFold } from './summaries/summary-fold';
  * its migration and SummaryFold). No lib depends on it.
  */
 @Module({
-  controllers: [DashboardsController],
+  controllers: [DashboardsController, OrganizerAnalyticsController],
   providers: [
     DashboardsService,
+    OrganizerAnalyticsService,
     SummaryFigures,
     SummaryFold,
     OrganizerFigures,
