@@ -80,8 +80,10 @@ export class OrganizerFigures {
              ORDER BY start_date, id LIMIT ${UPCOMING_TRIPS}) u) AS upcoming,
          (SELECT count(*)::int FROM payment_proofs p JOIN bookings b ON b.id = p.booking_id
            WHERE p.status = 'pending' AND b.organizer_id = $1) AS "pendingVerifications",
-         (SELECT json_build_object('rating', round(avg(r.rating)::numeric, 2), 'count', count(*)::int)
-            FROM reviews r JOIN trips t ON t.id = r.trip_id WHERE t.organizer_id = $1) AS reviews,
+         -- per trip (its reviews by index), then over the organizer's trips: the mean of every review
+         (SELECT json_build_object('rating', round(sum(r.total)::numeric / nullif(sum(r.n), 0), 2), 'count', coalesce(sum(r.n), 0)::int)
+            FROM trips t CROSS JOIN LATERAL (SELECT sum(rating) AS total, count(*) AS n FROM reviews WHERE trip_id = t.id) r
+           WHERE t.organizer_id = $1) AS reviews,
          -- No row yet (auto-pay never opened): the trial it will get, from registration (GET /auto-pay/status creates it so).
          (SELECT json_build_object(
                    'status', coalesce(s.status, 'trial'),
