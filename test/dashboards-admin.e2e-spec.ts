@@ -275,7 +275,7 @@ describe('dashboards: admin, and the summary tables behind the figures', () => {
     t.clock.reset();
 
     await expectSummariesEqualRecount();
-  });
+  }, 120_000);
 
   it('plan revenue by IST month: a renewal charged at the end of the trial counts; the mandate authorisation does not', async () => {
     // auto-pay for org1: authorisation order paid in checkout, verified, mandate confirmed by the bank
@@ -324,7 +324,7 @@ describe('dashboards: admin, and the summary tables behind the figures', () => {
       t.clock.reset();
     }
     await expectSummariesEqualRecount();
-  });
+  }, 60_000);
 
   it('the summary tables equal a recount before and after folds, even two folds at once; the figures do not move', async () => {
     const before = await dashboard();

@@ -183,7 +183,7 @@ describe('dashboards: traveler, organizer, stats and earnings', () => {
       .set(second.auth)
       .send({ rating: 5, comment: 'Clear summit day.' })
       .expect(201);
-  });
+  }, 120_000);
 
   it('traveler: next trips with their statuses, bookings by status, spent net of refunds, payments and reviews due', async () => {
     const res = await get(traveler, 'traveler').expect(200);

@@ -1,13 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DashboardsController } from './dashboards/dashboards.controller';
 import { DashboardsService } from './dashboards/dashboards.service';
-import { OrganizerFigures } from './figures/organizer-figures';
-import { PlatformFigures } from './figures/platform-figures';
-import { SupportFigures } from './figures/support-figures';
-import { TravelerFigures } from './figures/traveler-figures';
 import { OrganizerAnalyticsController } from './organizer/organizer-analytics.controller';
 import { OrganizerAnalyticsService } from './organizer/organizer-analytics.service';
-import { SummaryFigures } from './summaries/summary-figures';
 import { SummaryFold } from './summaries/summary-fold';
 
 /**
@@ -17,16 +12,7 @@ import { SummaryFold } from './summaries/summary-fold';
  */
 @Module({
   controllers: [DashboardsController, OrganizerAnalyticsController],
-  providers: [
-    DashboardsService,
-    OrganizerAnalyticsService,
-    SummaryFigures,
-    SummaryFold,
-    OrganizerFigures,
-    TravelerFigures,
-    SupportFigures,
-    PlatformFigures,
-  ],
+  providers: [DashboardsService, OrganizerAnalyticsService, SummaryFold],
   exports: [SummaryFold],
 })
 export class ReportingModule {}

@@ -2,55 +2,59 @@ import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Clock, DomainError } from '@trektribe/common';
 import { DataSource } from 'typeorm';
-import { OrganizerFigures } from '../figures/organizer-figures';
-import { PlatformFigures } from '../figures/platform-figures';
-import { SupportFigures } from '../figures/support-figures';
-import { TravelerFigures } from '../figures/traveler-figures';
-import { MoneyMonth, SummaryFigures } from '../summaries/summary-figures';
+import { readFigures } from '../figures/fragment';
+import { ORGANIZER_SNAPSHOT } from '../figures/organizer-figures';
+import { PLATFORM_LIVE } from '../figures/platform-figures';
+import { AGENT_FIGURES } from '../figures/support-figures';
+import { TRAVELER_FIGURES } from '../figures/traveler-figures';
+import { ACTIVE_USERS_BY_ROLE, bookingCounts, MoneyMonth, moneyByMonth } from '../summaries/summary-figures';
 import { PLATFORM_SCOPE } from '../summaries/summary.entities';
 import { PersonDashboardQuery } from './dashboard.dto';
 
+const ORGANIZER = {
+  snapshot: ORGANIZER_SNAPSHOT,
+  bookingsByStatus: bookingCounts(false),
+  money: moneyByMonth(false, ['booking']),
+};
+const ADMIN = {
+  live: PLATFORM_LIVE,
+  usersByRole: ACTIVE_USERS_BY_ROLE,
+  bookingsByStatus: bookingCounts(true),
+  money: moneyByMonth(true, ['booking', 'subscription']),
+};
+
 /** Revenue, refunds and what is left of it, for one IST month. */
-const revenueMonth = (m: MoneyMonth) => ({
-  month: m.month,
-  bookings: m.bookings,
-  revenue: m.gross,
-  refunds: m.refunds,
-  net: m.gross - m.refunds,
-});
+const net = (m: MoneyMonth) => m.gross - m.refunds;
 
 /**
- * The four dashboards of API.md. Each is a few statements run in parallel, every figure computed
- * in SQL (summary tables for the platform-wide and per-organizer counts and money, indexed live
- * reads for the rest). `asOf` is the instant the figures are about (the injected clock).
+ * The four dashboards of API.md. Every figure is computed in SQL (summary tables for the counts
+ * and money of the organizers and the platform, indexed live reads for the rest), and a
+ * dashboard's figures are read in one statement. `asOf` is the instant they are about: the
+ * injected clock's now, which is also the "now" of every time rule in them.
  */
 @Injectable()
 export class DashboardsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
-    private readonly summaries: SummaryFigures,
-    private readonly organizers: OrganizerFigures,
-    private readonly travelers: TravelerFigures,
-    private readonly support: SupportFigures,
-    private readonly platform: PlatformFigures,
   ) {}
 
   async traveler(actor: Actor, q: PersonDashboardQuery) {
     const travelerId = await this.whose(actor, q, 'traveler');
     const now = this.clock.now();
-    const figures = await this.travelers.of(travelerId, now);
+    const { figures } = await readFigures(this.dataSource, travelerId, now, { figures: TRAVELER_FIGURES });
     return { travelerId, asOf: now, currency: 'INR', ...figures };
   }
 
   async organizer(actor: Actor, q: PersonDashboardQuery) {
     const organizerId = await this.whose(actor, q, 'organizer');
     const now = this.clock.now();
-    const [snapshot, bookingsByStatus, money] = await Promise.all([
-      this.organizers.snapshot(organizerId, now),
-      this.summaries.bookingCounts(organizerId),
-      this.summaries.moneyByMonth(organizerId, ['booking'], now),
-    ]);
+    const { snapshot, bookingsByStatus, money } = await readFigures(
+      this.dataSource,
+      organizerId,
+      now,
+      ORGANIZER,
+    );
     return {
       organizerId,
       asOf: now,
@@ -58,7 +62,13 @@ export class DashboardsService {
       tripsByStatus: snapshot.tripsByStatus,
       upcoming: snapshot.upcoming,
       bookingsByStatus,
-      bookingsByMonth: money.booking.map(revenueMonth),
+      bookingsByMonth: money.booking.map((m) => ({
+        month: m.month,
+        bookings: m.bookings,
+        revenue: m.gross,
+        refunds: m.refunds,
+        net: net(m),
+      })),
       pendingVerifications: snapshot.pendingVerifications,
       rating: snapshot.rating,
       reviewCount: snapshot.reviewCount,
@@ -68,17 +78,18 @@ export class DashboardsService {
 
   async agent(actor: Actor) {
     const now = this.clock.now();
-    return { agentId: actor.id, asOf: now, ...(await this.support.forAgent(actor.id, now)) };
+    const { figures } = await readFigures(this.dataSource, actor.id, now, { figures: AGENT_FIGURES });
+    return { agentId: actor.id, asOf: now, ...figures };
   }
 
   async admin() {
     const now = this.clock.now();
-    const [live, usersByRole, bookingsByStatus, money] = await Promise.all([
-      this.platform.live(now),
-      this.summaries.activeUsersByRole(),
-      this.summaries.bookingCounts(PLATFORM_SCOPE),
-      this.summaries.moneyByMonth(PLATFORM_SCOPE, ['booking', 'subscription'], now),
-    ]);
+    const { live, usersByRole, bookingsByStatus, money } = await readFigures(
+      this.dataSource,
+      PLATFORM_SCOPE,
+      now,
+      ADMIN,
+    );
     return {
       asOf: now,
       currency: 'INR',
@@ -91,7 +102,7 @@ export class DashboardsService {
         bookings: m.bookings,
         gmv: m.gross,
         refunds: m.refunds,
-        net: m.gross - m.refunds,
+        net: net(m),
       })),
       subscriptions: {
         byStatus: live.subscriptionsByStatus,
@@ -100,7 +111,7 @@ export class DashboardsService {
           payments: m.payments,
           revenue: m.gross,
           refunds: m.refunds,
-          net: m.gross - m.refunds,
+          net: net(m),
         })),
       },
       failedRefunds: live.failedRefunds,

@@ -1,7 +1,7 @@
 /**
  * The definitions every figure shares, in SQL. The triggers of the summary tables (migration
- * ReportingSummaries) count with the same ones; summary-recount.ts restates them for the check that
- * the totals equal a recount.
+ * ReportingSummaries) count with the same ones; test/dashboards-admin.e2e-spec.ts restates them in
+ * its recount, which the summary tables must equal.
  */
 
 /** People's months and weeks are cut in IST, the platform's timezone. */

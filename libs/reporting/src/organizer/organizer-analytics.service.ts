@@ -1,28 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '@trektribe/auth';
 import { Clock } from '@trektribe/common';
-import { OrganizerFigures } from '../figures/organizer-figures';
-import { SummaryFigures } from '../summaries/summary-figures';
+import { DataSource } from 'typeorm';
+import { readFigures } from '../figures/fragment';
+import { ORGANIZER_EARNINGS, ORGANIZER_SNAPSHOT } from '../figures/organizer-figures';
+import { bookingCounts, moneyByMonth } from '../summaries/summary-figures';
+
+const STATS = { snapshot: ORGANIZER_SNAPSHOT, bookings: bookingCounts(false), earnings: ORGANIZER_EARNINGS };
+const EARNINGS = { earnings: ORGANIZER_EARNINGS, money: moneyByMonth(false, ['booking']) };
 
 /**
  * GET /organizer/stats and GET /organizer/earnings: the organizer dashboard's figures, from the same
- * functions (OrganizerFigures, SummaryFigures), with the earnings per trip and per IST month.
+ * fragments (ORGANIZER_SNAPSHOT, bookingCounts, moneyByMonth), with the earnings per trip and per
+ * IST month.
  */
 @Injectable()
 export class OrganizerAnalyticsService {
   constructor(
+    private readonly dataSource: DataSource,
     private readonly clock: Clock,
-    private readonly organizers: OrganizerFigures,
-    private readonly summaries: SummaryFigures,
   ) {}
 
   async stats(actor: Actor) {
-    const now = this.clock.now();
-    const [snapshot, bookings, earnings] = await Promise.all([
-      this.organizers.snapshot(actor.id, now),
-      this.summaries.bookingCounts(actor.id),
-      this.organizers.earningsByTrip(actor.id),
-    ]);
+    const { snapshot, bookings, earnings } = await readFigures(
+      this.dataSource,
+      actor.id,
+      this.clock.now(),
+      STATS,
+    );
     const { trips } = snapshot;
     return {
       trips,
@@ -37,15 +42,11 @@ export class OrganizerAnalyticsService {
   }
 
   async earnings(actor: Actor) {
-    const now = this.clock.now();
-    const [byTrip, money] = await Promise.all([
-      this.organizers.earningsByTrip(actor.id),
-      this.summaries.moneyByMonth(actor.id, ['booking'], now),
-    ]);
+    const { earnings, money } = await readFigures(this.dataSource, actor.id, this.clock.now(), EARNINGS);
     return {
       currency: 'INR',
-      trips: byTrip.trips,
-      total: byTrip.total,
+      trips: earnings.trips,
+      total: earnings.total,
       byMonth: money.booking.map((m) => ({
         month: m.month,
         bookings: m.bookings,
