@@ -11,6 +11,8 @@ import { ACTIVE_USERS_BY_ROLE, bookingCounts, MoneyMonth, moneyByMonth } from '.
 import { PLATFORM_SCOPE } from '../summaries/summary.entities';
 import { PersonDashboardQuery } from './dashboard.dto';
 
+const TRAVELER = { figures: TRAVELER_FIGURES };
+const AGENT = { figures: AGENT_FIGURES };
 const ORGANIZER = {
   snapshot: ORGANIZER_SNAPSHOT,
   bookingsByStatus: bookingCounts(false),
@@ -42,7 +44,7 @@ export class DashboardsService {
   async traveler(actor: Actor, q: PersonDashboardQuery) {
     const travelerId = await this.whose(actor, q, 'traveler');
     const now = this.clock.now();
-    const { figures } = await readFigures(this.dataSource, travelerId, now, { figures: TRAVELER_FIGURES });
+    const { figures } = await readFigures(this.dataSource, travelerId, now, TRAVELER);
     return { travelerId, asOf: now, currency: 'INR', ...figures };
   }
 
@@ -78,7 +80,7 @@ export class DashboardsService {
 
   async agent(actor: Actor) {
     const now = this.clock.now();
-    const { figures } = await readFigures(this.dataSource, actor.id, now, { figures: AGENT_FIGURES });
+    const { figures } = await readFigures(this.dataSource, actor.id, now, AGENT);
     return { agentId: actor.id, asOf: now, ...figures };
   }
 

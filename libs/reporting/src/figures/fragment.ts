@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 
 /**
@@ -20,19 +21,54 @@ export type FigureValues<F extends Record<string, Fragment<unknown>>> = {
   [K in keyof F]: F[K] extends Fragment<infer T> ? T : never;
 };
 
+interface Statement {
+  keys: string[];
+  /** A name for PostgreSQL: the statement is prepared once per connection, then only bound and run. */
+  name: string;
+  text: string;
+}
+
+const STATEMENTS = new WeakMap<object, Statement>();
+
+function statementOf(figures: Record<string, Fragment<unknown>>): Statement {
+  let statement = STATEMENTS.get(figures);
+  if (!statement) {
+    const keys = Object.keys(figures);
+    const text = `SELECT ${keys.map((key, i) => `(${figures[key].sql}) AS f${i}`).join(',\n       ')}
+       FROM (SELECT $1::uuid AS who, $2::timestamptz AS now) params`;
+    const name = `tt_figures_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statement = { keys, name, text };
+    STATEMENTS.set(figures, statement);
+  }
+  return statement;
+}
+
+/**
+ * Reads `figures` (a constant object: its statement is built once) for `who` at `now`, in one
+ * named prepared statement: the figures' SQL is long, and PostgreSQL spent about 1 ms planning it on
+ * every request (more than running it, for a traveler), so each pooled connection plans it once.
+ * TypeORM's query() takes no statement name, so this runs on the pooled connection TypeORM hands out.
+ */
 export async function readFigures<F extends Record<string, Fragment<unknown>>>(
   dataSource: DataSource,
   who: string,
   now: Date,
   figures: F,
 ): Promise<FigureValues<F>> {
-  const names = Object.keys(figures);
-  const [row] = (await dataSource.query(
-    `SELECT ${names.map((name, i) => `(${figures[name].sql}) AS f${i}`).join(',\n       ')}
-       FROM (SELECT $1::uuid AS who, $2::timestamptz AS now) params`,
-    [who, now],
-  )) as Record<string, unknown>[];
-  return Object.fromEntries(
-    names.map((name, i) => [name, figures[name].read(row[`f${i}`])]),
-  ) as FigureValues<F>;
+  const { keys, name, text } = statementOf(figures);
+  const runner = dataSource.createQueryRunner();
+  let row: Record<string, unknown>;
+  try {
+    const client = (await runner.connect()) as {
+      query(q: {
+        name: string;
+        text: string;
+        values: unknown[];
+      }): Promise<{ rows: Record<string, unknown>[] }>;
+    };
+    [row] = (await client.query({ name, text, values: [who, now] })).rows;
+  } finally {
+    await runner.release();
+  }
+  return Object.fromEntries(keys.map((key, i) => [key, figures[key].read(row[`f${i}`])])) as FigureValues<F>;
 }
