@@ -15,6 +15,7 @@ export default defineConfig({
       '@trektribe/billing': lib('billing'),
       '@trektribe/notifications': lib('notifications'),
       '@trektribe/support': lib('support'),
+      '@trektribe/reporting': lib('reporting'),
     },
   },
   test: {

@@ -25,6 +25,7 @@ describe('scheduler', () => {
         'charge-subscriptions',
         'trial-ending-notices',
         'payment-reminders',
+        'fold-report-summaries',
       ]),
     );
     // 02:00 IST is 20:30 UTC the day before

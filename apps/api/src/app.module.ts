@@ -8,6 +8,7 @@ import { BillingModule } from '@trektribe/billing';
 import { BookingModule } from '@trektribe/booking';
 import { AppConfig, Clock, CommonModule, REDIS_CLIENT } from '@trektribe/common';
 import { NotificationsModule } from '@trektribe/notifications';
+import { ReportingModule } from '@trektribe/reporting';
 import { SupportModule } from '@trektribe/support';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
@@ -105,6 +106,7 @@ export class AppModule {
         BookingModule,
         BillingModule,
         SupportModule,
+        ReportingModule,
         HealthModule,
         RealtimeModule,
         SchedulerModule.forRoot(config),

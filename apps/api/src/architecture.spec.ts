@@ -153,6 +153,16 @@ describe('the walls between the libs', () => {
     expect(writes('const p = await m.findOne(Payment, { where: { id } });\nreturn p;').entities).toEqual([]);
   });
 
+  it('the read side (libs/reporting) owns only its summary tables, and no lib depends on it', () => {
+    const owned = [...tables].filter(([, lib]) => lib === 'reporting').map(([t]) => t);
+    expect(owned.length).toBeGreaterThan(0);
+    expect(owned.every((t) => t.startsWith('report_'))).toBe(true);
+    const dependents = FILES.filter(
+      (f) => f.lib !== 'reporting' && /from '@trektribe\/reporting'/.test(f.text),
+    );
+    expect(dependents.map((f) => relative(ROOT, f.path))).toEqual([]);
+  });
+
   it('a lib imports another only through its index', () => {
     const deep: string[] = [];
     for (const f of FILES) {

@@ -3,6 +3,7 @@ import { BILLING_ENTITIES } from '@trektribe/billing';
 import { BOOKING_ENTITIES } from '@trektribe/booking';
 import { COMMON_ENTITIES } from '@trektribe/common';
 import { NOTIFICATIONS_ENTITIES } from '@trektribe/notifications';
+import { REPORTING_ENTITIES } from '@trektribe/reporting';
 import { SUPPORT_ENTITIES } from '@trektribe/support';
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
@@ -14,6 +15,7 @@ export const ENTITIES = [
   ...SUPPORT_ENTITIES,
   ...BOOKING_ENTITIES,
   ...BILLING_ENTITIES,
+  ...REPORTING_ENTITIES,
 ];
 
 /** One set of options for the app and the migration CLI. `synchronize` is never on: schema moves by migrations. */

@@ -5,11 +5,13 @@ import { BookingModule } from '@trektribe/booking';
 import { CommonModule, type AppConfig } from '@trektribe/common';
 import { NotificationsModule } from '@trektribe/notifications';
 import { SupportModule } from '@trektribe/support';
+import { ReportingModule } from '@trektribe/reporting';
 import { BillingJobs } from './billing.jobs';
 import { BookingJobs } from './booking.jobs';
 import { ObservabilityModule } from '../observability/observability.module';
 import { JobLock } from './job-lock';
 import { SupportJobs } from './support.jobs';
+import { ReportingJobs } from './reporting.jobs';
 
 /**
  * Cron jobs in Asia/Kolkata. Off when SCHEDULER_ENABLED=false (and in tests, which call the same
@@ -35,8 +37,9 @@ export class SchedulerModule {
         BillingModule,
         SupportModule,
         ObservabilityModule,
+        ReportingModule,
       ],
-      providers: [JobLock, BookingJobs, BillingJobs, SupportJobs],
+      providers: [JobLock, BookingJobs, BillingJobs, SupportJobs, ReportingJobs],
       exports: [JobLock],
     };
   }

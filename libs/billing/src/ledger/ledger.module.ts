@@ -7,11 +7,7 @@ import { GatewayModule } from '../gateway/gateway.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { LedgerRecords } from './ledger-records';
 import { PaymentLedger } from './payment-ledger.service';
-import {
-  AdminPaymentsController,
-  OrganizerEarningsController,
-  PaymentsController,
-} from './payments.controller';
+import { AdminPaymentsController, PaymentsController } from './payments.controller';
 import { PaymentsQueryService } from './payments-query.service';
 import { ReconciliationService } from './reconciliation.service';
 import { SubscriptionPayments } from './subscription-payments';
@@ -25,7 +21,7 @@ import { UnkeptPayments } from './unkept-payments';
  */
 @Module({
   imports: [AuthModule, BookingModule, CommonModule, NotificationsModule, GatewayModule, RefundsModule],
-  controllers: [PaymentsController, AdminPaymentsController, OrganizerEarningsController],
+  controllers: [PaymentsController, AdminPaymentsController],
   providers: [
     PaymentLedger,
     LedgerRecords,

@@ -46,23 +46,7 @@ export interface AdminPaymentView extends PaymentView {
   payer: { id: string; name: string | null; email: string | null };
 }
 
-export interface TripEarnings {
-  tripId: string;
-  title: string;
-  startDate: string;
-  status: string;
-  payments: number;
-  /** Captured payments on the trip's bookings, in paise. */
-  gross: number;
-  /** Refunded so far (gateway refunds processed, manual payouts made). */
-  refunded: number;
-  /** Refunds owed but not yet paid out. */
-  refundsPending: number;
-  /** gross − refunded − refundsPending. */
-  net: number;
-}
-
-/** The "bills" of the platform: the payer's own, every payment and refund for admins, an organizer's earnings. */
+/** The "bills" of the platform: the payer's own, every payment and refund for admins. (An organizer's earnings are the read side's: libs/reporting.) */
 @Injectable()
 export class PaymentsQueryService {
   constructor(
@@ -154,68 +138,5 @@ export class PaymentsQueryService {
         to: DATE_ONLY.test(q.to) ? istDayEnd(q.to) : new Date(q.to),
       });
     return qb;
-  }
-
-  /** Per trip and in total, integer paise: captured payments on the organizer's bookings minus refunds. */
-  async earnings(actor: Actor): Promise<{
-    currency: string;
-    trips: TripEarnings[];
-    total: Omit<TripEarnings, 'tripId' | 'title' | 'startDate' | 'status'>;
-  }> {
-    const rows = (await this.dataSource.query(
-      `WITH paid AS (
-         SELECT b.trip_id, count(*)::int AS payments, sum(p.amount)::bigint AS gross, sum(p.amount_refunded)::bigint AS refunded
-           FROM payments p JOIN bookings b ON b.id = p.booking_id
-          WHERE b.organizer_id = $1 AND p.status IN ('captured', 'partially_refunded', 'refunded')
-          GROUP BY b.trip_id),
-       owed AS (
-         SELECT b.trip_id, sum(r.amount)::bigint AS pending
-           FROM refunds r JOIN bookings b ON b.id = r.booking_id
-          WHERE b.organizer_id = $1 AND r.payment_id IS NOT NULL AND r.status IN ('pending', 'failed', 'manual_due')
-          GROUP BY b.trip_id)
-       SELECT t.id AS "tripId", t.title, t.start_date::text AS "startDate", t.status,
-              coalesce(paid.payments, 0) AS payments, coalesce(paid.gross, 0) AS gross,
-              coalesce(paid.refunded, 0) AS refunded, coalesce(owed.pending, 0) AS pending
-         FROM trips t LEFT JOIN paid ON paid.trip_id = t.id LEFT JOIN owed ON owed.trip_id = t.id
-        WHERE t.organizer_id = $1
-        ORDER BY t.start_date DESC, t.id`,
-      [actor.id],
-    )) as {
-      tripId: string;
-      title: string;
-      startDate: string;
-      status: string;
-      payments: number;
-      gross: string;
-      refunded: string;
-      pending: string;
-    }[];
-    const trips = rows.map((r) => {
-      const gross = Number(r.gross);
-      const refunded = Number(r.refunded);
-      const refundsPending = Number(r.pending);
-      return {
-        tripId: r.tripId,
-        title: r.title,
-        startDate: r.startDate,
-        status: r.status,
-        payments: Number(r.payments),
-        gross,
-        refunded,
-        refundsPending,
-        net: gross - refunded - refundsPending,
-      };
-    });
-    const total = trips.reduce(
-      (acc, t) => ({
-        payments: acc.payments + t.payments,
-        gross: acc.gross + t.gross,
-        refunded: acc.refunded + t.refunded,
-        refundsPending: acc.refundsPending + t.refundsPending,
-        net: acc.net + t.net,
-      }),
-      { payments: 0, gross: 0, refunded: 0, refundsPending: 0, net: 0 },
-    );
-    return { currency: 'INR', trips, total };
   }
 }

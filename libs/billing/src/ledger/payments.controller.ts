@@ -46,17 +46,3 @@ export class AdminPaymentsController {
     return this.query.forAdminOne(id);
   }
 }
-
-@ApiTags('organizer')
-@ApiBearerAuth()
-@Roles('organizer')
-@Controller({ path: 'organizer/earnings', version: '1' })
-export class OrganizerEarningsController {
-  constructor(private readonly query: PaymentsQueryService) {}
-
-  @Get()
-  @ApiOperation({ summary: 'Captured payments on your trips minus refunds, per trip and in total (paise)' })
-  earnings(@CurrentUser() actor: Actor) {
-    return this.query.earnings(actor);
-  }
-}

@@ -25,6 +25,8 @@ export type RefundStatus = 'pending' | 'processed' | 'failed' | 'manual_due' | '
 })
 @Index('idx_refunds_due', ['status', 'nextAttemptAt'])
 @Index('idx_refunds_booking', ['bookingId'])
+// A payment's refunds: what the earnings, totals spent and the summaries' recount join on.
+@Index('idx_refunds_payment', ['paymentId'])
 export class Refund {
   @PrimaryGeneratedColumn('uuid')
   id: string;

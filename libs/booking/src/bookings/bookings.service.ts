@@ -17,7 +17,7 @@ import { startOfLocalDate } from '../trips/trip-time';
 import { SeatInventory, TripPriceChanged } from '../trips/seat-inventory';
 import { WaitlistService } from '../waitlist/waitlist.service';
 import { BookingParticipant } from './booking-participant.entity';
-import { Booking, BookingStatus } from './booking.entity';
+import { Booking } from './booking.entity';
 import { CancelBookingDto, CreateBookingDto, ListBookingsQuery } from './booking.dto';
 import { CancelledBy, refundDue } from './cancellation-policy';
 import { BookingHolds } from './booking-holds';
@@ -358,16 +358,5 @@ export class BookingsService {
     });
     await this.events.bookingChanged(m, 'booking.updated', b);
     return b;
-  }
-
-  /** For dashboards: counts by status on an organizer's trips. */
-  async statusCounts(organizerId: string): Promise<Record<BookingStatus, number>> {
-    const rows = (await this.dataSource.query(
-      `SELECT status, count(*)::int AS n FROM bookings WHERE organizer_id = $1 GROUP BY status`,
-      [organizerId],
-    )) as { status: BookingStatus; n: number }[];
-    const out = { pending: 0, confirmed: 0, completed: 0, cancelled: 0, expired: 0 };
-    for (const r of rows) out[r.status] = r.n;
-    return out;
   }
 }

@@ -18,7 +18,7 @@ export interface DeskStats {
   highPriority: number;
   /** Resolved in the last 7 days. */
   resolvedLast7Days: number;
-  /** Median minutes from opening to the first reply, over tickets opened in the last 30 days; null without any. */
+  /** Median minutes (one decimal) from opening to the first reply, over tickets opened in the last 30 days; null without any. */
   medianFirstResponseMinutes: number | null;
 }
 
@@ -49,6 +49,10 @@ export class DeskStatsService {
       [now, actor.id],
     )) as DeskStats[];
     const median = row.medianFirstResponseMinutes;
-    return { ...row, medianFirstResponseMinutes: median === null ? null : Math.round(Number(median)) };
+    // One decimal, as the agent dashboard has it.
+    return {
+      ...row,
+      medianFirstResponseMinutes: median === null ? null : Math.round(Number(median) * 10) / 10,
+    };
   }
 }

@@ -10,6 +10,7 @@ import { NotificationPreferences1795975381747 } from './1795975381747-Notificati
 import { PhoneVerification1795975548051 } from './1795975548051-PhoneVerification';
 import { SupportTickets1795978478397 } from './1795978478397-SupportTickets';
 import { SupportDesk1795981156631 } from './1795981156631-SupportDesk';
+import { ReportingSummaries1795981742189 } from './1795981742189-ReportingSummaries';
 import { AdminBookingsIndex1795982006781 } from './1795982006781-AdminBookingsIndex';
 import { GoogleSignIn1795990000000 } from './1795990000000-GoogleSignIn';
 
@@ -26,6 +27,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   PhoneVerification1795975548051,
   SupportTickets1795978478397,
   SupportDesk1795981156631,
+  ReportingSummaries1795981742189,
   AdminBookingsIndex1795982006781,
   GoogleSignIn1795990000000,
 ];
