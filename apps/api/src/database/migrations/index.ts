@@ -10,6 +10,7 @@ import { NotificationPreferences1795975381747 } from './1795975381747-Notificati
 import { PhoneVerification1795975548051 } from './1795975548051-PhoneVerification';
 import { SupportTickets1795978478397 } from './1795978478397-SupportTickets';
 import { ReportingSummaries1795981742189 } from './1795981742189-ReportingSummaries';
+import { DashboardIndexes1795988083269 } from './1795988083269-DashboardIndexes';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   PhoneVerification1795975548051,
   SupportTickets1795978478397,
   ReportingSummaries1795981742189,
+  DashboardIndexes1795988083269,
 ];
