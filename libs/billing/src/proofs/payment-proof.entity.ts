@@ -18,6 +18,8 @@ export type ProofStatus = 'pending' | 'approved' | 'rejected';
 @Index('idx_proofs_sha256', ['sha256'])
 @Index('idx_proofs_upi_ref', ['upiReference'], { where: `"upi_reference" IS NOT NULL` })
 @Index('idx_proofs_pending', ['status', 'createdAt'])
+// The proofs waiting on an organizer, by booking: the organizer's pendingVerifications (libs/reporting).
+@Index('idx_proofs_pending_booking', ['bookingId'], { where: `"status" = 'pending'` })
 export class PaymentProof {
   @PrimaryGeneratedColumn('uuid')
   id: string;

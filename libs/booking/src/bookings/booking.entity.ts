@@ -49,7 +49,9 @@ export interface CancellationPolicy {
 @Check('chk_bookings_payment_method', `"payment_method" IN ('online', 'screenshot')`)
 @Index('idx_bookings_trip_status', ['tripId', 'status'])
 @Index('idx_bookings_traveler', ['travelerId', 'createdAt'])
-@Index('idx_bookings_organizer', ['organizerId', 'createdAt'])
+// id too: the organizer's lists sort by (created_at, id), and the organizer's figures (libs/reporting)
+// find the organizer's bookings' ids from the index alone.
+@Index('idx_bookings_organizer', ['organizerId', 'createdAt', 'id'])
 // The admin's list and its CSV export: newest first, the id breaking ties (a keyset batch starts here).
 @Index('idx_bookings_created', ['createdAt', 'id'])
 @Index('idx_bookings_hold_expiry', ['holdExpiresAt'], {

@@ -31,21 +31,20 @@ const EVERY_ROLE = ROLES.map((r) => `'${r}'`).join(', ');
 
 /** The admin's live figures at now ($2): small tables, or indexed ranges of big ones. */
 export const PLATFORM_LIVE: Fragment<PlatformLive> = fragment(
+  // Each IST week as an instant range, counted through the (role, created_at) index (role IN every
+  // role lets it serve the range): no time zone conversion per user.
   `WITH weeks AS (
-     SELECT generate_series(date_trunc('week', $2::timestamptz AT TIME ZONE '${IST}') - make_interval(weeks => ${NEW_USER_WEEKS - 1}),
-                            date_trunc('week', $2::timestamptz AT TIME ZONE '${IST}'), interval '1 week')::date AS week),
-   joined AS (
-     -- role IN (every role) lets the (role, created_at) index serve the range
-     SELECT date_trunc('week', created_at AT TIME ZONE '${IST}')::date AS week, role
-       FROM users
-      WHERE role IN (${EVERY_ROLE})
-        AND created_at >= (SELECT min(week) FROM weeks)::timestamp AT TIME ZONE '${IST}' AND created_at <= $2::timestamptz)
+     SELECT w::date AS week, w AT TIME ZONE '${IST}' AS starts, (w + interval '1 week') AT TIME ZONE '${IST}' AS ends
+       FROM generate_series(date_trunc('week', $2::timestamptz AT TIME ZONE '${IST}') - make_interval(weeks => ${NEW_USER_WEEKS - 1}),
+                            date_trunc('week', $2::timestamptz AT TIME ZONE '${IST}'), interval '1 week') w)
    SELECT json_build_object(
      'weeks', (SELECT json_agg(json_build_object('week', to_char(week, 'YYYY-MM-DD'), 'users', users,
                                                  'travelers', travelers, 'organizers', organizers) ORDER BY week)
-                 FROM (SELECT w.week, count(j.role) AS users, count(j.role) FILTER (WHERE j.role = 'traveler') AS travelers,
-                              count(j.role) FILTER (WHERE j.role = 'organizer') AS organizers
-                         FROM weeks w LEFT JOIN joined j ON j.week = w.week
+                 FROM (SELECT w.week, count(u.role) AS users, count(u.role) FILTER (WHERE u.role = 'traveler') AS travelers,
+                              count(u.role) FILTER (WHERE u.role = 'organizer') AS organizers
+                         FROM weeks w
+                         LEFT JOIN users u ON u.role IN (${EVERY_ROLE}) AND u.created_at >= w.starts AND u.created_at < w.ends
+                                          AND u.created_at <= $2::timestamptz
                         GROUP BY w.week) w),
      'trips', (SELECT coalesce(json_agg(json_build_object('key', status, 'n', n)), '[]') FROM (
                  SELECT status, count(*) AS n FROM trips GROUP BY status) s),

@@ -12,6 +12,7 @@ import { SupportTickets1795978478397 } from './1795978478397-SupportTickets';
 import { SupportDesk1795981156631 } from './1795981156631-SupportDesk';
 import { ReportingSummaries1795981742189 } from './1795981742189-ReportingSummaries';
 import { AdminBookingsIndex1795982006781 } from './1795982006781-AdminBookingsIndex';
+import { DashboardIndexes1795988083269 } from './1795988083269-DashboardIndexes';
 import { GoogleSignIn1795990000000 } from './1795990000000-GoogleSignIn';
 
 // Listed explicitly (not globbed) so the build, the CLI and the tests run exactly the same set, in order.
@@ -29,5 +30,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SupportDesk1795981156631,
   ReportingSummaries1795981742189,
   AdminBookingsIndex1795982006781,
+  DashboardIndexes1795988083269,
   GoogleSignIn1795990000000,
 ];
