@@ -1,5 +1,6 @@
 export { SupportModule } from './support.module';
 export { TicketSla } from './desk/ticket-sla';
+export { overdueSql } from './tickets/ticket-views';
 
 import { TicketMessage } from './tickets/ticket-message.entity';
 import { Ticket } from './tickets/ticket.entity';

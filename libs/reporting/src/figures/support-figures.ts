@@ -1,3 +1,4 @@
+import { overdueSql } from '@trektribe/support';
 import { fragment, Fragment } from './fragment';
 
 export interface AgentFigures {
@@ -24,7 +25,7 @@ export const AGENT_FIGURES: Fragment<AgentFigures> = fragment(
             'open', count(*) FILTER (WHERE status = 'open'),
             'assignedToMe', count(*) FILTER (WHERE assignee_id = $1::uuid),
             'unassigned', count(*) FILTER (WHERE assignee_id IS NULL),
-            'overdue', count(*) FILTER (WHERE status = 'open' AND first_response_at IS NULL AND first_response_due_at <= $2::timestamptz),
+            'overdue', count(*) FILTER (WHERE ${overdueSql('$2::timestamptz', 'support_tickets')}),
             -- A ticket's first response falls due after it was opened, so first_response_due_at > since holds
             -- for every ticket opened since: it changes no answer and lets the (status, first_response_due_at)
             -- index find them (support_tickets has no index on created_at).

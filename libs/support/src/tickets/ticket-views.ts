@@ -10,9 +10,12 @@ export function isOverdue(t: Ticket, now: Date): boolean {
   return t.status === 'open' && t.firstResponseAt === null && t.firstResponseDueAt.getTime() <= now.getTime();
 }
 
-/** isOverdue in SQL over `support_tickets t`, with the current instant as parameter `nowParam`. */
-export const overdueSql = (nowParam: string) =>
-  `(t.status = 'open' AND t.first_response_at IS NULL AND t.first_response_due_at <= ${nowParam})`;
+/**
+ * isOverdue in SQL over `support_tickets` named `alias`, with the current instant as `nowParam`.
+ * The one definition: the desk's queue, stats and SLA job and the agent dashboard all use it.
+ */
+export const overdueSql = (nowParam: string, alias = 't') =>
+  `(${alias}.status = 'open' AND ${alias}.first_response_at IS NULL AND ${alias}.first_response_due_at <= ${nowParam})`;
 
 export type TicketView = ReturnType<typeof toTicketView>;
 /** A ticket as its customer and the agents see it (dates are ISO instants). */
